@@ -1,0 +1,531 @@
+//! # BitTensor pallet
+//!
+//! The on-chain half of the BitTensor peer-to-peer intelligence market.
+//!
+//! ## Overview
+//!
+//! Peers (*neurons*) train models, serve their outputs to one another and rank one another by
+//! how much their neighbours' outputs help their own loss. Each neuron writes its ranking as a
+//! row of a sparse weight matrix through [`Pallet::set_weights`]. Every `tempo` blocks each
+//! subnet runs an *epoch* that turns stake and weights into rewards, minted as new stake:
+//!
+//! - ranks `R = Wᵀ·S` (row-normalised weights, raters' stake share),
+//! - trust `T = Cᵀ·S` over the connectivity `C_ij = [w_ij > 0]`,
+//! - consensus `c = σ(ρ·(T − κ))`, incentive `I = normalise(R ⊙ c)`,
+//! - bonds `B` (a moving average of `W·S`, column-normalised), dividends `D = B̂·I`,
+//! - payout `ΔS = ½·D + ½·I` of `tempo × emission_per_block`.
+//!
+//! The sigmoid on trust makes collusion unprofitable: a cabal holding less than half the
+//! stake cannot give its members consensus, so its share of new stake shrinks every epoch.
+//!
+//! ## Terminology
+//!
+//! - *Coldkey*: the account that owns funds; it registers hotkeys and stakes on them.
+//! - *Hotkey*: the account a neuron signs with (`serve_axon`, `set_weights`).
+//! - *Subnet* (`netuid`): an independent market with its own hyperparameters.
+//! - *Uid*: a neuron's position in a subnet; per-neuron vectors are indexed by it.
+//! - *Stake vault*: the pallet's account, holding every staked token; issuance is unchanged by
+//!   staking and grows by exactly the emission each epoch.
+//!
+//! ## Calls
+//!
+//! - [`Pallet::create_subnet`], [`Pallet::set_hyperparameters`] (root).
+//! - [`Pallet::register`] (coldkey), [`Pallet::add_stake`], [`Pallet::remove_stake`]
+//!   (coldkey).
+//! - [`Pallet::serve_axon`], [`Pallet::set_weights`] (hotkey).
+//!
+//! ## Pure mathematics
+//!
+//! [`math`] holds the epoch as functions over slices with no storage access, in fixed point
+//! only; the pallet just loads storage, calls [`math::epoch::run_epoch`] and stores the result.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub use pallet::*;
+pub use types::*;
+pub use weights::WeightInfo;
+
+mod axon;
+mod epoch;
+pub mod math;
+mod registration;
+#[cfg(feature = "std")]
+pub mod simulation;
+mod staking;
+mod subnet;
+pub mod types;
+mod weight_setting;
+pub mod weights;
+
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+#[cfg(test)]
+mod mock;
+#[cfg(test)]
+mod tests;
+
+use polkadot_sdk::*;
+
+/// The balance type of the pallet's currency.
+pub type BalanceOf<T> = <<T as Config>::Currency as frame_support::traits::fungible::Inspect<
+	<T as frame_system::Config>::AccountId,
+>>::Balance;
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+	use frame_support::{
+		pallet_prelude::*,
+		traits::fungible::{Inspect, Mutate},
+		PalletId,
+	};
+	use frame_system::pallet_prelude::*;
+	use sp_runtime::Perquintill;
+
+	/// Per-neuron vector of a subnet, indexed by uid.
+	pub type NeuronVec<T, V> = BoundedVec<V, <T as Config>::MaxUidsLimit>;
+
+	#[pallet::pallet]
+	pub struct Pallet<T>(_);
+
+	#[pallet::config]
+	pub trait Config: polkadot_sdk::frame_system::Config<RuntimeEvent: From<Event<Self>>> {
+		/// The currency that stake, registration burns and emission are paid in.
+		type Currency: Mutate<Self::AccountId>;
+
+		/// Identifier of the stake vault account that holds all staked balance.
+		#[pallet::constant]
+		type PalletId: Get<PalletId>;
+
+		/// The most neurons any subnet may hold; bounds every per-neuron vector and row.
+		#[pallet::constant]
+		type MaxUidsLimit: Get<u32>;
+
+		/// The most subnets the chain may hold; bounds the work of `on_initialize`.
+		#[pallet::constant]
+		type MaxSubnets: Get<u32>;
+
+		/// Benchmarked weights of the calls and the epoch.
+		type WeightInfo: WeightInfo;
+	}
+
+	/// Hyperparameters of each subnet; a subnet exists exactly when it has an entry.
+	#[pallet::storage]
+	pub type Subnets<T: Config> =
+		StorageMap<_, Twox64Concat, NetUid, SubnetHyperparameters<BalanceOf<T>>, OptionQuery>;
+
+	/// Number of subnets.
+	#[pallet::storage]
+	pub type SubnetCount<T: Config> = StorageValue<_, u32, ValueQuery>;
+
+	/// Number of neurons registered in each subnet (uids are `0..SubnetworkN`).
+	#[pallet::storage]
+	pub type SubnetworkN<T: Config> = StorageMap<_, Twox64Concat, NetUid, u16, ValueQuery>;
+
+	/// Hotkey of each (subnet, uid).
+	#[pallet::storage]
+	pub type Keys<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, NetUid, Twox64Concat, Uid, T::AccountId, OptionQuery>;
+
+	/// Uid of each hotkey registered in a subnet.
+	#[pallet::storage]
+	pub type Uids<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, NetUid, Blake2_128Concat, T::AccountId, Uid, OptionQuery>;
+
+	/// Coldkey that owns each hotkey (set by its first registration, never changed).
+	#[pallet::storage]
+	pub type Owner<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, T::AccountId, OptionQuery>;
+
+	/// Stake held on each hotkey by its owning coldkey, in balance units; emission is added
+	/// here. The neuron's stake in every subnet the hotkey is registered in.
+	#[pallet::storage]
+	pub type Stake<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, BalanceOf<T>, ValueQuery>;
+
+	/// Sum of all stake; the stake vault holds this plus its existential deposit.
+	#[pallet::storage]
+	pub type TotalStake<T: Config> = StorageValue<_, BalanceOf<T>, ValueQuery>;
+
+	/// Axon endpoint of each (subnet, uid), once served.
+	#[pallet::storage]
+	pub type Axons<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		NetUid,
+		Twox64Concat,
+		Uid,
+		AxonInfo<BlockNumberFor<T>>,
+		OptionQuery,
+	>;
+
+	/// Weight row of each (subnet, uid): `(uid, weight)` sorted by uid, weights max-upscaled so
+	/// the largest is `u16::MAX`, zeros omitted.
+	#[pallet::storage]
+	pub type Weights<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		NetUid,
+		Twox64Concat,
+		Uid,
+		BoundedVec<(Uid, u16), T::MaxUidsLimit>,
+		ValueQuery,
+	>;
+
+	/// Number of stored weight entries in each subnet (sums the `Weights` row lengths); sizes
+	/// the epoch's weight before it runs.
+	#[pallet::storage]
+	pub type WeightEntries<T: Config> = StorageMap<_, Twox64Concat, NetUid, u32, ValueQuery>;
+
+	/// Bond row of each (subnet, uid): `(uid, bond)` sorted by uid, bonds as fractions of the
+	/// subnet's stake in parts per 10¹⁸, zeros omitted.
+	#[pallet::storage]
+	pub type Bonds<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		NetUid,
+		Twox64Concat,
+		Uid,
+		BoundedVec<(Uid, u64), T::MaxUidsLimit>,
+		ValueQuery,
+	>;
+
+	/// Rank R of each neuron at the last epoch, by uid.
+	#[pallet::storage]
+	pub type Rank<T: Config> =
+		StorageMap<_, Twox64Concat, NetUid, NeuronVec<T, Perquintill>, ValueQuery>;
+
+	/// Trust T of each neuron at the last epoch, by uid.
+	#[pallet::storage]
+	pub type Trust<T: Config> =
+		StorageMap<_, Twox64Concat, NetUid, NeuronVec<T, Perquintill>, ValueQuery>;
+
+	/// Consensus c = σ(ρ·(T − κ)) of each neuron at the last epoch, by uid.
+	#[pallet::storage]
+	pub type Consensus<T: Config> =
+		StorageMap<_, Twox64Concat, NetUid, NeuronVec<T, Perquintill>, ValueQuery>;
+
+	/// Incentive I of each neuron at the last epoch, by uid.
+	#[pallet::storage]
+	pub type Incentive<T: Config> =
+		StorageMap<_, Twox64Concat, NetUid, NeuronVec<T, Perquintill>, ValueQuery>;
+
+	/// Dividends D of each neuron at the last epoch, by uid.
+	#[pallet::storage]
+	pub type Dividends<T: Config> =
+		StorageMap<_, Twox64Concat, NetUid, NeuronVec<T, Perquintill>, ValueQuery>;
+
+	/// Balance minted onto each neuron's stake at the last epoch, by uid.
+	#[pallet::storage]
+	pub type Emission<T: Config> =
+		StorageMap<_, Twox64Concat, NetUid, NeuronVec<T, BalanceOf<T>>, ValueQuery>;
+
+	/// Block of each neuron's last weight update (its registration block until it sets
+	/// weights), by uid.
+	#[pallet::storage]
+	pub type LastUpdate<T: Config> =
+		StorageMap<_, Twox64Concat, NetUid, NeuronVec<T, BlockNumberFor<T>>, ValueQuery>;
+
+	/// Whether each neuron updated its weights within the activity cutoff at the last epoch.
+	#[pallet::storage]
+	pub type Active<T: Config> =
+		StorageMap<_, Twox64Concat, NetUid, NeuronVec<T, bool>, ValueQuery>;
+
+	/// Block each uid's current hotkey registered in, by uid.
+	#[pallet::storage]
+	pub type BlockAtRegistration<T: Config> =
+		StorageMap<_, Twox64Concat, NetUid, NeuronVec<T, BlockNumberFor<T>>, ValueQuery>;
+
+	/// Block of each subnet's last epoch.
+	#[pallet::storage]
+	pub type LastEpochBlock<T: Config> =
+		StorageMap<_, Twox64Concat, NetUid, BlockNumberFor<T>, ValueQuery>;
+
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		/// Subnets that exist from genesis.
+		pub subnets: alloc::vec::Vec<(NetUid, SubnetHyperparameters<BalanceOf<T>>)>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			Pallet::<T>::ensure_vault_exists();
+			for (netuid, hyperparameters) in &self.subnets {
+				if let Err(error) =
+					Pallet::<T>::do_create_subnet(*netuid, hyperparameters.clone())
+				{
+					panic!("genesis subnet {netuid} is invalid: {error:?}");
+				}
+			}
+		}
+	}
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// A subnet was created.
+		SubnetCreated { netuid: NetUid, hyperparameters: SubnetHyperparameters<BalanceOf<T>> },
+		/// A subnet's hyperparameters were replaced.
+		HyperparametersSet {
+			netuid: NetUid,
+			hyperparameters: SubnetHyperparameters<BalanceOf<T>>,
+		},
+		/// A hotkey was registered; `replaced` is the hotkey it displaced from a full subnet.
+		NeuronRegistered {
+			netuid: NetUid,
+			uid: Uid,
+			hotkey: T::AccountId,
+			coldkey: T::AccountId,
+			burned: BalanceOf<T>,
+			replaced: Option<T::AccountId>,
+		},
+		/// A neuron announced its axon endpoint.
+		AxonServed { netuid: NetUid, uid: Uid, hotkey: T::AccountId, axon: AxonInfo<BlockNumberFor<T>> },
+		/// A coldkey moved balance into stake on its hotkey.
+		StakeAdded { coldkey: T::AccountId, hotkey: T::AccountId, amount: BalanceOf<T> },
+		/// A coldkey moved stake on its hotkey back to its free balance.
+		StakeRemoved { coldkey: T::AccountId, hotkey: T::AccountId, amount: BalanceOf<T> },
+		/// A neuron set its weights (`count` non-zero entries).
+		WeightsSet { netuid: NetUid, uid: Uid, count: u32 },
+		/// A subnet ran its epoch and minted `emitted` onto its neurons' stake.
+		EpochCompleted { netuid: NetUid, emitted: BalanceOf<T>, payout: PayoutKind },
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// No subnet has this netuid.
+		SubnetNotFound,
+		/// A subnet with this netuid already exists.
+		SubnetAlreadyExists,
+		/// The chain already holds `MaxSubnets` subnets.
+		TooManySubnets,
+		/// Hyperparameter `tempo` must be at least 1 block.
+		InvalidTempo,
+		/// Hyperparameter `max_uids` must be between 1 and the runtime's `MaxUidsLimit`.
+		InvalidMaxUids,
+		/// Hyperparameter `max_uids` cannot drop below the subnet's current number of neurons.
+		MaxUidsBelowSubnetSize,
+		/// Hyperparameter `min_allowed_weights` cannot exceed `max_uids`.
+		InvalidMinAllowedWeights,
+		/// Hyperparameter `max_weight_limit` must be above zero.
+		InvalidMaxWeightLimit,
+		/// Hyperparameter `bonds_moving_average` must be below 100%.
+		InvalidBondsMovingAverage,
+		/// This hotkey is already registered in this subnet.
+		HotKeyAlreadyRegisteredInSubnet,
+		/// This hotkey belongs to another coldkey.
+		NonAssociatedColdKey,
+		/// The coldkey cannot pay the subnet's registration burn and stay alive.
+		NotEnoughBalanceToRegister,
+		/// The subnet is full and every neuron is still within its immunity period.
+		AllNeuronsImmune,
+		/// The calling hotkey is not registered in this subnet.
+		NotRegistered,
+		/// An axon's `ip_type` must be 4 (IPv4) or 6 (IPv6).
+		InvalidIpType,
+		/// The axon's IP address is zero, or above `u32::MAX` for an IPv4 address.
+		InvalidIpAddress,
+		/// An axon's port must be non-zero.
+		InvalidPort,
+		/// The hotkey has never been registered, so it has no owner to stake through.
+		HotKeyNotRegistered,
+		/// A stake amount must be above zero.
+		ZeroAmount,
+		/// The coldkey cannot move this much into stake and stay alive.
+		NotEnoughBalanceToStake,
+		/// The hotkey holds less stake than the amount to remove.
+		NotEnoughStakeToWithdraw,
+		/// `uids` and `values` have different lengths.
+		WeightVecLengthMismatch,
+		/// A uid appears more than once in `uids`.
+		DuplicateUids,
+		/// A uid in `uids` has no neuron in this subnet.
+		UidNotRegistered,
+		/// Fewer weights than the subnet's `min_allowed_weights` (only a single self-weight
+		/// may go below it).
+		TooFewWeights,
+		/// More weights than the subnet has neurons.
+		TooManyWeights,
+		/// Every weight value is zero.
+		AllWeightsZero,
+		/// The hotkey's stake is below the subnet's `min_stake_to_set_weights`.
+		NotEnoughStakeToSetWeights,
+		/// Weights were set less than `weights_rate_limit` blocks ago.
+		SettingWeightsTooFast,
+		/// The version key is below the subnet's `weights_version_key`: update the client.
+		IncorrectWeightVersionKey,
+		/// One uid would receive more than the subnet's `max_weight_limit` share of the row.
+		MaxWeightExceeded,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn on_initialize(block: BlockNumberFor<T>) -> Weight {
+			Self::run_due_epochs(block)
+		}
+
+		fn integrity_test() {
+			assert!(T::MaxUidsLimit::get() >= 1, "MaxUidsLimit must be at least 1");
+			assert!(
+				T::MaxUidsLimit::get() <= u16::MAX as u32 + 1,
+				"MaxUidsLimit cannot exceed the uid space"
+			);
+		}
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Creates subnet `netuid` with the given hyperparameters.
+		///
+		/// Origin: root. Emits [`Event::SubnetCreated`]. Fails with `SubnetAlreadyExists`,
+		/// `TooManySubnets`, or a hyperparameter error (`InvalidTempo`, `InvalidMaxUids`,
+		/// `InvalidMinAllowedWeights`, `InvalidMaxWeightLimit`, `InvalidBondsMovingAverage`).
+		#[pallet::call_index(0)]
+		#[pallet::weight(T::WeightInfo::create_subnet())]
+		pub fn create_subnet(
+			origin: OriginFor<T>,
+			netuid: NetUid,
+			hyperparameters: SubnetHyperparameters<BalanceOf<T>>,
+		) -> DispatchResult {
+			ensure_root(origin)?;
+			Self::do_create_subnet(netuid, hyperparameters)
+		}
+
+		/// Replaces the hyperparameters of subnet `netuid`; they apply from the next block.
+		///
+		/// Origin: root. Emits [`Event::HyperparametersSet`]. Fails with `SubnetNotFound`,
+		/// `MaxUidsBelowSubnetSize`, or a hyperparameter error as in `create_subnet`.
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::set_hyperparameters())]
+		pub fn set_hyperparameters(
+			origin: OriginFor<T>,
+			netuid: NetUid,
+			hyperparameters: SubnetHyperparameters<BalanceOf<T>>,
+		) -> DispatchResult {
+			ensure_root(origin)?;
+			Self::do_set_hyperparameters(netuid, hyperparameters)
+		}
+
+		/// Registers `hotkey` in subnet `netuid`, burning the subnet's `registration_burn` from
+		/// the calling coldkey, which becomes the hotkey's owner on first registration.
+		///
+		/// The hotkey gets the next uid; in a full subnet it replaces the neuron with the lowest
+		/// emission among those past their immunity period (ties: the oldest registration, then
+		/// the lowest uid), whose weights, bonds and axon are cleared.
+		///
+		/// Origin: the coldkey. Emits [`Event::NeuronRegistered`]. Fails with
+		/// `SubnetNotFound`, `HotKeyAlreadyRegisteredInSubnet`, `NonAssociatedColdKey`,
+		/// `NotEnoughBalanceToRegister` or `AllNeuronsImmune`.
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::register(T::MaxUidsLimit::get()))]
+		pub fn register(
+			origin: OriginFor<T>,
+			netuid: NetUid,
+			hotkey: T::AccountId,
+		) -> DispatchResultWithPostInfo {
+			let coldkey = ensure_signed(origin)?;
+			let size = Self::do_register(netuid, coldkey, hotkey)?;
+			Ok(Some(T::WeightInfo::register(size)).into())
+		}
+
+		/// Announces where the calling neuron serves its model in subnet `netuid`.
+		///
+		/// Origin: the hotkey. Emits [`Event::AxonServed`]. Fails with `SubnetNotFound`,
+		/// `NotRegistered`, `InvalidIpType` (not 4 or 6), `InvalidIpAddress` (zero, or an
+		/// IPv4 value above `u32::MAX`) or `InvalidPort` (zero).
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::serve_axon())]
+		pub fn serve_axon(
+			origin: OriginFor<T>,
+			netuid: NetUid,
+			version: u32,
+			ip: u128,
+			port: u16,
+			ip_type: u8,
+			protocol: u8,
+		) -> DispatchResult {
+			let hotkey = ensure_signed(origin)?;
+			Self::do_serve_axon(netuid, hotkey, version, ip, port, ip_type, protocol)
+		}
+
+		/// Moves `amount` from the calling coldkey's free balance into stake on `hotkey`,
+		/// which the coldkey must own. The balance goes to the stake vault; issuance is
+		/// unchanged.
+		///
+		/// Origin: the coldkey. Emits [`Event::StakeAdded`]. Fails with `ZeroAmount`,
+		/// `HotKeyNotRegistered`, `NonAssociatedColdKey` or `NotEnoughBalanceToStake`.
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::add_stake())]
+		pub fn add_stake(
+			origin: OriginFor<T>,
+			hotkey: T::AccountId,
+			amount: BalanceOf<T>,
+		) -> DispatchResult {
+			let coldkey = ensure_signed(origin)?;
+			Self::do_add_stake(coldkey, hotkey, amount)
+		}
+
+		/// Moves `amount` of stake on `hotkey` back to the calling coldkey's free balance.
+		/// Only the hotkey's owning coldkey can remove its stake.
+		///
+		/// Origin: the coldkey. Emits [`Event::StakeRemoved`]. Fails with `ZeroAmount`,
+		/// `HotKeyNotRegistered`, `NonAssociatedColdKey` or `NotEnoughStakeToWithdraw`.
+		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::remove_stake())]
+		pub fn remove_stake(
+			origin: OriginFor<T>,
+			hotkey: T::AccountId,
+			amount: BalanceOf<T>,
+		) -> DispatchResult {
+			let coldkey = ensure_signed(origin)?;
+			Self::do_remove_stake(coldkey, hotkey, amount)
+		}
+
+		/// Sets the calling neuron's weight row in subnet `netuid`: `values[k]` is the weight
+		/// on `uids[k]`. Values are relative (they are normalised on chain) and stored
+		/// max-upscaled to `u16::MAX`; zero values are dropped. Self-weights are allowed.
+		///
+		/// Origin: the hotkey. Emits [`Event::WeightsSet`]. Fails, changing nothing, with
+		/// `SubnetNotFound`, `WeightVecLengthMismatch`, `NotRegistered`,
+		/// `NotEnoughStakeToSetWeights`, `IncorrectWeightVersionKey`,
+		/// `SettingWeightsTooFast`, `DuplicateUids`, `UidNotRegistered`, `TooManyWeights`,
+		/// `TooFewWeights`, `AllWeightsZero` or `MaxWeightExceeded`.
+		#[pallet::call_index(6)]
+		#[pallet::weight(T::WeightInfo::set_weights(uids.len() as u32))]
+		pub fn set_weights(
+			origin: OriginFor<T>,
+			netuid: NetUid,
+			uids: alloc::vec::Vec<Uid>,
+			values: alloc::vec::Vec<u16>,
+			version_key: u64,
+		) -> DispatchResult {
+			let hotkey = ensure_signed(origin)?;
+			Self::do_set_weights(netuid, hotkey, uids, values, version_key)
+		}
+	}
+
+	impl<T: Config> Pallet<T> {
+		/// The stake vault's account.
+		pub fn vault_account() -> T::AccountId {
+			use sp_runtime::traits::AccountIdConversion;
+			T::PalletId::get().into_account_truncating()
+		}
+
+		/// Endows the stake vault with the existential deposit if it lacks it, so that it can
+		/// always pay out every unit of stake and is never reaped.
+		pub(crate) fn ensure_vault_exists() {
+			let vault = Self::vault_account();
+			let minimum = T::Currency::minimum_balance();
+			let balance = T::Currency::balance(&vault);
+			if balance < minimum {
+				// Cannot fail short of issuance overflow, which would leave staking disabled
+				// rather than corrupt any state.
+				let _ = T::Currency::mint_into(&vault, minimum - balance);
+			}
+		}
+	}
+}

@@ -1,0 +1,471 @@
+//! One epoch of the mechanism, as defined in `MECHANISM.md`.
+//!
+//! Inputs and outputs are indexed by uid. Weight and bond rows are sparse `(uid, value)`
+//! lists, so the cost is O(neurons + non-zero weights + non-zero bonds): no dense n × n
+//! matrix is ever built.
+
+use super::fixed::{
+	apply_reciprocal, mul_div, mul_fraction, ratio, scaled_reciprocal, sigmoid, ONE,
+};
+use alloc::vec;
+use alloc::vec::Vec;
+
+/// A stored weight row: `(uid, weight)` pairs, max-upscaled to `u16::MAX`.
+pub type WeightRow = [(u16, u16)];
+/// A stored bond row: `(uid, bond)` pairs, bonds as fractions of [`ONE`].
+pub type BondRow = [(u16, u64)];
+
+/// Subnet-wide parameters of one epoch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EpochParams {
+	/// The block the epoch runs in.
+	pub block: u64,
+	/// Neurons that set no weights within this many blocks stop counting as raters.
+	pub activity_cutoff: u64,
+	/// The block of the subnet's previous epoch: stored bonds towards uids registered at or
+	/// after it belonged to the uid's previous occupant and are dropped.
+	pub last_epoch_block: u64,
+	/// Steepness ρ of the consensus sigmoid, fixed point (10.0 is `10 * ONE`).
+	pub rho: u128,
+	/// Midpoint κ of the consensus sigmoid, a fraction.
+	pub kappa: u128,
+	/// Bonds moving average m, a fraction below [`ONE`].
+	pub bonds_moving_average: u128,
+	/// Balance units to mint this epoch.
+	pub emission: u128,
+}
+
+/// Per-neuron state, indexed by uid. The subnet size is `stake.len()`; shorter slices are
+/// padded with defaults and longer ones truncated, so malformed input cannot panic.
+#[derive(Clone, Copy, Debug)]
+pub struct EpochInput<'a, W, B> {
+	/// Stake of each neuron's hotkey, in balance units.
+	pub stake: &'a [u128],
+	/// Each neuron's weight row.
+	pub weights: &'a [W],
+	/// Each neuron's bond row from the previous epoch.
+	pub bonds: &'a [B],
+	/// The block of each neuron's last weight update.
+	pub last_update: &'a [u64],
+	/// The block each uid's current hotkey registered in.
+	pub registered_at: &'a [u64],
+}
+
+/// Who this epoch's emission went to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Payout {
+	/// Paid by incentive and dividends: the normal case.
+	Incentive,
+	/// Nobody earned incentive (no weights from stake yet): paid pro rata to stake.
+	ProRataStake,
+	/// Nobody earned incentive and nobody holds stake: nothing minted.
+	Nothing,
+}
+
+/// Everything an epoch computes, indexed by uid. Fractions are parts of [`ONE`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EpochOutput {
+	/// Set weights within the activity cutoff.
+	pub active: Vec<bool>,
+	/// S: share of the raters' stake (0 for non-raters).
+	pub stake_share: Vec<u64>,
+	/// R = Wᵀ·S.
+	pub rank: Vec<u64>,
+	/// T = Cᵀ·S.
+	pub trust: Vec<u64>,
+	/// c = σ(ρ·(T − κ)).
+	pub consensus: Vec<u64>,
+	/// I = normalise(R ⊙ c).
+	pub incentive: Vec<u64>,
+	/// D = B̂·I.
+	pub dividends: Vec<u64>,
+	/// Balance units minted onto each neuron's stake.
+	pub emission: Vec<u128>,
+	/// The new bond rows, to be stored.
+	pub bonds: Vec<Vec<(u16, u64)>>,
+	/// Σ emission: exactly `params.emission`, or zero when [`Payout::Nothing`].
+	pub total_emitted: u128,
+	/// How the emission was paid.
+	pub payout: Payout,
+}
+
+/// Weight rows that count this epoch, flattened: row `i` is `cols[start[i]..start[i + 1]]`.
+struct ValidWeights {
+	start: Vec<usize>,
+	cols: Vec<u16>,
+	values: Vec<u32>,
+}
+
+impl ValidWeights {
+	/// Keeps entries of active neurons that point at an existing uid, are non-zero and were
+	/// set after the target uid's current hotkey registered; sorts each row by uid and merges
+	/// repeated uids.
+	fn collect<W: AsRef<WeightRow>>(
+		n: usize,
+		weights: &[W],
+		active: &[bool],
+		last_update: impl Fn(usize) -> u64,
+		registered_at: impl Fn(usize) -> u64,
+	) -> Self {
+		let mut start = Vec::with_capacity(n + 1);
+		let mut cols = Vec::new();
+		let mut values = Vec::new();
+		let mut scratch: Vec<(u16, u32)> = Vec::new();
+		start.push(0);
+		for i in 0..n {
+			if active[i] {
+				let updated = last_update(i);
+				let row = weights.get(i).map(AsRef::as_ref).unwrap_or(&[]);
+				scratch.clear();
+				scratch.extend(
+					row.iter()
+						.filter(|&&(j, w)| {
+							(j as usize) < n && w > 0 && updated >= registered_at(j as usize)
+						})
+						.map(|&(j, w)| (j, w as u32)),
+				);
+				if !scratch.windows(2).all(|p| p[0].0 < p[1].0) {
+					scratch.sort_unstable_by_key(|&(j, _)| j);
+					scratch.dedup_by(|later, kept| {
+						if later.0 == kept.0 {
+							kept.1 = kept.1.saturating_add(later.1);
+							true
+						} else {
+							false
+						}
+					});
+				}
+				for &(j, w) in scratch.iter() {
+					cols.push(j);
+					values.push(w);
+				}
+			}
+			start.push(cols.len());
+		}
+		Self { start, cols, values }
+	}
+
+	fn row(&self, i: usize) -> core::ops::Range<usize> {
+		self.start[i]..self.start[i + 1]
+	}
+}
+
+/// Splits `total` in proportion to `shares` (out of `whole`), rounding each part down and
+/// giving the remainder to the largest share (lowest index on ties), so the parts add up to
+/// `total` exactly whenever Σ shares ≤ whole.
+fn split_exactly(total: u128, shares: &[u128], whole: u128) -> Vec<u128> {
+	let mut parts: Vec<u128> = shares.iter().map(|&s| mul_div(total, s, whole)).collect();
+	let paid = parts.iter().fold(0u128, |acc, &p| acc.saturating_add(p));
+	let mut largest: Option<usize> = None;
+	for (i, &s) in shares.iter().enumerate() {
+		if largest.map_or(true, |l| s > shares[l]) {
+			largest = Some(i);
+		}
+	}
+	if let Some(l) = largest {
+		parts[l] = parts[l].saturating_add(total.saturating_sub(paid));
+	}
+	parts
+}
+
+fn to_parts(values: &[u128]) -> Vec<u64> {
+	values.iter().map(|&v| v.min(ONE) as u64).collect()
+}
+
+/// Runs one epoch. Never panics, whatever the input.
+pub fn run_epoch<W: AsRef<WeightRow>, B: AsRef<BondRow>>(
+	params: &EpochParams,
+	input: &EpochInput<'_, W, B>,
+) -> EpochOutput {
+	let n = input.stake.len().min(u16::MAX as usize + 1);
+	let stake = &input.stake[..n];
+	let last_update = |i: usize| input.last_update.get(i).copied().unwrap_or(0);
+	let registered_at = |i: usize| input.registered_at.get(i).copied().unwrap_or(0);
+
+	// 1. Raters: active neurons with a non-empty (valid) weight row.
+	let active: Vec<bool> = (0..n)
+		.map(|i| params.block.saturating_sub(last_update(i)) <= params.activity_cutoff)
+		.collect();
+	let weights = ValidWeights::collect(n, input.weights, &active, last_update, registered_at);
+	let rater = |i: usize| !weights.row(i).is_empty();
+
+	// 2. Stake share of raters.
+	let rater_stake =
+		(0..n).filter(|&i| rater(i)).fold(0u128, |acc, i| acc.saturating_add(stake[i]));
+	let stake_share: Vec<u128> =
+		(0..n).map(|i| if rater(i) { ratio(stake[i], rater_stake) } else { 0 }).collect();
+
+	// 3–5. Ranks, trust and this epoch's bond increments ΔB_ij = S_i·W_ij, in one pass.
+	let mut rank = vec![0u128; n];
+	let mut trust = vec![0u128; n];
+	let mut delta_bonds = vec![0u128; weights.cols.len()];
+	for i in 0..n {
+		let range = weights.row(i);
+		if range.is_empty() || stake_share[i] == 0 {
+			continue;
+		}
+		let row_sum: u128 = weights.values[range.clone()].iter().map(|&w| w as u128).sum();
+		let reciprocal = scaled_reciprocal(stake_share[i], row_sum);
+		for k in range {
+			let j = weights.cols[k] as usize;
+			let contribution = apply_reciprocal(weights.values[k] as u128, reciprocal);
+			delta_bonds[k] = contribution;
+			rank[j] = rank[j].saturating_add(contribution);
+			trust[j] = trust[j].saturating_add(stake_share[i]);
+		}
+	}
+
+	// 6–7. Consensus and incentive.
+	let consensus: Vec<u128> =
+		trust.iter().map(|&t| sigmoid(t, params.rho, params.kappa)).collect();
+	let scaled_rank: Vec<u128> =
+		rank.iter().zip(&consensus).map(|(&r, &c)| mul_fraction(r, c)).collect();
+	let scaled_total = scaled_rank.iter().fold(0u128, |acc, &x| acc.saturating_add(x));
+	let incentive: Vec<u128> = scaled_rank.iter().map(|&x| ratio(x, scaled_total)).collect();
+
+	// 8. Bonds: moving average of ΔB with the stored bonds of uids that kept their hotkey.
+	let keep = ONE.saturating_sub(params.bonds_moving_average);
+	let decay = params.bonds_moving_average.min(ONE);
+	let mut bonds: Vec<Vec<(u16, u64)>> = Vec::with_capacity(n);
+	let mut column_sum = vec![0u128; n];
+	for i in 0..n {
+		let fresh = weights.row(i).map(|k| (weights.cols[k], delta_bonds[k]));
+		let stored = input
+			.bonds
+			.get(i)
+			.map(AsRef::as_ref)
+			.unwrap_or(&[])
+			.iter()
+			.filter(|&&(j, b)| {
+				decay > 0 &&
+					b > 0 && (j as usize) < n &&
+					registered_at(j as usize) < params.last_epoch_block
+			})
+			.map(|&(j, b)| (j, b as u128));
+		let row = merge_bonds(fresh, stored, keep, decay);
+		for &(j, b) in &row {
+			column_sum[j as usize] = column_sum[j as usize].saturating_add(b as u128);
+		}
+		bonds.push(row);
+	}
+
+	// 9. Dividends D_i = Σ_j B_ij / colsum_j · I_j.
+	let per_bond: Vec<u128> = incentive
+		.iter()
+		.zip(&column_sum)
+		.map(|(&inc, &sum)| if sum == 0 { 0 } else { scaled_reciprocal(inc, sum) })
+		.collect();
+	let dividends: Vec<u128> = bonds
+		.iter()
+		.map(|row| {
+			row.iter().fold(0u128, |acc, &(j, b)| {
+				acc.saturating_add(apply_reciprocal(b as u128, per_bond[j as usize]))
+			})
+		})
+		.collect();
+
+	// 10–12. Payout.
+	let (emission, payout) = if scaled_total > 0 {
+		let share: Vec<u128> =
+			dividends.iter().zip(&incentive).map(|(&d, &i)| (d + i) / 2).collect();
+		(split_exactly(params.emission, &share, ONE), Payout::Incentive)
+	} else {
+		let total_stake = stake.iter().fold(0u128, |acc, &s| acc.saturating_add(s));
+		if total_stake == 0 || params.emission == 0 {
+			(vec![0; n], Payout::Nothing)
+		} else {
+			(split_exactly(params.emission, stake, total_stake), Payout::ProRataStake)
+		}
+	};
+	let total_emitted = emission.iter().fold(0u128, |acc, &e| acc.saturating_add(e));
+
+	EpochOutput {
+		active,
+		stake_share: to_parts(&stake_share),
+		rank: to_parts(&rank),
+		trust: to_parts(&trust),
+		consensus: to_parts(&consensus),
+		incentive: to_parts(&incentive),
+		dividends: to_parts(&dividends),
+		emission,
+		bonds,
+		total_emitted,
+		payout,
+	}
+}
+
+/// Merges two uid-sorted rows into `keep·fresh + decay·stored`, dropping zeros.
+fn merge_bonds(
+	fresh: impl Iterator<Item = (u16, u128)>,
+	stored: impl Iterator<Item = (u16, u128)>,
+	keep: u128,
+	decay: u128,
+) -> Vec<(u16, u64)> {
+	let mut fresh = fresh.peekable();
+	let mut stored = stored.peekable();
+	let mut row = Vec::new();
+	loop {
+		let (j, value) = match (fresh.peek().copied(), stored.peek().copied()) {
+			(None, None) => break,
+			(Some((jf, f)), Some((js, s))) if jf == js => {
+				fresh.next();
+				stored.next();
+				(jf, mul_fraction(f, keep).saturating_add(mul_fraction(s, decay)))
+			},
+			(Some((jf, f)), Some((js, _))) if jf < js => {
+				fresh.next();
+				(jf, mul_fraction(f, keep))
+			},
+			(Some((jf, f)), None) => {
+				fresh.next();
+				(jf, mul_fraction(f, keep))
+			},
+			(_, Some((js, s))) => {
+				stored.next();
+				(js, mul_fraction(s, decay))
+			},
+		};
+		if value > 0 {
+			row.push((j, value.min(ONE) as u64));
+		}
+	}
+	row
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use crate::math::fixed::to_f64;
+
+	fn params(emission: u128) -> EpochParams {
+		EpochParams {
+			block: 100,
+			activity_cutoff: 1000,
+			last_epoch_block: 0,
+			rho: 10 * ONE,
+			kappa: ONE / 2,
+			bonds_moving_average: 0,
+			emission,
+		}
+	}
+
+	fn assert_close(got: u64, expected: f64, what: &str) {
+		assert!((to_f64(got as u128) - expected).abs() < 2e-9, "{what}: {} vs {expected}", to_f64(got as u128));
+	}
+
+	/// The worked example of MECHANISM.md.
+	#[test]
+	fn worked_example() {
+		let stake = [100u128, 100, 0];
+		let weights: Vec<Vec<(u16, u16)>> =
+			vec![vec![(2, 65535), (1, 16384)], vec![(2, 65535), (0, 16384)], vec![]];
+		let bonds: Vec<Vec<(u16, u64)>> = vec![vec![]; 3];
+		let input = EpochInput {
+			stake: &stake,
+			weights: &weights,
+			bonds: &bonds,
+			last_update: &[90, 90, 0],
+			registered_at: &[1, 1, 1],
+		};
+		let out = run_epoch(&params(1_000_000_000), &input);
+		let expect = [
+			("rank", &out.rank, [0.100001221, 0.100001221, 0.799997559]),
+			("trust", &out.trust, [0.5, 0.5, 1.0]),
+			("consensus", &out.consensus, [0.5, 0.5, 0.993307149]),
+			("incentive", &out.incentive, [0.055888802, 0.055888802, 0.888222396]),
+			("dividends", &out.dividends, [0.5, 0.5, 0.0]),
+		];
+		for (what, got, want) in expect {
+			for uid in 0..3 {
+				assert_close(got[uid], want[uid], what);
+			}
+		}
+		assert_eq!(out.emission, vec![277_944_401, 277_944_401, 444_111_198]);
+		assert_eq!(out.total_emitted, 1_000_000_000);
+		assert_eq!(out.payout, Payout::Incentive);
+	}
+
+	#[test]
+	fn no_weights_pays_pro_rata_to_stake() {
+		let stake = [1u128, 2, 0];
+		let empty: Vec<Vec<(u16, u16)>> = vec![vec![]; 3];
+		let bonds: Vec<Vec<(u16, u64)>> = vec![];
+		let input = EpochInput { stake: &stake, weights: &empty, bonds: &bonds, last_update: &[], registered_at: &[] };
+		let out = run_epoch(&params(100), &input);
+		assert_eq!(out.payout, Payout::ProRataStake);
+		// 33 + 66 = 99, the unit of dust goes to the largest stake.
+		assert_eq!(out.emission, vec![33, 67, 0]);
+	}
+
+	#[test]
+	fn no_stake_mints_nothing() {
+		let stake = [0u128, 0];
+		let weights = vec![vec![(1u16, 1u16)], vec![(0, 1)]];
+		let bonds: Vec<Vec<(u16, u64)>> = vec![];
+		let input = EpochInput { stake: &stake, weights: &weights, bonds: &bonds, last_update: &[], registered_at: &[] };
+		let out = run_epoch(&params(100), &input);
+		assert_eq!(out.payout, Payout::Nothing);
+		assert_eq!(out.total_emitted, 0);
+	}
+
+	#[test]
+	fn inactive_and_outdated_weights_are_ignored() {
+		let stake = [10u128, 10, 10];
+		// uid 0 is stale; uid 1's weight on uid 2 predates uid 2's registration.
+		let weights = vec![vec![(2u16, 100u16)], vec![(2, 100), (0, 1)], vec![]];
+		let bonds: Vec<Vec<(u16, u64)>> = vec![];
+		let input = EpochInput {
+			stake: &stake,
+			weights: &weights,
+			bonds: &bonds,
+			last_update: &[1, 50, 0],
+			registered_at: &[0, 0, 60],
+		};
+		let mut p = params(1000);
+		p.activity_cutoff = 10;
+		p.block = 55;
+		let out = run_epoch(&p, &input);
+		assert_eq!(out.active, vec![false, true, false]);
+		assert_eq!(out.rank[2], 0);
+		assert_eq!(out.rank[0], ONE as u64);
+		assert_eq!(out.total_emitted, 1000);
+	}
+
+	#[test]
+	fn bonds_follow_the_moving_average_and_drop_replaced_uids() {
+		let stake = [1u128, 1];
+		let weights = vec![vec![(1u16, 1u16)], vec![(0, 1)]];
+		let bonds = vec![vec![(1u16, (ONE / 2) as u64)], vec![(0, (ONE / 2) as u64)]];
+		let input = EpochInput {
+			stake: &stake,
+			weights: &weights,
+			bonds: &bonds,
+			last_update: &[100, 100],
+			registered_at: &[10, 60],
+		};
+		let mut p = params(10);
+		p.bonds_moving_average = 9 * ONE / 10;
+		p.last_epoch_block = 50;
+		let out = run_epoch(&p, &input);
+		// uid 1 registered at block 60, after the last epoch: uid 0's stored bond on it
+		// belonged to the previous occupant and is dropped.
+		assert_eq!(out.bonds[0], vec![(1, (ONE / 20) as u64)]);
+		// uid 1's bond on uid 0 is 0.1·0.5 + 0.9·0.5.
+		assert_eq!(out.bonds[1], vec![(0, (ONE / 2) as u64)]);
+	}
+
+	#[test]
+	fn malformed_input_does_not_panic() {
+		let stake = [u128::MAX, u128::MAX, 5];
+		let weights = vec![vec![(7u16, 9u16), (1, 0), (1, 5), (1, 5), (0, u16::MAX)], vec![(0, 1)], vec![(2, 1)], vec![(0, 1)]];
+		let bonds = vec![vec![(9u16, u64::MAX), (0, u64::MAX)]];
+		let input = EpochInput { stake: &stake, weights: &weights, bonds: &bonds, last_update: &[100], registered_at: &[] };
+		let mut p = params(u128::MAX);
+		p.rho = u128::MAX;
+		p.kappa = u128::MAX;
+		p.bonds_moving_average = u128::MAX;
+		let out = run_epoch(&p, &input);
+		assert_eq!(out.total_emitted, u128::MAX);
+		assert_eq!(out.rank.len(), 3);
+	}
+}

@@ -1,0 +1,1 @@
+//! Off-chain simulation placeholder.

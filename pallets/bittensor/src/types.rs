@@ -1,0 +1,120 @@
+//! Plain data types stored by the pallet and passed to its calls.
+
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use polkadot_sdk::sp_runtime::Perbill;
+use scale_info::TypeInfo;
+use serde::{Deserialize, Serialize};
+
+/// Subnet identifier.
+pub type NetUid = u16;
+/// A neuron's position in its subnet, `0..subnet size`.
+pub type Uid = u16;
+
+/// The rules of one subnet's market, set by root.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Clone,
+	PartialEq,
+	Eq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+	Serialize,
+	Deserialize,
+)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SubnetHyperparameters<Balance> {
+	/// Blocks per epoch; at least 1.
+	pub tempo: u16,
+	/// Steepness ρ of the consensus sigmoid (the paper uses 10).
+	pub rho: u16,
+	/// Trust midpoint κ of the consensus sigmoid (the paper uses 50%).
+	pub kappa: Perbill,
+	/// Balance minted per block, paid out every epoch as `tempo × emission_per_block`.
+	pub emission_per_block: Balance,
+	/// The most neurons the subnet holds; at least 1 and at most the runtime's `MaxUidsLimit`.
+	pub max_uids: u16,
+	/// The fewest weights a `set_weights` call may carry (capped by the subnet's size); a
+	/// single self-weight is always allowed.
+	pub min_allowed_weights: u16,
+	/// The largest share of a weight row one uid may receive; above zero.
+	pub max_weight_limit: Perbill,
+	/// Blocks a neuron must wait between two `set_weights` calls.
+	pub weights_rate_limit: u32,
+	/// Neurons whose last weights are older than this many blocks stop counting as raters.
+	pub activity_cutoff: u32,
+	/// Blocks after registration during which a neuron cannot be replaced.
+	pub immunity_period: u32,
+	/// Balance burned from the coldkey to register a hotkey.
+	pub registration_burn: Balance,
+	/// Weight m of the previous bonds in the bonds moving average; below 100%.
+	pub bonds_moving_average: Perbill,
+	/// Stake a hotkey needs to set weights.
+	pub min_stake_to_set_weights: Balance,
+	/// Lowest weights version key accepted by `set_weights`.
+	pub weights_version_key: u64,
+}
+
+/// Where a neuron serves its model, as announced with `serve_axon`.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+	Default,
+)]
+pub struct AxonInfo<BlockNumber> {
+	/// The block the axon was announced in.
+	pub block: BlockNumber,
+	/// The neuron software's version.
+	pub version: u32,
+	/// IP address: an IPv4 address in the low 32 bits, or a full IPv6 address.
+	pub ip: u128,
+	/// TCP or UDP port, non-zero.
+	pub port: u16,
+	/// 4 for IPv4, 6 for IPv6.
+	pub ip_type: u8,
+	/// Transport protocol identifier chosen by the client software.
+	pub protocol: u8,
+}
+
+/// How an epoch's emission was paid, carried by [`crate::Event::EpochCompleted`].
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub enum PayoutKind {
+	/// By incentive and dividends: the normal case.
+	Incentive,
+	/// No neuron earned incentive (no weights backed by stake yet): paid pro rata to stake.
+	ProRataStake,
+	/// No neuron earned incentive and no neuron holds stake: nothing was minted.
+	Nothing,
+}
+
+impl From<crate::math::epoch::Payout> for PayoutKind {
+	fn from(payout: crate::math::epoch::Payout) -> Self {
+		use crate::math::epoch::Payout;
+		match payout {
+			Payout::Incentive => Self::Incentive,
+			Payout::ProRataStake => Self::ProRataStake,
+			Payout::Nothing => Self::Nothing,
+		}
+	}
+}
