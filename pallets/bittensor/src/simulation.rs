@@ -1,1 +1,154 @@
-//! Off-chain simulation placeholder.
+//! Off-chain simulations that drive the chain's own epoch functions.
+//!
+//! Floats appear only here, to set the experiment up and report it; every epoch runs
+//! [`run_epoch`] exactly as `on_initialize` does.
+
+use crate::math::{
+	epoch::{run_epoch, EpochInput, EpochParams},
+	fixed::{from_f64, mul_fraction, ONE},
+};
+use alloc::{format, string::String, vec, vec::Vec};
+
+/// The paper's collusion experiment: an honest group A and a cabal B, disjoint, each voting
+/// only for its own members.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CabalConfig {
+	/// Number of blocks (one epoch each) to simulate.
+	pub blocks: u32,
+	/// Initial stake of group A (honest), in tokens.
+	pub stake_a: f64,
+	/// Initial stake of group B (the cabal), in tokens.
+	pub stake_b: f64,
+	/// Emission per block as a fraction of the total stake.
+	pub tau: f64,
+	/// Steepness ρ of the consensus sigmoid.
+	pub rho: f64,
+	/// Midpoint κ of the consensus sigmoid.
+	pub kappa: f64,
+	/// Neurons in group A, fully connected among themselves (self-weights included).
+	pub peers_a: u16,
+	/// Neurons in group B, fully connected among themselves.
+	pub peers_b: u16,
+	/// Bonds moving average m.
+	pub bonds_moving_average: f64,
+}
+
+impl Default for CabalConfig {
+	fn default() -> Self {
+		Self {
+			blocks: 100,
+			stake_a: 0.51,
+			stake_b: 0.49,
+			tau: 0.1,
+			rho: 10.0,
+			kappa: 0.5,
+			peers_a: 1,
+			peers_b: 1,
+			bonds_moving_average: 0.0,
+		}
+	}
+}
+
+/// Balance units per token in the simulation: fine enough that rounding is invisible at
+/// 12 significant digits, small enough that 100 blocks of 10% growth stay far from overflow.
+const UNITS_PER_TOKEN: f64 = 1e18;
+
+impl CabalConfig {
+	/// Checks the configuration, naming the first bad field.
+	pub fn validate(&self) -> Result<(), String> {
+		let finite_non_negative = |name: &str, v: f64| {
+			if v.is_finite() && v >= 0.0 {
+				Ok(())
+			} else {
+				Err(format!("{name} must be a finite number ≥ 0, got {v}"))
+			}
+		};
+		finite_non_negative("--stake-a", self.stake_a)?;
+		finite_non_negative("--stake-b", self.stake_b)?;
+		finite_non_negative("--tau", self.tau)?;
+		finite_non_negative("--rho", self.rho)?;
+		if self.stake_a + self.stake_b <= 0.0 {
+			return Err("--stake-a plus --stake-b must be above 0".into());
+		}
+		if self.stake_a + self.stake_b > 1e6 || self.tau > 10.0 || self.rho > 1e6 {
+			return Err("--stake-a/--stake-b up to 1e6 tokens, --tau up to 10, --rho up to 1e6".into());
+		}
+		if !(0.0..=1.0).contains(&self.kappa) {
+			return Err(format!("--kappa must be within [0, 1], got {}", self.kappa));
+		}
+		if !(0.0..1.0).contains(&self.bonds_moving_average) {
+			return Err(format!(
+				"--bonds-moving-average must be within [0, 1), got {}",
+				self.bonds_moving_average
+			));
+		}
+		if self.peers_a == 0 || self.peers_b == 0 {
+			return Err("--peers-a and --peers-b must be at least 1".into());
+		}
+		if u32::from(self.peers_a) + u32::from(self.peers_b) > u16::MAX as u32 {
+			return Err("--peers-a plus --peers-b must fit in 65535 uids".into());
+		}
+		Ok(())
+	}
+}
+
+/// Runs the experiment; returns the cabal's share of total stake after each block.
+pub fn run_cabal(config: &CabalConfig) -> Result<Vec<f64>, String> {
+	config.validate()?;
+	let (pa, pb) = (config.peers_a as usize, config.peers_b as usize);
+	let n = pa + pb;
+	let group_a = 0..pa as u16;
+	let group_b = pa as u16..n as u16;
+
+	let split = |total: f64, members: usize| {
+		let units = (total * UNITS_PER_TOKEN) as u128;
+		let each = units / members as u128;
+		let mut parts = vec![each; members];
+		parts[0] += units - each * members as u128;
+		parts
+	};
+	let mut stake = split(config.stake_a, pa);
+	stake.extend(split(config.stake_b, pb));
+
+	let row = |group: core::ops::Range<u16>| -> Vec<(u16, u16)> {
+		group.map(|uid| (uid, u16::MAX)).collect()
+	};
+	let weights: Vec<Vec<(u16, u16)>> = (0..n)
+		.map(|i| if i < pa { row(group_a.clone()) } else { row(group_b.clone()) })
+		.collect();
+	let mut bonds: Vec<Vec<(u16, u64)>> = vec![Vec::new(); n];
+	let registered_at = vec![0u64; n];
+	let tau = from_f64(config.tau);
+
+	let mut shares = Vec::with_capacity(config.blocks as usize);
+	for block in 0..u64::from(config.blocks) {
+		let now = block + 1;
+		let total: u128 = stake.iter().sum();
+		let params = EpochParams {
+			block: now,
+			activity_cutoff: u64::MAX,
+			last_epoch_block: block,
+			rho: from_f64(config.rho),
+			kappa: from_f64(config.kappa).min(ONE),
+			bonds_moving_average: from_f64(config.bonds_moving_average),
+			emission: mul_fraction(total, tau),
+		};
+		let last_update = vec![now; n];
+		let input = EpochInput {
+			stake: &stake,
+			weights: &weights,
+			bonds: &bonds,
+			last_update: &last_update,
+			registered_at: &registered_at,
+		};
+		let output = run_epoch(&params, &input);
+		for (s, e) in stake.iter_mut().zip(&output.emission) {
+			*s = s.saturating_add(*e);
+		}
+		bonds = output.bonds;
+		let cabal: u128 = stake[pa..].iter().sum();
+		let total: u128 = stake.iter().sum();
+		shares.push(cabal as f64 / total as f64);
+	}
+	Ok(shares)
+}
