@@ -1,0 +1,129 @@
+use super::*;
+use crate::Event;
+use polkadot_sdk::{
+	frame_support::{assert_noop, assert_ok},
+	sp_runtime::{DispatchError, Perbill},
+};
+
+#[test]
+fn root_creates_a_subnet_and_emits() {
+	new_test_ext().execute_with(|| {
+		let hp = test_hyperparameters();
+		assert_ok!(Bittensor::create_subnet(RuntimeOrigin::root(), 3, hp.clone()));
+		assert_eq!(Subnets::<Test>::get(3), Some(hp.clone()));
+		assert_eq!(SubnetCount::<Test>::get(), 1);
+		System::assert_last_event(Event::SubnetCreated { netuid: 3, hyperparameters: hp }.into());
+	});
+}
+
+#[test]
+fn only_root_manages_subnets() {
+	new_test_ext().execute_with(|| {
+		assert_noop!(
+			Bittensor::create_subnet(RuntimeOrigin::signed(1), 1, test_hyperparameters()),
+			DispatchError::BadOrigin
+		);
+		create_test_subnet(1);
+		assert_noop!(
+			Bittensor::set_hyperparameters(RuntimeOrigin::signed(1), 1, test_hyperparameters()),
+			DispatchError::BadOrigin
+		);
+	});
+}
+
+#[test]
+fn duplicate_and_too_many_subnets_are_rejected() {
+	new_test_ext().execute_with(|| {
+		create_test_subnet(1);
+		assert_noop!(
+			Bittensor::create_subnet(RuntimeOrigin::root(), 1, test_hyperparameters()),
+			Error::<Test>::SubnetAlreadyExists
+		);
+		for netuid in 2..=8 {
+			create_test_subnet(netuid);
+		}
+		assert_noop!(
+			Bittensor::create_subnet(RuntimeOrigin::root(), 9, test_hyperparameters()),
+			Error::<Test>::TooManySubnets
+		);
+	});
+}
+
+#[test]
+fn invalid_hyperparameters_are_named() {
+	new_test_ext().execute_with(|| {
+		let cases = [
+			({ let mut h = test_hyperparameters(); h.tempo = 0; h }, Error::<Test>::InvalidTempo),
+			({ let mut h = test_hyperparameters(); h.max_uids = 0; h }, Error::<Test>::InvalidMaxUids),
+			({ let mut h = test_hyperparameters(); h.max_uids = 5000; h }, Error::<Test>::InvalidMaxUids),
+			(
+				{ let mut h = test_hyperparameters(); h.min_allowed_weights = 17; h },
+				Error::<Test>::InvalidMinAllowedWeights,
+			),
+			(
+				{ let mut h = test_hyperparameters(); h.max_weight_limit = Perbill::zero(); h },
+				Error::<Test>::InvalidMaxWeightLimit,
+			),
+			(
+				{ let mut h = test_hyperparameters(); h.bonds_moving_average = Perbill::one(); h },
+				Error::<Test>::InvalidBondsMovingAverage,
+			),
+		];
+		create_test_subnet(1);
+		for (hp, error) in cases {
+			let error: DispatchError = error.into();
+			assert_noop!(Bittensor::create_subnet(RuntimeOrigin::root(), 2, hp.clone()), error);
+			assert_noop!(Bittensor::set_hyperparameters(RuntimeOrigin::root(), 1, hp), error);
+		}
+	});
+}
+
+#[test]
+fn set_hyperparameters_replaces_and_emits() {
+	new_test_ext().execute_with(|| {
+		create_test_subnet(1);
+		let mut hp = test_hyperparameters();
+		hp.tempo = 99;
+		hp.kappa = Perbill::from_percent(60);
+		assert_ok!(Bittensor::set_hyperparameters(RuntimeOrigin::root(), 1, hp.clone()));
+		assert_eq!(Subnets::<Test>::get(1), Some(hp.clone()));
+		System::assert_last_event(Event::HyperparametersSet { netuid: 1, hyperparameters: hp }.into());
+		assert_noop!(
+			Bittensor::set_hyperparameters(RuntimeOrigin::root(), 7, test_hyperparameters()),
+			Error::<Test>::SubnetNotFound
+		);
+	});
+}
+
+#[test]
+fn max_uids_cannot_shrink_below_the_subnet() {
+	new_test_ext().execute_with(|| {
+		create_test_subnet(1);
+		register(1, 1, 101);
+		register(1, 2, 102);
+		let mut hp = test_hyperparameters();
+		hp.max_uids = 1;
+		hp.min_allowed_weights = 1;
+		assert_noop!(
+			Bittensor::set_hyperparameters(RuntimeOrigin::root(), 1, hp.clone()),
+			Error::<Test>::MaxUidsBelowSubnetSize
+		);
+		hp.max_uids = 2;
+		assert_ok!(Bittensor::set_hyperparameters(RuntimeOrigin::root(), 1, hp));
+	});
+}
+
+#[test]
+fn subnets_are_independent_markets() {
+	new_test_ext().execute_with(|| {
+		create_test_subnet(1);
+		create_test_subnet(2);
+		register(1, 1, 101);
+		register(2, 1, 101);
+		register(2, 2, 102);
+		assert_eq!(SubnetworkN::<Test>::get(1), 1);
+		assert_eq!(SubnetworkN::<Test>::get(2), 2);
+		assert_eq!(Uids::<Test>::get(2, 102), Some(1));
+		assert_eq!(Uids::<Test>::get(1, 102), None);
+	});
+}
