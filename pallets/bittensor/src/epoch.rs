@@ -24,9 +24,8 @@ impl<T: Config> Pallet<T> {
 	/// that subnets with equal tempos do not all run in the same block).
 	pub(crate) fn run_due_epochs(block: BlockNumberFor<T>) -> Weight {
 		let now: u64 = block.unique_saturated_into();
-		let mut weight = T::DbWeight::get().reads(1);
+		let mut weight = T::WeightInfo::on_initialize_idle(SubnetCount::<T>::get());
 		for (netuid, hyperparameters) in Subnets::<T>::iter() {
-			weight.saturating_accrue(T::DbWeight::get().reads(1));
 			let tempo = u64::from(hyperparameters.tempo.max(1));
 			if (now.saturating_add(u64::from(netuid))) % tempo == 0 {
 				weight.saturating_accrue(Self::epoch(netuid, block));

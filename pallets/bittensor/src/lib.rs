@@ -50,7 +50,9 @@ pub use weights::WeightInfo;
 mod axon;
 mod epoch;
 pub mod math;
+pub mod metagraph;
 mod registration;
+pub mod runtime_api;
 #[cfg(feature = "std")]
 pub mod simulation;
 mod staking;

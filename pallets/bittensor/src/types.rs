@@ -24,7 +24,7 @@ pub type Uid = u16;
 	Serialize,
 	Deserialize,
 )]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
 pub struct SubnetHyperparameters<Balance> {
 	/// Blocks per epoch; at least 1.
 	pub tempo: u16,
@@ -70,6 +70,8 @@ pub struct SubnetHyperparameters<Balance> {
 	TypeInfo,
 	MaxEncodedLen,
 	Default,
+	Serialize,
+	Deserialize,
 )]
 pub struct AxonInfo<BlockNumber> {
 	/// The block the axon was announced in.

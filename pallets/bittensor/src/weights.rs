@@ -15,6 +15,7 @@ pub trait WeightInfo {
 	fn remove_stake() -> Weight;
 	fn set_weights(w: u32) -> Weight;
 	fn epoch(n: u32, w: u32) -> Weight;
+	fn on_initialize_idle(s: u32) -> Weight;
 }
 
 /// Weights for `pallet_bittensor` using the node's database weights.
@@ -28,6 +29,7 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn remove_stake() -> Weight { Weight::from_parts(30_000_000, 0).saturating_add(T::DbWeight::get().reads_writes(5, 4)) }
 	fn set_weights(w: u32) -> Weight { Weight::from_parts(20_000_000, 0).saturating_add(Weight::from_parts(50_000, 0).saturating_mul(w.into())).saturating_add(T::DbWeight::get().reads_writes(7, 3)) }
 	fn epoch(n: u32, w: u32) -> Weight { Weight::from_parts(1_000_000, 0).saturating_add(Weight::from_parts(20_000, 0).saturating_mul(n.into())).saturating_add(Weight::from_parts(100, 0).saturating_mul((n as u64 * w as u64).into())).saturating_add(T::DbWeight::get().reads_writes(10 + 3 * n as u64, 10 + n as u64)) }
+	fn on_initialize_idle(s: u32) -> Weight { T::DbWeight::get().reads(1 + s as u64) }
 }
 
 impl WeightInfo for () {
@@ -39,4 +41,5 @@ impl WeightInfo for () {
 	fn remove_stake() -> Weight { Weight::zero() }
 	fn set_weights(_w: u32) -> Weight { Weight::zero() }
 	fn epoch(_n: u32, _w: u32) -> Weight { Weight::zero() }
+	fn on_initialize_idle(_s: u32) -> Weight { Weight::zero() }
 }

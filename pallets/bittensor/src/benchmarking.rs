@@ -1,0 +1,223 @@
+//! Benchmarks for every call and for the epoch (frame-benchmarking v2).
+//!
+//! Each call is measured on its worst path: registration into a full subnet (replacement
+//! scan), weights with every uid of the subnet, stake moves that touch the vault.
+
+use super::*;
+use crate::types::SubnetHyperparameters;
+use alloc::{vec, vec::Vec};
+use frame_benchmarking::v2::*;
+use frame_support::{
+	traits::{fungible::Mutate, Get, Hooks},
+	BoundedVec,
+};
+use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
+use sp_runtime::{traits::Bounded, Perbill};
+
+const NETUID: NetUid = 1;
+const SEED: u32 = 0;
+
+fn hyperparameters<T: Config>(max_uids: u16) -> SubnetHyperparameters<BalanceOf<T>> {
+	SubnetHyperparameters {
+		tempo: 100,
+		rho: 10,
+		kappa: Perbill::from_percent(50),
+		emission_per_block: 1_000_000_000u32.into(),
+		max_uids,
+		min_allowed_weights: 1,
+		max_weight_limit: Perbill::one(),
+		weights_rate_limit: 0,
+		activity_cutoff: 5_000,
+		immunity_period: 0,
+		registration_burn: 1_000u32.into(),
+		bonds_moving_average: Perbill::from_percent(90),
+		min_stake_to_set_weights: 0u32.into(),
+		weights_version_key: 0,
+	}
+}
+
+fn max_uids<T: Config>() -> u16 {
+	T::MaxUidsLimit::get().min(u16::MAX as u32) as u16
+}
+
+fn funded<T: Config>(name: &'static str, index: u32) -> T::AccountId {
+	let account: T::AccountId = account(name, index, SEED);
+	T::Currency::set_balance(&account, BalanceOf::<T>::max_value() / 1_000_000u32.into());
+	account
+}
+
+/// Subnet `NETUID` with room for `capacity` neurons and `size` of them registered, each with a
+/// funded owner and stake.
+fn populated_subnet<T: Config>(capacity: u16, size: u16) -> Vec<T::AccountId> {
+	Pallet::<T>::do_create_subnet(NETUID, hyperparameters::<T>(capacity.max(1)))
+		.expect("valid hyperparameters");
+	(0..size as u32)
+		.map(|i| {
+			let coldkey = funded::<T>("coldkey", i);
+			let hotkey: T::AccountId = account("hotkey", i, SEED);
+			Pallet::<T>::do_register(NETUID, coldkey.clone(), hotkey.clone())
+				.expect("room in the subnet");
+			Pallet::<T>::do_add_stake(coldkey, hotkey.clone(), 1_000_000u32.into())
+				.expect("funded coldkey");
+			hotkey
+		})
+		.collect()
+}
+
+#[benchmarks]
+mod benchmarks {
+	use super::*;
+
+	#[benchmark]
+	fn create_subnet() {
+		let hp = hyperparameters::<T>(max_uids::<T>());
+
+		#[extrinsic_call]
+		_(RawOrigin::Root, NETUID, hp);
+
+		assert!(Subnets::<T>::contains_key(NETUID));
+	}
+
+	#[benchmark]
+	fn set_hyperparameters() {
+		populated_subnet::<T>(16, 1);
+		let mut hp = hyperparameters::<T>(max_uids::<T>());
+		hp.tempo = 7;
+
+		#[extrinsic_call]
+		_(RawOrigin::Root, NETUID, hp);
+
+		assert_eq!(Subnets::<T>::get(NETUID).map(|h| h.tempo), Some(7));
+	}
+
+	/// Registration into a full subnet of `n` neurons: the replacement scan is linear in `n`.
+	#[benchmark]
+	fn register(n: Linear<1, 4096>) {
+		let n = n.min(max_uids::<T>() as u32) as u16;
+		populated_subnet::<T>(n, n);
+		frame_system::Pallet::<T>::set_block_number(10u32.into());
+		let coldkey = funded::<T>("newcomer", 0);
+		let hotkey: T::AccountId = account("newcomer-hotkey", 0, SEED);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(coldkey), NETUID, hotkey.clone());
+
+		assert!(Uids::<T>::contains_key(NETUID, &hotkey));
+	}
+
+	#[benchmark]
+	fn serve_axon() {
+		let hotkeys = populated_subnet::<T>(16, 1);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(hotkeys[0].clone()), NETUID, 1, 0x7f00_0001, 8091, 4, 0);
+
+		assert!(Axons::<T>::contains_key(NETUID, 0));
+	}
+
+	#[benchmark]
+	fn add_stake() {
+		let hotkeys = populated_subnet::<T>(16, 1);
+		let coldkey: T::AccountId = account("coldkey", 0, SEED);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(coldkey), hotkeys[0].clone(), 5_000u32.into());
+
+		assert_eq!(Stake::<T>::get(&hotkeys[0]), 1_005_000u32.into());
+	}
+
+	#[benchmark]
+	fn remove_stake() {
+		let hotkeys = populated_subnet::<T>(16, 1);
+		let coldkey: T::AccountId = account("coldkey", 0, SEED);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(coldkey), hotkeys[0].clone(), 5_000u32.into());
+
+		assert_eq!(Stake::<T>::get(&hotkeys[0]), 995_000u32.into());
+	}
+
+	/// A row of `w` weights, one on each uid of a subnet of `w` neurons.
+	#[benchmark]
+	fn set_weights(w: Linear<1, 4096>) {
+		let w = w.min(max_uids::<T>() as u32) as u16;
+		let hotkeys = populated_subnet::<T>(w, w);
+		let uids: Vec<Uid> = (0..w).collect();
+		let values: Vec<u16> = (0..w).map(|k| 1 + k % 1000).collect();
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(hotkeys[0].clone()), NETUID, uids, values, 0);
+
+		assert_eq!(Weights::<T>::get(NETUID, 0).len(), w as usize);
+	}
+
+	/// The epoch of a subnet of `n` neurons with `w` weights each (and bonds from a previous
+	/// epoch), written straight into storage to keep set-up fast.
+	#[benchmark]
+	fn epoch(n: Linear<1, 4096>, w: Linear<0, 256>) {
+		let n = n.min(max_uids::<T>() as u32) as u16;
+		let w = (w as u16).min(n);
+		Pallet::<T>::do_create_subnet(NETUID, hyperparameters::<T>(n)).expect("valid");
+		let now: BlockNumberFor<T> = 1_000u32.into();
+		frame_system::Pallet::<T>::set_block_number(now);
+		let zero = sp_runtime::Perquintill::zero();
+		for uid in 0..n {
+			let hotkey: T::AccountId = account("hotkey", uid as u32, SEED);
+			Keys::<T>::insert(NETUID, uid, &hotkey);
+			Uids::<T>::insert(NETUID, &hotkey, uid);
+			Stake::<T>::insert(&hotkey, BalanceOf::<T>::from(1_000_000u32 + uid as u32));
+			let row: Vec<(Uid, u16)> =
+				(0..w).map(|k| ((uid + k * 7) % n, 1 + ((uid ^ k) % 60_000))).collect();
+			let mut row = row;
+			row.sort_unstable_by_key(|&(target, _)| target);
+			row.dedup_by_key(|&mut (target, _)| target);
+			let bonds: Vec<(Uid, u64)> = row.iter().map(|&(target, _)| (target, 1_000_000)).collect();
+			Weights::<T>::insert(NETUID, uid, BoundedVec::truncate_from(row));
+			Bonds::<T>::insert(NETUID, uid, BoundedVec::truncate_from(bonds));
+		}
+		let size = n as usize;
+		SubnetworkN::<T>::insert(NETUID, n);
+		WeightEntries::<T>::insert(NETUID, n as u32 * w as u32);
+		TotalStake::<T>::put(BalanceOf::<T>::from(1_000_000u32) * (n as u32).into());
+		Rank::<T>::insert(NETUID, BoundedVec::truncate_from(vec![zero; size]));
+		Trust::<T>::insert(NETUID, BoundedVec::truncate_from(vec![zero; size]));
+		Consensus::<T>::insert(NETUID, BoundedVec::truncate_from(vec![zero; size]));
+		Incentive::<T>::insert(NETUID, BoundedVec::truncate_from(vec![zero; size]));
+		Dividends::<T>::insert(NETUID, BoundedVec::truncate_from(vec![zero; size]));
+		Emission::<T>::insert(NETUID, BoundedVec::truncate_from(vec![BalanceOf::<T>::from(0u32); size]));
+		LastUpdate::<T>::insert(NETUID, BoundedVec::truncate_from(vec![now; size]));
+		Active::<T>::insert(NETUID, BoundedVec::truncate_from(vec![true; size]));
+		BlockAtRegistration::<T>::insert(
+			NETUID,
+			BoundedVec::truncate_from(vec![BlockNumberFor::<T>::from(1u32); size]),
+		);
+		LastEpochBlock::<T>::insert(NETUID, BlockNumberFor::<T>::from(900u32));
+
+		#[block]
+		{
+			Pallet::<T>::epoch(NETUID, now);
+		}
+
+		assert_eq!(LastEpochBlock::<T>::get(NETUID), now);
+		assert_eq!(Emission::<T>::get(NETUID).len(), size);
+	}
+
+	/// `on_initialize` in a block where no subnet runs its epoch, with `s` subnets.
+	#[benchmark]
+	fn on_initialize_idle(s: Linear<0, 64>) {
+		let s = s.min(T::MaxSubnets::get());
+		for netuid in 0..s {
+			Pallet::<T>::do_create_subnet(netuid as NetUid + 10, hyperparameters::<T>(16))
+				.expect("room for subnets");
+		}
+		// Tempo 100: block 1 is due for no netuid in 10..74.
+		let block: BlockNumberFor<T> = 1u32.into();
+
+		#[block]
+		{
+			Pallet::<T>::on_initialize(block);
+		}
+	}
+
+	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);
+}

@@ -1,0 +1,101 @@
+//! Assembling the read models served by `BittensorApi`.
+
+use crate::{
+	pallet::*,
+	runtime_api::{Metagraph, NeuronInfo},
+	BalanceOf, NetUid, Uid,
+};
+use alloc::vec::Vec;
+use polkadot_sdk::frame_system::pallet_prelude::BlockNumberFor;
+
+/// A neuron of runtime `T`.
+pub type NeuronOf<T> =
+	NeuronInfo<<T as polkadot_sdk::frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>>;
+/// A metagraph of runtime `T`.
+pub type MetagraphOf<T> =
+	Metagraph<<T as polkadot_sdk::frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>>;
+
+/// Per-subnet vectors, read once and indexed by uid.
+struct SubnetVectors<T: Config> {
+	rank: NeuronVec<T, polkadot_sdk::sp_runtime::Perquintill>,
+	trust: NeuronVec<T, polkadot_sdk::sp_runtime::Perquintill>,
+	consensus: NeuronVec<T, polkadot_sdk::sp_runtime::Perquintill>,
+	incentive: NeuronVec<T, polkadot_sdk::sp_runtime::Perquintill>,
+	dividends: NeuronVec<T, polkadot_sdk::sp_runtime::Perquintill>,
+	emission: NeuronVec<T, BalanceOf<T>>,
+	active: NeuronVec<T, bool>,
+	last_update: NeuronVec<T, BlockNumberFor<T>>,
+	registered_at: NeuronVec<T, BlockNumberFor<T>>,
+}
+
+impl<T: Config> SubnetVectors<T> {
+	fn read(netuid: NetUid) -> Self {
+		Self {
+			rank: Rank::<T>::get(netuid),
+			trust: Trust::<T>::get(netuid),
+			consensus: Consensus::<T>::get(netuid),
+			incentive: Incentive::<T>::get(netuid),
+			dividends: Dividends::<T>::get(netuid),
+			emission: Emission::<T>::get(netuid),
+			active: Active::<T>::get(netuid),
+			last_update: LastUpdate::<T>::get(netuid),
+			registered_at: BlockAtRegistration::<T>::get(netuid),
+		}
+	}
+
+	fn neuron(&self, netuid: NetUid, uid: Uid) -> Option<NeuronOf<T>> {
+		let hotkey = Keys::<T>::get(netuid, uid)?;
+		let coldkey = Owner::<T>::get(&hotkey).unwrap_or_else(|| hotkey.clone());
+		let at = uid as usize;
+		Some(NeuronInfo {
+			uid,
+			stake: Stake::<T>::get(&hotkey),
+			rank: self.rank.get(at).copied().unwrap_or_default(),
+			trust: self.trust.get(at).copied().unwrap_or_default(),
+			consensus: self.consensus.get(at).copied().unwrap_or_default(),
+			incentive: self.incentive.get(at).copied().unwrap_or_default(),
+			dividends: self.dividends.get(at).copied().unwrap_or_default(),
+			emission: self.emission.get(at).copied().unwrap_or_default(),
+			active: self.active.get(at).copied().unwrap_or_default(),
+			last_update: self.last_update.get(at).copied().unwrap_or_default(),
+			registered_at: self.registered_at.get(at).copied().unwrap_or_default(),
+			axon: Axons::<T>::get(netuid, uid),
+			weights: Weights::<T>::get(netuid, uid).into_inner(),
+			bonds: Bonds::<T>::get(netuid, uid).into_inner(),
+			hotkey,
+			coldkey,
+		})
+	}
+}
+
+impl<T: Config> Pallet<T> {
+	/// The subnet's hyperparameters and every neuron, or `None` if it does not exist.
+	pub fn metagraph(netuid: NetUid) -> Option<MetagraphOf<T>> {
+		let hyperparameters = Subnets::<T>::get(netuid)?;
+		let vectors = SubnetVectors::<T>::read(netuid);
+		let neurons = (0..SubnetworkN::<T>::get(netuid))
+			.filter_map(|uid| vectors.neuron(netuid, uid))
+			.collect();
+		Some(Metagraph {
+			netuid,
+			hyperparameters,
+			last_epoch_block: LastEpochBlock::<T>::get(netuid),
+			neurons,
+		})
+	}
+
+	/// One neuron, or `None` if the subnet or uid does not exist.
+	pub fn neuron(netuid: NetUid, uid: Uid) -> Option<NeuronOf<T>> {
+		if !Subnets::<T>::contains_key(netuid) {
+			return None;
+		}
+		SubnetVectors::<T>::read(netuid).neuron(netuid, uid)
+	}
+
+	/// The netuids of every subnet, ascending.
+	pub fn subnet_ids() -> Vec<NetUid> {
+		let mut ids: Vec<NetUid> = Subnets::<T>::iter_keys().collect();
+		ids.sort_unstable();
+		ids
+	}
+}

@@ -1,0 +1,75 @@
+//! `BittensorApi`: everything a client needs about a subnet in one runtime call.
+
+use crate::{AxonInfo, NetUid, SubnetHyperparameters, Uid};
+use alloc::vec::Vec;
+use codec::{Decode, Encode};
+use polkadot_sdk::{sp_api, sp_runtime::Perquintill};
+use scale_info::TypeInfo;
+use serde::{Deserialize, Serialize};
+
+/// One neuron as the chain sees it: identity, stake, last epoch's results and its axon.
+#[derive(Encode, Decode, Clone, PartialEq, Eq, Debug, TypeInfo, Serialize, Deserialize)]
+pub struct NeuronInfo<AccountId, Balance, BlockNumber> {
+	/// Position in the subnet.
+	pub uid: Uid,
+	/// The neuron's signing key.
+	pub hotkey: AccountId,
+	/// The coldkey that owns the hotkey.
+	pub coldkey: AccountId,
+	/// Stake on the hotkey.
+	pub stake: Balance,
+	/// Rank R at the last epoch.
+	pub rank: Perquintill,
+	/// Trust T at the last epoch.
+	pub trust: Perquintill,
+	/// Consensus c at the last epoch.
+	pub consensus: Perquintill,
+	/// Incentive I at the last epoch.
+	pub incentive: Perquintill,
+	/// Dividends D at the last epoch.
+	pub dividends: Perquintill,
+	/// Stake minted to the neuron at the last epoch.
+	pub emission: Balance,
+	/// Whether it set weights within the activity cutoff at the last epoch.
+	pub active: bool,
+	/// Block of its last weight update (or registration).
+	pub last_update: BlockNumber,
+	/// Block its hotkey registered in.
+	pub registered_at: BlockNumber,
+	/// Its axon endpoint, once served.
+	pub axon: Option<AxonInfo<BlockNumber>>,
+	/// Its weight row: `(uid, weight)` max-upscaled to `u16::MAX`.
+	pub weights: Vec<(Uid, u16)>,
+	/// Its bond row: `(uid, bond)` in parts per 10¹⁸.
+	pub bonds: Vec<(Uid, u64)>,
+}
+
+/// A subnet's hyperparameters and all its neurons.
+#[derive(Encode, Decode, Clone, PartialEq, Eq, Debug, TypeInfo, Serialize, Deserialize)]
+pub struct Metagraph<AccountId, Balance, BlockNumber> {
+	/// The subnet.
+	pub netuid: NetUid,
+	/// Its rules.
+	pub hyperparameters: SubnetHyperparameters<Balance>,
+	/// Block of its last epoch.
+	pub last_epoch_block: BlockNumber,
+	/// Its neurons, by uid.
+	pub neurons: Vec<NeuronInfo<AccountId, Balance, BlockNumber>>,
+}
+
+sp_api::decl_runtime_apis! {
+	/// Read access to the market for clients and the node's `bittensor_getMetagraph` RPC.
+	pub trait BittensorApi<AccountId, Balance, BlockNumber>
+	where
+		AccountId: codec::Codec,
+		Balance: codec::Codec,
+		BlockNumber: codec::Codec,
+	{
+		/// The subnet's hyperparameters and every neuron, or `None` if it does not exist.
+		fn metagraph(netuid: NetUid) -> Option<Metagraph<AccountId, Balance, BlockNumber>>;
+		/// One neuron, or `None` if the subnet or uid does not exist.
+		fn neuron(netuid: NetUid, uid: Uid) -> Option<NeuronInfo<AccountId, Balance, BlockNumber>>;
+		/// The netuids of every subnet.
+		fn subnets() -> Vec<NetUid>;
+	}
+}

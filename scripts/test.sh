@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Sets up the machine, then runs every check CI runs: formatting, clippy, and all tests
+# (unit, mock-runtime, property, simulation and benchmark tests).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/bittensor-target}"
+export WASM_BUILD_WORKSPACE_HINT="${WASM_BUILD_WORKSPACE_HINT:-$PWD}"
+
+./scripts/setup.sh
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --features pallet-bittensor/runtime-benchmarks -- -D warnings
+cargo test --workspace --features pallet-bittensor/runtime-benchmarks
