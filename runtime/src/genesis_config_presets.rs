@@ -1,9 +1,7 @@
 //! Genesis presets: `development` (one validator, Alice) and `local_testnet` (Alice, Bob and
 //! Charlie), each with the well-known dev accounts funded and subnet 1 ready to use.
 
-use crate::{
-	AccountId, BalancesConfig, BittensorConfig, RuntimeGenesisConfig, SudoConfig, TAO,
-};
+use crate::{AccountId, BalancesConfig, BittensorConfig, RuntimeGenesisConfig, SudoConfig, TAO};
 use alloc::{vec, vec::Vec};
 use frame_support::build_struct_json_patch;
 use pallet_bittensor::SubnetHyperparameters;

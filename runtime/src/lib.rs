@@ -164,4 +164,3 @@ mod runtime {
 	#[runtime::pallet_index(8)]
 	pub type Bittensor = pallet_bittensor;
 }
-

@@ -1,7 +1,10 @@
 //! Neurons announcing the endpoint they serve their model on.
 
 use crate::{pallet::*, AxonInfo, NetUid};
-use polkadot_sdk::{frame_support::{ensure, pallet_prelude::*}, frame_system};
+use polkadot_sdk::{
+	frame_support::{ensure, pallet_prelude::*},
+	frame_system,
+};
 
 impl<T: Config> Pallet<T> {
 	pub(crate) fn do_serve_axon(

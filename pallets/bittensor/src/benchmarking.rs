@@ -64,6 +64,63 @@ fn populated_subnet<T: Config>(capacity: u16, size: u16) -> Vec<T::AccountId> {
 		.collect()
 }
 
+/// Subnet `NETUID` with room for `capacity` neurons and `size` of them written straight into
+/// storage (O(size), unlike `size` registrations), each staked, with `per_row` weights and as
+/// many bonds; all registered at block 1 and last updated at `now`.
+fn insert_neurons<T: Config>(
+	capacity: u16,
+	size: u16,
+	per_row: u16,
+	now: BlockNumberFor<T>,
+) -> Vec<T::AccountId> {
+	Pallet::<T>::do_create_subnet(NETUID, hyperparameters::<T>(capacity.max(1)))
+		.expect("valid hyperparameters");
+	Pallet::<T>::ensure_vault_exists();
+	let zero = sp_runtime::Perquintill::zero();
+	let mut hotkeys = Vec::with_capacity(size as usize);
+	let mut entries = 0u32;
+	for uid in 0..size {
+		let hotkey: T::AccountId = account("hotkey", uid as u32, SEED);
+		let coldkey: T::AccountId = account("coldkey", uid as u32, SEED);
+		Keys::<T>::insert(NETUID, uid, &hotkey);
+		Uids::<T>::insert(NETUID, &hotkey, uid);
+		Owner::<T>::insert(&hotkey, &coldkey);
+		Pallet::<T>::credit_stake(&hotkey, BalanceOf::<T>::from(1_000_000u32 + uid as u32));
+		let mut row: Vec<(Uid, u16)> = (0..per_row.min(size))
+			.map(|k| ((uid as u32 + k as u32 * 7) as u16 % size, 1 + ((uid ^ k) % 60_000)))
+			.collect();
+		row.sort_unstable_by_key(|&(target, _)| target);
+		row.dedup_by_key(|&mut (target, _)| target);
+		entries += row.len() as u32;
+		if !row.is_empty() {
+			let bonds: Vec<(Uid, u64)> =
+				row.iter().map(|&(target, _)| (target, 1_000_000)).collect();
+			Weights::<T>::insert(NETUID, uid, BoundedVec::truncate_from(row));
+			Bonds::<T>::insert(NETUID, uid, BoundedVec::truncate_from(bonds));
+		}
+		hotkeys.push(hotkey);
+	}
+	let n = size as usize;
+	SubnetworkN::<T>::insert(NETUID, size);
+	WeightEntries::<T>::insert(NETUID, entries);
+	Rank::<T>::insert(NETUID, BoundedVec::truncate_from(vec![zero; n]));
+	Trust::<T>::insert(NETUID, BoundedVec::truncate_from(vec![zero; n]));
+	Consensus::<T>::insert(NETUID, BoundedVec::truncate_from(vec![zero; n]));
+	Incentive::<T>::insert(NETUID, BoundedVec::truncate_from(vec![zero; n]));
+	Dividends::<T>::insert(NETUID, BoundedVec::truncate_from(vec![zero; n]));
+	// Distinct emissions, so a replacement has to scan for the minimum.
+	let emission: Vec<BalanceOf<T>> =
+		(0..n as u32).map(|uid| BalanceOf::<T>::from(n as u32 - uid)).collect();
+	Emission::<T>::insert(NETUID, BoundedVec::truncate_from(emission));
+	LastUpdate::<T>::insert(NETUID, BoundedVec::truncate_from(vec![now; n]));
+	Active::<T>::insert(NETUID, BoundedVec::truncate_from(vec![true; n]));
+	BlockAtRegistration::<T>::insert(
+		NETUID,
+		BoundedVec::truncate_from(vec![BlockNumberFor::<T>::from(1u32); n]),
+	);
+	hotkeys
+}
+
 #[benchmarks]
 mod benchmarks {
 	use super::*;
@@ -94,7 +151,7 @@ mod benchmarks {
 	#[benchmark]
 	fn register(n: Linear<1, 4096>) {
 		let n = n.min(max_uids::<T>() as u32) as u16;
-		populated_subnet::<T>(n, n);
+		insert_neurons::<T>(n, n, 0, 1u32.into());
 		frame_system::Pallet::<T>::set_block_number(10u32.into());
 		let coldkey = funded::<T>("newcomer", 0);
 		let hotkey: T::AccountId = account("newcomer-hotkey", 0, SEED);
@@ -141,7 +198,7 @@ mod benchmarks {
 	#[benchmark]
 	fn set_weights(w: Linear<1, 4096>) {
 		let w = w.min(max_uids::<T>() as u32) as u16;
-		let hotkeys = populated_subnet::<T>(w, w);
+		let hotkeys = insert_neurons::<T>(w, w, 0, 1u32.into());
 		let uids: Vec<Uid> = (0..w).collect();
 		let values: Vec<u16> = (0..w).map(|k| 1 + k % 1000).collect();
 
@@ -156,41 +213,10 @@ mod benchmarks {
 	#[benchmark]
 	fn epoch(n: Linear<1, 4096>, w: Linear<0, 256>) {
 		let n = n.min(max_uids::<T>() as u32) as u16;
-		let w = (w as u16).min(n);
-		Pallet::<T>::do_create_subnet(NETUID, hyperparameters::<T>(n)).expect("valid");
 		let now: BlockNumberFor<T> = 1_000u32.into();
 		frame_system::Pallet::<T>::set_block_number(now);
-		let zero = sp_runtime::Perquintill::zero();
-		for uid in 0..n {
-			let hotkey: T::AccountId = account("hotkey", uid as u32, SEED);
-			Keys::<T>::insert(NETUID, uid, &hotkey);
-			Uids::<T>::insert(NETUID, &hotkey, uid);
-			Stake::<T>::insert(&hotkey, BalanceOf::<T>::from(1_000_000u32 + uid as u32));
-			let row: Vec<(Uid, u16)> =
-				(0..w).map(|k| ((uid + k * 7) % n, 1 + ((uid ^ k) % 60_000))).collect();
-			let mut row = row;
-			row.sort_unstable_by_key(|&(target, _)| target);
-			row.dedup_by_key(|&mut (target, _)| target);
-			let bonds: Vec<(Uid, u64)> = row.iter().map(|&(target, _)| (target, 1_000_000)).collect();
-			Weights::<T>::insert(NETUID, uid, BoundedVec::truncate_from(row));
-			Bonds::<T>::insert(NETUID, uid, BoundedVec::truncate_from(bonds));
-		}
+		insert_neurons::<T>(n, n, w as u16, now);
 		let size = n as usize;
-		SubnetworkN::<T>::insert(NETUID, n);
-		WeightEntries::<T>::insert(NETUID, n as u32 * w as u32);
-		TotalStake::<T>::put(BalanceOf::<T>::from(1_000_000u32) * (n as u32).into());
-		Rank::<T>::insert(NETUID, BoundedVec::truncate_from(vec![zero; size]));
-		Trust::<T>::insert(NETUID, BoundedVec::truncate_from(vec![zero; size]));
-		Consensus::<T>::insert(NETUID, BoundedVec::truncate_from(vec![zero; size]));
-		Incentive::<T>::insert(NETUID, BoundedVec::truncate_from(vec![zero; size]));
-		Dividends::<T>::insert(NETUID, BoundedVec::truncate_from(vec![zero; size]));
-		Emission::<T>::insert(NETUID, BoundedVec::truncate_from(vec![BalanceOf::<T>::from(0u32); size]));
-		LastUpdate::<T>::insert(NETUID, BoundedVec::truncate_from(vec![now; size]));
-		Active::<T>::insert(NETUID, BoundedVec::truncate_from(vec![true; size]));
-		BlockAtRegistration::<T>::insert(
-			NETUID,
-			BoundedVec::truncate_from(vec![BlockNumberFor::<T>::from(1u32); size]),
-		);
 		LastEpochBlock::<T>::insert(NETUID, BlockNumberFor::<T>::from(900u32));
 
 		#[block]

@@ -51,9 +51,7 @@ impl<T: Config> Pallet<T> {
 			(0..size).map(|uid| Keys::<T>::get(netuid, uid)).collect();
 		let stake: Vec<u128> = hotkeys
 			.iter()
-			.map(|hotkey| {
-				hotkey.as_ref().map_or(0, |h| Stake::<T>::get(h).unique_saturated_into())
-			})
+			.map(|hotkey| hotkey.as_ref().map_or(0, |h| Stake::<T>::get(h).unique_saturated_into()))
 			.collect();
 		let weights: Vec<_> = (0..size).map(|uid| Weights::<T>::get(netuid, uid)).collect();
 		let bonds: Vec<_> = (0..size).map(|uid| Bonds::<T>::get(netuid, uid)).collect();
@@ -92,7 +90,8 @@ impl<T: Config> Pallet<T> {
 		};
 		let mut paid: Vec<BalanceOf<T>> = Vec::with_capacity(n);
 		for (uid, amount) in output.emission.iter().enumerate() {
-			let amount = if minted { BalanceOf::<T>::unique_saturated_from(*amount) } else { Zero::zero() };
+			let amount =
+				if minted { BalanceOf::<T>::unique_saturated_from(*amount) } else { Zero::zero() };
 			if let (false, Some(Some(hotkey))) = (amount.is_zero(), hotkeys.get(uid)) {
 				Self::credit_stake(hotkey, amount);
 			}

@@ -257,8 +257,7 @@ pub mod pallet {
 		fn build(&self) {
 			Pallet::<T>::ensure_vault_exists();
 			for (netuid, hyperparameters) in &self.subnets {
-				if let Err(error) =
-					Pallet::<T>::do_create_subnet(*netuid, hyperparameters.clone())
+				if let Err(error) = Pallet::<T>::do_create_subnet(*netuid, hyperparameters.clone())
 				{
 					panic!("genesis subnet {netuid} is invalid: {error:?}");
 				}
@@ -272,10 +271,7 @@ pub mod pallet {
 		/// A subnet was created.
 		SubnetCreated { netuid: NetUid, hyperparameters: SubnetHyperparameters<BalanceOf<T>> },
 		/// A subnet's hyperparameters were replaced.
-		HyperparametersSet {
-			netuid: NetUid,
-			hyperparameters: SubnetHyperparameters<BalanceOf<T>>,
-		},
+		HyperparametersSet { netuid: NetUid, hyperparameters: SubnetHyperparameters<BalanceOf<T>> },
 		/// A hotkey was registered; `replaced` is the hotkey it displaced from a full subnet.
 		NeuronRegistered {
 			netuid: NetUid,
@@ -286,7 +282,12 @@ pub mod pallet {
 			replaced: Option<T::AccountId>,
 		},
 		/// A neuron announced its axon endpoint.
-		AxonServed { netuid: NetUid, uid: Uid, hotkey: T::AccountId, axon: AxonInfo<BlockNumberFor<T>> },
+		AxonServed {
+			netuid: NetUid,
+			uid: Uid,
+			hotkey: T::AccountId,
+			axon: AxonInfo<BlockNumberFor<T>>,
+		},
 		/// A coldkey moved balance into stake on its hotkey.
 		StakeAdded { coldkey: T::AccountId, hotkey: T::AccountId, amount: BalanceOf<T> },
 		/// A coldkey moved stake on its hotkey back to its free balance.

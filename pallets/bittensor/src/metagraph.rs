@@ -9,11 +9,17 @@ use alloc::vec::Vec;
 use polkadot_sdk::frame_system::pallet_prelude::BlockNumberFor;
 
 /// A neuron of runtime `T`.
-pub type NeuronOf<T> =
-	NeuronInfo<<T as polkadot_sdk::frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>>;
+pub type NeuronOf<T> = NeuronInfo<
+	<T as polkadot_sdk::frame_system::Config>::AccountId,
+	BalanceOf<T>,
+	BlockNumberFor<T>,
+>;
 /// A metagraph of runtime `T`.
-pub type MetagraphOf<T> =
-	Metagraph<<T as polkadot_sdk::frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>>;
+pub type MetagraphOf<T> = Metagraph<
+	<T as polkadot_sdk::frame_system::Config>::AccountId,
+	BalanceOf<T>,
+	BlockNumberFor<T>,
+>;
 
 /// Per-subnet vectors, read once and indexed by uid.
 struct SubnetVectors<T: Config> {

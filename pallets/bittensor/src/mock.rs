@@ -1,12 +1,10 @@
 //! A minimal runtime for the pallet's unit tests: System, Balances and Bittensor.
 
 use crate as pallet_bittensor;
-use crate::{SubnetHyperparameters, NetUid};
+use crate::{NetUid, SubnetHyperparameters};
 use polkadot_sdk::{
 	frame_support::{derive_impl, parameter_types, traits::Hooks, PalletId},
-	frame_system,
-	pallet_balances,
-	sp_io,
+	frame_system, pallet_balances, sp_io,
 	sp_runtime::{BuildStorage, Perbill},
 };
 

@@ -62,7 +62,9 @@ impl<T: Config> Pallet<T> {
 		if let Some(old) = &replaced {
 			Uids::<T>::remove(netuid, old);
 			let cleared = Weights::<T>::take(netuid, uid).len() as u32;
-			WeightEntries::<T>::mutate(netuid, |entries| *entries = entries.saturating_sub(cleared));
+			WeightEntries::<T>::mutate(netuid, |entries| {
+				*entries = entries.saturating_sub(cleared)
+			});
 			Bonds::<T>::remove(netuid, uid);
 			Axons::<T>::remove(netuid, uid);
 		} else {
@@ -109,11 +111,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Gives `uid` fresh per-neuron entries, appending them when `uid` is new.
-	fn reset_neuron_vectors(
-		netuid: NetUid,
-		uid: Uid,
-		now: BlockNumberFor<T>,
-	) -> DispatchResult {
+	fn reset_neuron_vectors(netuid: NetUid, uid: Uid, now: BlockNumberFor<T>) -> DispatchResult {
 		let zero = Perquintill::zero();
 		Rank::<T>::try_mutate(netuid, |v| place(v, uid, zero))?;
 		Trust::<T>::try_mutate(netuid, |v| place(v, uid, zero))?;

@@ -71,7 +71,9 @@ impl CabalConfig {
 			return Err("--stake-a plus --stake-b must be above 0".into());
 		}
 		if self.stake_a + self.stake_b > 1e6 || self.tau > 10.0 || self.rho > 1e6 {
-			return Err("--stake-a/--stake-b up to 1e6 tokens, --tau up to 10, --rho up to 1e6".into());
+			return Err(
+				"--stake-a/--stake-b up to 1e6 tokens, --tau up to 10, --rho up to 1e6".into()
+			);
 		}
 		if !(0.0..=1.0).contains(&self.kappa) {
 			return Err(format!("--kappa must be within [0, 1], got {}", self.kappa));
@@ -113,9 +115,8 @@ pub fn run_cabal(config: &CabalConfig) -> Result<Vec<f64>, String> {
 	let row = |group: core::ops::Range<u16>| -> Vec<(u16, u16)> {
 		group.map(|uid| (uid, u16::MAX)).collect()
 	};
-	let weights: Vec<Vec<(u16, u16)>> = (0..n)
-		.map(|i| if i < pa { row(group_a.clone()) } else { row(group_b.clone()) })
-		.collect();
+	let weights: Vec<Vec<(u16, u16)>> =
+		(0..n).map(|i| if i < pa { row(group_a.clone()) } else { row(group_b.clone()) }).collect();
 	let mut bonds: Vec<Vec<(u16, u64)>> = vec![Vec::new(); n];
 	let registered_at = vec![0u64; n];
 	let tau = from_f64(config.tau);

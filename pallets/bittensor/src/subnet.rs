@@ -13,8 +13,8 @@ impl<T: Config> Pallet<T> {
 	) -> DispatchResult {
 		ensure!(hyperparameters.tempo >= 1, Error::<T>::InvalidTempo);
 		ensure!(
-			hyperparameters.max_uids >= 1 &&
-				u32::from(hyperparameters.max_uids) <= T::MaxUidsLimit::get(),
+			hyperparameters.max_uids >= 1
+				&& u32::from(hyperparameters.max_uids) <= T::MaxUidsLimit::get(),
 			Error::<T>::InvalidMaxUids
 		);
 		ensure!(

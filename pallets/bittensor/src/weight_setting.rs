@@ -35,8 +35,8 @@ impl<T: Config> Pallet<T> {
 		if !previous_row.is_empty() {
 			let last = last_update.get(uid as usize).copied().unwrap_or_default();
 			ensure!(
-				now.saturating_sub(last) >=
-					BlockNumberFor::<T>::from(hyperparameters.weights_rate_limit),
+				now.saturating_sub(last)
+					>= BlockNumberFor::<T>::from(hyperparameters.weights_rate_limit),
 				Error::<T>::SettingWeightsTooFast
 			);
 		}
@@ -112,4 +112,3 @@ impl UidSet {
 		}
 	}
 }
-

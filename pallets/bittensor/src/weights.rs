@@ -3,7 +3,10 @@
 #![allow(unused_parens, unused_imports, missing_docs)]
 
 use core::marker::PhantomData;
-use polkadot_sdk::frame_support::{traits::Get, weights::{constants::RocksDbWeight, Weight}};
+use polkadot_sdk::frame_support::{
+	traits::Get,
+	weights::{constants::RocksDbWeight, Weight},
+};
 
 /// Weight functions needed for `pallet_bittensor`.
 pub trait WeightInfo {
@@ -21,25 +24,68 @@ pub trait WeightInfo {
 /// Weights for `pallet_bittensor` using the node's database weights.
 pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
-	fn create_subnet() -> Weight { Weight::from_parts(10_000_000, 0).saturating_add(T::DbWeight::get().reads_writes(3, 2)) }
-	fn set_hyperparameters() -> Weight { Weight::from_parts(10_000_000, 0).saturating_add(T::DbWeight::get().reads_writes(2, 1)) }
-	fn register(n: u32) -> Weight { Weight::from_parts(50_000_000, 0).saturating_add(Weight::from_parts(20_000, 0).saturating_mul(n.into())).saturating_add(T::DbWeight::get().reads_writes(16, 16)) }
-	fn serve_axon() -> Weight { Weight::from_parts(10_000_000, 0).saturating_add(T::DbWeight::get().reads_writes(2, 1)) }
-	fn add_stake() -> Weight { Weight::from_parts(30_000_000, 0).saturating_add(T::DbWeight::get().reads_writes(5, 4)) }
-	fn remove_stake() -> Weight { Weight::from_parts(30_000_000, 0).saturating_add(T::DbWeight::get().reads_writes(5, 4)) }
-	fn set_weights(w: u32) -> Weight { Weight::from_parts(20_000_000, 0).saturating_add(Weight::from_parts(50_000, 0).saturating_mul(w.into())).saturating_add(T::DbWeight::get().reads_writes(7, 3)) }
-	fn epoch(n: u32, w: u32) -> Weight { Weight::from_parts(1_000_000, 0).saturating_add(Weight::from_parts(20_000, 0).saturating_mul(n.into())).saturating_add(Weight::from_parts(100, 0).saturating_mul((n as u64 * w as u64).into())).saturating_add(T::DbWeight::get().reads_writes(10 + 3 * n as u64, 10 + n as u64)) }
-	fn on_initialize_idle(s: u32) -> Weight { T::DbWeight::get().reads(1 + s as u64) }
+	fn create_subnet() -> Weight {
+		Weight::from_parts(10_000_000, 0).saturating_add(T::DbWeight::get().reads_writes(3, 2))
+	}
+	fn set_hyperparameters() -> Weight {
+		Weight::from_parts(10_000_000, 0).saturating_add(T::DbWeight::get().reads_writes(2, 1))
+	}
+	fn register(n: u32) -> Weight {
+		Weight::from_parts(50_000_000, 0)
+			.saturating_add(Weight::from_parts(20_000, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads_writes(16, 16))
+	}
+	fn serve_axon() -> Weight {
+		Weight::from_parts(10_000_000, 0).saturating_add(T::DbWeight::get().reads_writes(2, 1))
+	}
+	fn add_stake() -> Weight {
+		Weight::from_parts(30_000_000, 0).saturating_add(T::DbWeight::get().reads_writes(5, 4))
+	}
+	fn remove_stake() -> Weight {
+		Weight::from_parts(30_000_000, 0).saturating_add(T::DbWeight::get().reads_writes(5, 4))
+	}
+	fn set_weights(w: u32) -> Weight {
+		Weight::from_parts(20_000_000, 0)
+			.saturating_add(Weight::from_parts(50_000, 0).saturating_mul(w.into()))
+			.saturating_add(T::DbWeight::get().reads_writes(7, 3))
+	}
+	fn epoch(n: u32, w: u32) -> Weight {
+		Weight::from_parts(1_000_000, 0)
+			.saturating_add(Weight::from_parts(20_000, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(100, 0).saturating_mul((n as u64 * w as u64).into()))
+			.saturating_add(T::DbWeight::get().reads_writes(10 + 3 * n as u64, 10 + n as u64))
+	}
+	fn on_initialize_idle(s: u32) -> Weight {
+		T::DbWeight::get().reads(1 + s as u64)
+	}
 }
 
 impl WeightInfo for () {
-	fn create_subnet() -> Weight { Weight::zero() }
-	fn set_hyperparameters() -> Weight { Weight::zero() }
-	fn register(_n: u32) -> Weight { Weight::zero() }
-	fn serve_axon() -> Weight { Weight::zero() }
-	fn add_stake() -> Weight { Weight::zero() }
-	fn remove_stake() -> Weight { Weight::zero() }
-	fn set_weights(_w: u32) -> Weight { Weight::zero() }
-	fn epoch(_n: u32, _w: u32) -> Weight { Weight::zero() }
-	fn on_initialize_idle(_s: u32) -> Weight { Weight::zero() }
+	fn create_subnet() -> Weight {
+		Weight::zero()
+	}
+	fn set_hyperparameters() -> Weight {
+		Weight::zero()
+	}
+	fn register(_n: u32) -> Weight {
+		Weight::zero()
+	}
+	fn serve_axon() -> Weight {
+		Weight::zero()
+	}
+	fn add_stake() -> Weight {
+		Weight::zero()
+	}
+	fn remove_stake() -> Weight {
+		Weight::zero()
+	}
+	fn set_weights(_w: u32) -> Weight {
+		Weight::zero()
+	}
+	fn epoch(_n: u32, _w: u32) -> Weight {
+		Weight::zero()
+	}
+	fn on_initialize_idle(_s: u32) -> Weight {
+		Weight::zero()
+	}
 }

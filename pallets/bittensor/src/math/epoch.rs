@@ -237,9 +237,9 @@ pub fn run_epoch<W: AsRef<WeightRow>, B: AsRef<BondRow>>(
 			.unwrap_or(&[])
 			.iter()
 			.filter(|&&(j, b)| {
-				decay > 0 &&
-					b > 0 && (j as usize) < n &&
-					registered_at(j as usize) < params.last_epoch_block
+				decay > 0
+					&& b > 0 && (j as usize) < n
+					&& registered_at(j as usize) < params.last_epoch_block
 			})
 			.map(|&(j, b)| (j, b as u128));
 		let row = merge_bonds(fresh, stored, keep, decay);
@@ -350,7 +350,11 @@ mod tests {
 	}
 
 	fn assert_close(got: u64, expected: f64, what: &str) {
-		assert!((to_f64(got as u128) - expected).abs() < 2e-9, "{what}: {} vs {expected}", to_f64(got as u128));
+		assert!(
+			(to_f64(got as u128) - expected).abs() < 2e-9,
+			"{what}: {} vs {expected}",
+			to_f64(got as u128)
+		);
 	}
 
 	/// The worked example of MECHANISM.md.
@@ -390,7 +394,13 @@ mod tests {
 		let stake = [1u128, 2, 0];
 		let empty: Vec<Vec<(u16, u16)>> = vec![vec![]; 3];
 		let bonds: Vec<Vec<(u16, u64)>> = vec![];
-		let input = EpochInput { stake: &stake, weights: &empty, bonds: &bonds, last_update: &[], registered_at: &[] };
+		let input = EpochInput {
+			stake: &stake,
+			weights: &empty,
+			bonds: &bonds,
+			last_update: &[],
+			registered_at: &[],
+		};
 		let out = run_epoch(&params(100), &input);
 		assert_eq!(out.payout, Payout::ProRataStake);
 		// 33 + 66 = 99, the unit of dust goes to the largest stake.
@@ -402,7 +412,13 @@ mod tests {
 		let stake = [0u128, 0];
 		let weights = vec![vec![(1u16, 1u16)], vec![(0, 1)]];
 		let bonds: Vec<Vec<(u16, u64)>> = vec![];
-		let input = EpochInput { stake: &stake, weights: &weights, bonds: &bonds, last_update: &[], registered_at: &[] };
+		let input = EpochInput {
+			stake: &stake,
+			weights: &weights,
+			bonds: &bonds,
+			last_update: &[],
+			registered_at: &[],
+		};
 		let out = run_epoch(&params(100), &input);
 		assert_eq!(out.payout, Payout::Nothing);
 		assert_eq!(out.total_emitted, 0);
@@ -457,9 +473,20 @@ mod tests {
 	#[test]
 	fn malformed_input_does_not_panic() {
 		let stake = [u128::MAX, u128::MAX, 5];
-		let weights = vec![vec![(7u16, 9u16), (1, 0), (1, 5), (1, 5), (0, u16::MAX)], vec![(0, 1)], vec![(2, 1)], vec![(0, 1)]];
+		let weights = vec![
+			vec![(7u16, 9u16), (1, 0), (1, 5), (1, 5), (0, u16::MAX)],
+			vec![(0, 1)],
+			vec![(2, 1)],
+			vec![(0, 1)],
+		];
 		let bonds = vec![vec![(9u16, u64::MAX), (0, u64::MAX)]];
-		let input = EpochInput { stake: &stake, weights: &weights, bonds: &bonds, last_update: &[100], registered_at: &[] };
+		let input = EpochInput {
+			stake: &stake,
+			weights: &weights,
+			bonds: &bonds,
+			last_update: &[100],
+			registered_at: &[],
+		};
 		let mut p = params(u128::MAX);
 		p.rho = u128::MAX;
 		p.kappa = u128::MAX;

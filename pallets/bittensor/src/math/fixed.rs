@@ -150,7 +150,12 @@ mod tests {
 
 	#[test]
 	fn reciprocal_is_within_one_unit() {
-		let cases = [(ONE / 3, 7u128, 3u128), (ONE, 65_535, 81_919), (123_456_789, 1, 1), (ONE, 1, u16::MAX as u128 * 256)];
+		let cases = [
+			(ONE / 3, 7u128, 3u128),
+			(ONE, 65_535, 81_919),
+			(123_456_789, 1, 1),
+			(ONE, 1, u16::MAX as u128 * 256),
+		];
 		for (numerator, value, denominator) in cases {
 			let exact = mul_div(value, numerator, denominator);
 			let fast = apply_reciprocal(value, scaled_reciprocal(numerator, denominator));

@@ -7,12 +7,31 @@ fn serve_axon_stores_and_emits() {
 	new_test_ext().execute_with(|| {
 		create_test_subnet(NETUID);
 		register(NETUID, 1, 101);
-		assert_ok!(Bittensor::serve_axon(RuntimeOrigin::signed(101), NETUID, 7, 0x7f000001, 8091, 4, 1));
-		let axon = AxonInfo { block: 1, version: 7, ip: 0x7f000001, port: 8091, ip_type: 4, protocol: 1 };
+		assert_ok!(Bittensor::serve_axon(
+			RuntimeOrigin::signed(101),
+			NETUID,
+			7,
+			0x7f000001,
+			8091,
+			4,
+			1
+		));
+		let axon =
+			AxonInfo { block: 1, version: 7, ip: 0x7f000001, port: 8091, ip_type: 4, protocol: 1 };
 		assert_eq!(Axons::<Test>::get(NETUID, 0), Some(axon));
-		System::assert_last_event(Event::AxonServed { netuid: NETUID, uid: 0, hotkey: 101, axon }.into());
+		System::assert_last_event(
+			Event::AxonServed { netuid: NETUID, uid: 0, hotkey: 101, axon }.into(),
+		);
 		// IPv6 accepts the full 128-bit range (::1 here), and a new announcement replaces the old.
-		assert_ok!(Bittensor::serve_axon(RuntimeOrigin::signed(101), NETUID, 8, u128::MAX, 1, 6, 0));
+		assert_ok!(Bittensor::serve_axon(
+			RuntimeOrigin::signed(101),
+			NETUID,
+			8,
+			u128::MAX,
+			1,
+			6,
+			0
+		));
 		assert_eq!(Axons::<Test>::get(NETUID, 0).map(|a| (a.ip, a.ip_type)), Some((u128::MAX, 6)));
 	});
 }

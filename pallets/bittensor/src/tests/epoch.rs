@@ -16,8 +16,20 @@ fn worked_example_subnet() {
 	}
 	stake(1, 101, 100);
 	stake(2, 102, 100);
-	assert_ok!(Bittensor::set_weights(RuntimeOrigin::signed(101), NETUID, vec![2, 1], vec![65535, 16384], 0));
-	assert_ok!(Bittensor::set_weights(RuntimeOrigin::signed(102), NETUID, vec![2, 0], vec![65535, 16384], 0));
+	assert_ok!(Bittensor::set_weights(
+		RuntimeOrigin::signed(101),
+		NETUID,
+		vec![2, 1],
+		vec![65535, 16384],
+		0
+	));
+	assert_ok!(Bittensor::set_weights(
+		RuntimeOrigin::signed(102),
+		NETUID,
+		vec![2, 0],
+		vec![65535, 16384],
+		0
+	));
 }
 
 fn close(value: Perquintill, expected: f64) -> bool {
@@ -60,18 +72,30 @@ fn worked_example_epoch_matches_hand_computation() {
 		];
 		for (stored, want) in expect {
 			for uid in 0..3 {
-				assert!(close(stored[uid], want[uid]), "uid {uid}: {:?} vs {}", stored[uid], want[uid]);
+				assert!(
+					close(stored[uid], want[uid]),
+					"uid {uid}: {:?} vs {}",
+					stored[uid],
+					want[uid]
+				);
 			}
 		}
-		assert_eq!(Emission::<Test>::get(NETUID).to_vec(), vec![277_944_401, 277_944_401, 444_111_198]);
+		assert_eq!(
+			Emission::<Test>::get(NETUID).to_vec(),
+			vec![277_944_401, 277_944_401, 444_111_198]
+		);
 		assert_eq!(Stake::<Test>::get(101), 100 + 277_944_401);
 		assert_eq!(Stake::<Test>::get(102), 100 + 277_944_401);
 		assert_eq!(Stake::<Test>::get(103), 444_111_198);
 		assert_eq!(Active::<Test>::get(NETUID).to_vec(), vec![true, true, true]);
 		assert_eq!(Balances::total_issuance(), issuance + 1_000_000_000);
 		System::assert_last_event(
-			Event::EpochCompleted { netuid: NETUID, emitted: 1_000_000_000, payout: PayoutKind::Incentive }
-				.into(),
+			Event::EpochCompleted {
+				netuid: NETUID,
+				emitted: 1_000_000_000,
+				payout: PayoutKind::Incentive,
+			}
+			.into(),
 		);
 		assert_eq!(Bonds::<Test>::get(NETUID, 0).len(), 2);
 		assert_ledger_consistent();
@@ -91,8 +115,12 @@ fn without_weights_the_epoch_pays_pro_rata_to_stake() {
 		// E = 10 × 1,000 = 10,000, split 1:3.
 		assert_eq!(Emission::<Test>::get(NETUID).to_vec(), vec![2_500, 7_500]);
 		System::assert_last_event(
-			Event::EpochCompleted { netuid: NETUID, emitted: 10_000, payout: PayoutKind::ProRataStake }
-				.into(),
+			Event::EpochCompleted {
+				netuid: NETUID,
+				emitted: 10_000,
+				payout: PayoutKind::ProRataStake,
+			}
+			.into(),
 		);
 		assert_ledger_consistent();
 	});
@@ -107,7 +135,8 @@ fn without_stake_nothing_is_minted() {
 		run_to_block(9);
 		assert_eq!(Balances::total_issuance(), issuance);
 		System::assert_last_event(
-			Event::EpochCompleted { netuid: NETUID, emitted: 0, payout: PayoutKind::Nothing }.into(),
+			Event::EpochCompleted { netuid: NETUID, emitted: 0, payout: PayoutKind::Nothing }
+				.into(),
 		);
 	});
 }
@@ -150,8 +179,12 @@ fn stale_raters_lose_their_vote() {
 		assert_eq!(Active::<Test>::get(NETUID).to_vec(), vec![false, false]);
 		assert!(Rank::<Test>::get(NETUID)[1].is_zero());
 		System::assert_last_event(
-			Event::EpochCompleted { netuid: NETUID, emitted: 10_000, payout: PayoutKind::ProRataStake }
-				.into(),
+			Event::EpochCompleted {
+				netuid: NETUID,
+				emitted: 10_000,
+				payout: PayoutKind::ProRataStake,
+			}
+			.into(),
 		);
 	});
 }
@@ -170,9 +203,17 @@ fn emission_is_conserved_over_many_epochs() {
 		let mut minted = 0;
 		for round in 0..60u64 {
 			for i in 0..7u64 {
-				let uids: Vec<u16> = (0..7).filter(|j| (i + j + round) % 3 != 0).map(|j| j as u16).collect();
-				let values: Vec<u16> = uids.iter().map(|&j| 1 + (j as u16 * 7919 + round as u16) % 1000).collect();
-				assert_ok!(Bittensor::set_weights(RuntimeOrigin::signed(101 + i), NETUID, uids, values, 0));
+				let uids: Vec<u16> =
+					(0..7).filter(|j| (i + j + round) % 3 != 0).map(|j| j as u16).collect();
+				let values: Vec<u16> =
+					uids.iter().map(|&j| 1 + (j as u16 * 7919 + round as u16) % 1000).collect();
+				assert_ok!(Bittensor::set_weights(
+					RuntimeOrigin::signed(101 + i),
+					NETUID,
+					uids,
+					values,
+					0
+				));
 			}
 			let issuance = Balances::total_issuance();
 			let block = System::block_number() + 1;

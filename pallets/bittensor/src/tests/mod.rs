@@ -55,7 +55,8 @@ pub fn assert_vectors_sized(netuid: NetUid) {
 	assert_eq!(LastUpdate::<Test>::get(netuid).len(), n);
 	assert_eq!(Active::<Test>::get(netuid).len(), n);
 	assert_eq!(BlockAtRegistration::<Test>::get(netuid).len(), n);
-	let entries: u32 = (0..n as u16).map(|uid| Weights::<Test>::get(netuid, uid).len() as u32).sum();
+	let entries: u32 =
+		(0..n as u16).map(|uid| Weights::<Test>::get(netuid, uid).len() as u32).sum();
 	assert_eq!(WeightEntries::<Test>::get(netuid), entries);
 	for uid in 0..n as u16 {
 		assert!(Keys::<Test>::get(netuid, uid).is_some());

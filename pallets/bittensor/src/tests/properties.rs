@@ -26,7 +26,16 @@ enum Action {
 fn hyperparameters() -> impl Strategy<Value = SubnetHyperparameters<Balance>> {
 	(
 		(0u16..6, 0u16..30, 0u32..=100, 0u64..5_000, 0u16..8, 0u16..3),
-		(prop_oneof![Just(100u32), 0u32..=100], 0u32..4, 0u32..20, 0u32..6, 0u64..2_000, 0u32..=100, 0u64..3_000, 0u64..2),
+		(
+			prop_oneof![Just(100u32), 0u32..=100],
+			0u32..4,
+			0u32..20,
+			0u32..6,
+			0u64..2_000,
+			0u32..=100,
+			0u64..3_000,
+			0u64..2,
+		),
 	)
 		.prop_map(
 			|(
@@ -58,7 +67,11 @@ fn owner_of(hotkey: u64) -> u64 {
 
 /// A coldkey for `hotkey`: its usual owner, or (one time in four) another account.
 fn coldkey_for(hotkey: u64, other: u64, honest: bool) -> u64 {
-	if honest { owner_of(hotkey) } else { other }
+	if honest {
+		owner_of(hotkey)
+	} else {
+		other
+	}
 }
 
 fn action() -> impl Strategy<Value = Action> {
@@ -111,22 +124,29 @@ fn action() -> impl Strategy<Value = Action> {
 
 fn apply(action: Action) -> DispatchResult {
 	match action {
-		Action::CreateSubnet { netuid, hp } =>
-			Bittensor::create_subnet(RuntimeOrigin::root(), netuid, hp),
-		Action::SetHyperparameters { netuid, hp } =>
-			Bittensor::set_hyperparameters(RuntimeOrigin::root(), netuid, hp),
-		Action::Register { netuid, coldkey, hotkey } =>
+		Action::CreateSubnet { netuid, hp } => {
+			Bittensor::create_subnet(RuntimeOrigin::root(), netuid, hp)
+		},
+		Action::SetHyperparameters { netuid, hp } => {
+			Bittensor::set_hyperparameters(RuntimeOrigin::root(), netuid, hp)
+		},
+		Action::Register { netuid, coldkey, hotkey } => {
 			Bittensor::register(RuntimeOrigin::signed(coldkey), netuid, hotkey)
 				.map(|_| ())
-				.map_err(|e| e.error),
-		Action::ServeAxon { netuid, hotkey, ip, port, ip_type } =>
-			Bittensor::serve_axon(RuntimeOrigin::signed(hotkey), netuid, 1, ip, port, ip_type, 0),
-		Action::AddStake { coldkey, hotkey, amount } =>
-			Bittensor::add_stake(RuntimeOrigin::signed(coldkey), hotkey, amount),
-		Action::RemoveStake { coldkey, hotkey, amount } =>
-			Bittensor::remove_stake(RuntimeOrigin::signed(coldkey), hotkey, amount),
-		Action::SetWeights { netuid, hotkey, uids, values, version } =>
-			Bittensor::set_weights(RuntimeOrigin::signed(hotkey), netuid, uids, values, version),
+				.map_err(|e| e.error)
+		},
+		Action::ServeAxon { netuid, hotkey, ip, port, ip_type } => {
+			Bittensor::serve_axon(RuntimeOrigin::signed(hotkey), netuid, 1, ip, port, ip_type, 0)
+		},
+		Action::AddStake { coldkey, hotkey, amount } => {
+			Bittensor::add_stake(RuntimeOrigin::signed(coldkey), hotkey, amount)
+		},
+		Action::RemoveStake { coldkey, hotkey, amount } => {
+			Bittensor::remove_stake(RuntimeOrigin::signed(coldkey), hotkey, amount)
+		},
+		Action::SetWeights { netuid, hotkey, uids, values, version } => {
+			Bittensor::set_weights(RuntimeOrigin::signed(hotkey), netuid, uids, values, version)
+		},
 		Action::Advance { blocks } => {
 			for _ in 0..blocks {
 				let next = System::block_number() + 1;

@@ -126,8 +126,22 @@ fn full_subnet_replaces_lowest_emission_then_oldest_then_lowest_uid() {
 fn replacement_clears_weights_bonds_and_axon() {
 	new_test_ext().execute_with(|| {
 		fill_small_subnet(2, 1);
-		assert_ok!(Bittensor::set_weights(RuntimeOrigin::signed(101), NETUID, vec![0, 1], vec![1, 1], 0));
-		assert_ok!(Bittensor::serve_axon(RuntimeOrigin::signed(101), NETUID, 1, 0x7f000001, 8091, 4, 0));
+		assert_ok!(Bittensor::set_weights(
+			RuntimeOrigin::signed(101),
+			NETUID,
+			vec![0, 1],
+			vec![1, 1],
+			0
+		));
+		assert_ok!(Bittensor::serve_axon(
+			RuntimeOrigin::signed(101),
+			NETUID,
+			1,
+			0x7f000001,
+			8091,
+			4,
+			0
+		));
 		Bonds::<Test>::insert(NETUID, 0, BoundedVec::truncate_from(vec![(1u16, 7u64)]));
 		Emission::<Test>::insert(NETUID, BoundedVec::truncate_from(vec![0u64, 9]));
 		run_to_block(3);

@@ -9,14 +9,18 @@ fn add_and_remove_stake_move_balance_and_keep_issuance() {
 		register(NETUID, 1, 101);
 		let issuance = Balances::total_issuance();
 		assert_ok!(Bittensor::add_stake(RuntimeOrigin::signed(1), 101, 5_000));
-		System::assert_last_event(Event::StakeAdded { coldkey: 1, hotkey: 101, amount: 5_000 }.into());
+		System::assert_last_event(
+			Event::StakeAdded { coldkey: 1, hotkey: 101, amount: 5_000 }.into(),
+		);
 		assert_eq!(Stake::<Test>::get(101), 5_000);
 		assert_eq!(Balances::free_balance(1), 1_000_000 - 100 - 5_000);
 		assert_eq!(Balances::total_issuance(), issuance);
 		assert_ledger_consistent();
 
 		assert_ok!(Bittensor::remove_stake(RuntimeOrigin::signed(1), 101, 5_000));
-		System::assert_last_event(Event::StakeRemoved { coldkey: 1, hotkey: 101, amount: 5_000 }.into());
+		System::assert_last_event(
+			Event::StakeRemoved { coldkey: 1, hotkey: 101, amount: 5_000 }.into(),
+		);
 		assert_eq!(Stake::<Test>::get(101), 0);
 		assert_eq!(Balances::free_balance(1), 1_000_000 - 100);
 		assert_eq!(Balances::total_issuance(), issuance);
@@ -30,8 +34,14 @@ fn stake_errors_change_nothing() {
 		create_test_subnet(NETUID);
 		register(NETUID, 1, 101);
 		stake(1, 101, 1_000);
-		assert_noop!(Bittensor::add_stake(RuntimeOrigin::signed(1), 101, 0), Error::<Test>::ZeroAmount);
-		assert_noop!(Bittensor::remove_stake(RuntimeOrigin::signed(1), 101, 0), Error::<Test>::ZeroAmount);
+		assert_noop!(
+			Bittensor::add_stake(RuntimeOrigin::signed(1), 101, 0),
+			Error::<Test>::ZeroAmount
+		);
+		assert_noop!(
+			Bittensor::remove_stake(RuntimeOrigin::signed(1), 101, 0),
+			Error::<Test>::ZeroAmount
+		);
 		assert_noop!(
 			Bittensor::add_stake(RuntimeOrigin::signed(1), 555, 10),
 			Error::<Test>::HotKeyNotRegistered

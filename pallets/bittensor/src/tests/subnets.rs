@@ -53,19 +53,52 @@ fn duplicate_and_too_many_subnets_are_rejected() {
 fn invalid_hyperparameters_are_named() {
 	new_test_ext().execute_with(|| {
 		let cases = [
-			({ let mut h = test_hyperparameters(); h.tempo = 0; h }, Error::<Test>::InvalidTempo),
-			({ let mut h = test_hyperparameters(); h.max_uids = 0; h }, Error::<Test>::InvalidMaxUids),
-			({ let mut h = test_hyperparameters(); h.max_uids = 5000; h }, Error::<Test>::InvalidMaxUids),
 			(
-				{ let mut h = test_hyperparameters(); h.min_allowed_weights = 17; h },
+				{
+					let mut h = test_hyperparameters();
+					h.tempo = 0;
+					h
+				},
+				Error::<Test>::InvalidTempo,
+			),
+			(
+				{
+					let mut h = test_hyperparameters();
+					h.max_uids = 0;
+					h
+				},
+				Error::<Test>::InvalidMaxUids,
+			),
+			(
+				{
+					let mut h = test_hyperparameters();
+					h.max_uids = 5000;
+					h
+				},
+				Error::<Test>::InvalidMaxUids,
+			),
+			(
+				{
+					let mut h = test_hyperparameters();
+					h.min_allowed_weights = 17;
+					h
+				},
 				Error::<Test>::InvalidMinAllowedWeights,
 			),
 			(
-				{ let mut h = test_hyperparameters(); h.max_weight_limit = Perbill::zero(); h },
+				{
+					let mut h = test_hyperparameters();
+					h.max_weight_limit = Perbill::zero();
+					h
+				},
 				Error::<Test>::InvalidMaxWeightLimit,
 			),
 			(
-				{ let mut h = test_hyperparameters(); h.bonds_moving_average = Perbill::one(); h },
+				{
+					let mut h = test_hyperparameters();
+					h.bonds_moving_average = Perbill::one();
+					h
+				},
 				Error::<Test>::InvalidBondsMovingAverage,
 			),
 		];
@@ -87,7 +120,9 @@ fn set_hyperparameters_replaces_and_emits() {
 		hp.kappa = Perbill::from_percent(60);
 		assert_ok!(Bittensor::set_hyperparameters(RuntimeOrigin::root(), 1, hp.clone()));
 		assert_eq!(Subnets::<Test>::get(1), Some(hp.clone()));
-		System::assert_last_event(Event::HyperparametersSet { netuid: 1, hyperparameters: hp }.into());
+		System::assert_last_event(
+			Event::HyperparametersSet { netuid: 1, hyperparameters: hp }.into(),
+		);
 		assert_noop!(
 			Bittensor::set_hyperparameters(RuntimeOrigin::root(), 7, test_hyperparameters()),
 			Error::<Test>::SubnetNotFound

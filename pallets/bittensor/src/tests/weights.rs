@@ -14,7 +14,12 @@ fn four_neurons(hp: SubnetHyperparameters<Balance>) {
 	}
 }
 
-fn set(hotkey: AccountId, uids: Vec<u16>, values: Vec<u16>, version: u64) -> polkadot_sdk::sp_runtime::DispatchResult {
+fn set(
+	hotkey: AccountId,
+	uids: Vec<u16>,
+	values: Vec<u16>,
+	version: u64,
+) -> polkadot_sdk::sp_runtime::DispatchResult {
 	Bittensor::set_weights(RuntimeOrigin::signed(hotkey), NETUID, uids, values, version)
 }
 

@@ -1,0 +1,103 @@
+//! The node's JSON-RPC extensions: the standard `system_*` and `payment_*` methods plus
+//! `bittensor_getMetagraph`.
+
+use bittensor_runtime::{opaque::Block, AccountId, Balance, BlockNumber, Nonce};
+use jsonrpsee::{
+	core::RpcResult,
+	proc_macros::rpc,
+	types::{error::ErrorObjectOwned, ErrorObject},
+	RpcModule,
+};
+use pallet_bittensor::runtime_api::{BittensorApi as BittensorRuntimeApi, Metagraph};
+use polkadot_sdk::{
+	sc_transaction_pool_api::TransactionPool,
+	sp_api::ProvideRuntimeApi,
+	sp_block_builder::BlockBuilder,
+	sp_blockchain::{Error as BlockChainError, HeaderBackend, HeaderMetadata},
+	sp_runtime::traits::Block as BlockT,
+};
+use std::sync::Arc;
+
+/// What the RPC extensions need from the node.
+pub struct FullDeps<C, P> {
+	/// The client.
+	pub client: Arc<C>,
+	/// The transaction pool.
+	pub pool: Arc<P>,
+}
+
+/// The market's read API.
+#[rpc(client, server)]
+pub trait BittensorRpc<BlockHash> {
+	/// The subnet's hyperparameters and every neuron (decoded from `BittensorApi::metagraph`),
+	/// at the best block or at `at`; `null` when the subnet does not exist.
+	#[method(name = "bittensor_getMetagraph")]
+	fn get_metagraph(
+		&self,
+		netuid: u16,
+		at: Option<BlockHash>,
+	) -> RpcResult<Option<Metagraph<AccountId, Balance, BlockNumber>>>;
+
+	/// The netuids of every subnet.
+	#[method(name = "bittensor_getSubnets")]
+	fn get_subnets(&self, at: Option<BlockHash>) -> RpcResult<Vec<u16>>;
+}
+
+/// Serves [`BittensorRpcServer`] from the runtime API.
+pub struct Bittensor<C> {
+	client: Arc<C>,
+}
+
+fn runtime_error(error: impl std::fmt::Display) -> ErrorObjectOwned {
+	ErrorObject::owned(1, "BittensorApi call failed", Some(error.to_string()))
+}
+
+impl<C> BittensorRpcServer<<Block as BlockT>::Hash> for Bittensor<C>
+where
+	C: ProvideRuntimeApi<Block> + HeaderBackend<Block> + Send + Sync + 'static,
+	C::Api: BittensorRuntimeApi<Block, AccountId, Balance, BlockNumber>,
+{
+	fn get_metagraph(
+		&self,
+		netuid: u16,
+		at: Option<<Block as BlockT>::Hash>,
+	) -> RpcResult<Option<Metagraph<AccountId, Balance, BlockNumber>>> {
+		let at = at.unwrap_or_else(|| self.client.info().best_hash);
+		self.client.runtime_api().metagraph(at, netuid).map_err(runtime_error)
+	}
+
+	fn get_subnets(&self, at: Option<<Block as BlockT>::Hash>) -> RpcResult<Vec<u16>> {
+		let at = at.unwrap_or_else(|| self.client.info().best_hash);
+		self.client.runtime_api().subnets(at).map_err(runtime_error)
+	}
+}
+
+/// All the node's RPC extensions.
+pub fn create_full<C, P>(
+	deps: FullDeps<C, P>,
+) -> Result<RpcModule<()>, Box<dyn std::error::Error + Send + Sync>>
+where
+	C: ProvideRuntimeApi<Block>
+		+ HeaderBackend<Block>
+		+ HeaderMetadata<Block, Error = BlockChainError>
+		+ Send
+		+ Sync
+		+ 'static,
+	C::Api: polkadot_sdk::substrate_frame_rpc_system::AccountNonceApi<Block, AccountId, Nonce>
+		+ polkadot_sdk::pallet_transaction_payment_rpc::TransactionPaymentRuntimeApi<Block, Balance>
+		+ BittensorRuntimeApi<Block, AccountId, Balance, BlockNumber>
+		+ BlockBuilder<Block>,
+	P: TransactionPool + 'static,
+{
+	use polkadot_sdk::{
+		pallet_transaction_payment_rpc::{TransactionPayment, TransactionPaymentApiServer},
+		substrate_frame_rpc_system::{System, SystemApiServer},
+	};
+
+	let mut module = RpcModule::new(());
+	let FullDeps { client, pool } = deps;
+	module.merge(System::new(client.clone(), pool).into_rpc())?;
+	module.merge(TransactionPayment::new(client.clone()).into_rpc())?;
+	module.merge(Bittensor { client }.into_rpc())?;
+	Ok(module)
+}
