@@ -8,5 +8,7 @@ export WASM_BUILD_WORKSPACE_HINT="${WASM_BUILD_WORKSPACE_HINT:-$PWD}"
 
 ./scripts/setup.sh
 cargo fmt --all -- --check
-cargo clippy --workspace --all-targets --features pallet-bittensor/runtime-benchmarks -- -D warnings
-cargo test --workspace --features pallet-bittensor/runtime-benchmarks
+cargo clippy --workspace --all-targets -- -D warnings
+cargo clippy -p pallet-bittensor --all-targets --features runtime-benchmarks -- -D warnings
+cargo test --workspace
+cargo test -p pallet-bittensor --features runtime-benchmarks --lib benchmarking

@@ -132,6 +132,8 @@ impl pallet_bittensor::Config for Runtime {
 	type Currency = Balances;
 	type PalletId = BittensorPalletId;
 	type MaxUidsLimit = ConstU32<4096>;
+	/// 4096 × 256 entries keep the epoch near 50 MB of the 128 MB runtime heap.
+	type MaxWeightsPerNeuron = ConstU32<256>;
 	type MaxSubnets = ConstU32<32>;
 	type WeightInfo = pallet_bittensor::weights::SubstrateWeight<Runtime>;
 }

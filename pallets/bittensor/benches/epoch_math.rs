@@ -10,6 +10,9 @@ use pallet_bittensor::math::{
 };
 use std::hint::black_box;
 
+/// The epoch's input over owned rows.
+type OwnedInput<'a> = EpochInput<'a, Vec<(u16, u16)>, Vec<(u16, u64)>>;
+
 /// A deterministic market: every neuron staked and weighting 256 distinct peers.
 pub struct Market {
 	stake: Vec<u128>,
@@ -55,6 +58,7 @@ fn market(n: usize, per_row: usize) -> Market {
 			kappa: ONE / 2,
 			bonds_moving_average: 9 * ONE / 10,
 			emission: 1_000_000_000_000,
+			max_bonds_per_row: 256,
 		},
 	};
 	// One epoch first, so the measured one merges stored bonds too.
@@ -63,7 +67,7 @@ fn market(n: usize, per_row: usize) -> Market {
 }
 
 impl Market {
-	fn input(&self) -> EpochInput<'_, Vec<(u16, u16)>, Vec<(u16, u64)>> {
+	fn input(&self) -> OwnedInput<'_> {
 		EpochInput {
 			stake: &self.stake,
 			weights: &self.weights,

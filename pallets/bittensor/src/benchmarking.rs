@@ -14,7 +14,8 @@ use frame_support::{
 use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
 use sp_runtime::{traits::Bounded, Perbill};
 
-const NETUID: NetUid = 1;
+/// Far from the netuids genesis presets create.
+const NETUID: NetUid = 4242;
 const SEED: u32 = 0;
 
 fn hyperparameters<T: Config>(max_uids: u16) -> SubnetHyperparameters<BalanceOf<T>> {
@@ -194,10 +195,11 @@ mod benchmarks {
 		assert_eq!(Stake::<T>::get(&hotkeys[0]), 995_000u32.into());
 	}
 
-	/// A row of `w` weights, one on each uid of a subnet of `w` neurons.
+	/// A row of `w` weights, one on each uid of a subnet of `w` neurons. The range ends at the
+	/// runtime's `MaxWeightsPerNeuron` (256).
 	#[benchmark]
-	fn set_weights(w: Linear<1, 4096>) {
-		let w = w.min(max_uids::<T>() as u32) as u16;
+	fn set_weights(w: Linear<1, 256>) {
+		let w = w.min(max_uids::<T>() as u32).min(T::MaxWeightsPerNeuron::get()) as u16;
 		let hotkeys = insert_neurons::<T>(w, w, 0, 1u32.into());
 		let uids: Vec<Uid> = (0..w).collect();
 		let values: Vec<u16> = (0..w).map(|k| 1 + k % 1000).collect();
@@ -215,7 +217,8 @@ mod benchmarks {
 		let n = n.min(max_uids::<T>() as u32) as u16;
 		let now: BlockNumberFor<T> = 1_000u32.into();
 		frame_system::Pallet::<T>::set_block_number(now);
-		insert_neurons::<T>(n, n, w as u16, now);
+		let w = w.min(T::MaxWeightsPerNeuron::get()) as u16;
+		insert_neurons::<T>(n, n, w, now);
 		let size = n as usize;
 		LastEpochBlock::<T>::insert(NETUID, BlockNumberFor::<T>::from(900u32));
 
@@ -231,7 +234,7 @@ mod benchmarks {
 	/// `on_initialize` in a block where no subnet runs its epoch, with `s` subnets.
 	#[benchmark]
 	fn on_initialize_idle(s: Linear<0, 64>) {
-		let s = s.min(T::MaxSubnets::get());
+		let s = s.min(T::MaxSubnets::get().saturating_sub(SubnetCount::<T>::get()));
 		for netuid in 0..s {
 			Pallet::<T>::do_create_subnet(netuid as NetUid + 10, hyperparameters::<T>(16))
 				.expect("room for subnets");

@@ -72,6 +72,7 @@ impl<T: Config> Pallet<T> {
 			kappa: perbill_to_fraction(hyperparameters.kappa),
 			bonds_moving_average: perbill_to_fraction(hyperparameters.bonds_moving_average),
 			emission,
+			max_bonds_per_row: T::MaxWeightsPerNeuron::get() as usize,
 		};
 		let input = EpochInput {
 			stake: &stake,

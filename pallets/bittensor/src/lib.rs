@@ -105,6 +105,11 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxUidsLimit: Get<u32>;
 
+		/// The most weights (and bonds) one neuron's row may hold; bounds the epoch's memory,
+		/// which grows with neurons × this.
+		#[pallet::constant]
+		type MaxWeightsPerNeuron: Get<u32>;
+
 		/// The most subnets the chain may hold; bounds the work of `on_initialize`.
 		#[pallet::constant]
 		type MaxSubnets: Get<u32>;
@@ -172,7 +177,7 @@ pub mod pallet {
 		NetUid,
 		Twox64Concat,
 		Uid,
-		BoundedVec<(Uid, u16), T::MaxUidsLimit>,
+		BoundedVec<(Uid, u16), T::MaxWeightsPerNeuron>,
 		ValueQuery,
 	>;
 
@@ -190,7 +195,7 @@ pub mod pallet {
 		NetUid,
 		Twox64Concat,
 		Uid,
-		BoundedVec<(Uid, u64), T::MaxUidsLimit>,
+		BoundedVec<(Uid, u64), T::MaxWeightsPerNeuron>,
 		ValueQuery,
 	>;
 
@@ -351,7 +356,8 @@ pub mod pallet {
 		/// Fewer weights than the subnet's `min_allowed_weights` (only a single self-weight
 		/// may go below it).
 		TooFewWeights,
-		/// More weights than the subnet has neurons.
+		/// More weights than the subnet has neurons, or than the runtime's
+		/// `MaxWeightsPerNeuron`.
 		TooManyWeights,
 		/// Every weight value is zero.
 		AllWeightsZero,
@@ -373,6 +379,7 @@ pub mod pallet {
 
 		fn integrity_test() {
 			assert!(T::MaxUidsLimit::get() >= 1, "MaxUidsLimit must be at least 1");
+			assert!(T::MaxWeightsPerNeuron::get() >= 1, "MaxWeightsPerNeuron must be at least 1");
 			assert!(
 				T::MaxUidsLimit::get() <= u16::MAX as u32 + 1,
 				"MaxUidsLimit cannot exceed the uid space"

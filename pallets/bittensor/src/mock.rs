@@ -61,6 +61,7 @@ impl pallet_bittensor::Config for Test {
 	type Currency = Balances;
 	type PalletId = BittensorPalletId;
 	type MaxUidsLimit = polkadot_sdk::frame_support::traits::ConstU32<4096>;
+	type MaxWeightsPerNeuron = polkadot_sdk::frame_support::traits::ConstU32<8>;
 	type MaxSubnets = polkadot_sdk::frame_support::traits::ConstU32<8>;
 	type WeightInfo = ();
 }

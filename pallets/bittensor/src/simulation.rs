@@ -133,6 +133,7 @@ pub fn run_cabal(config: &CabalConfig) -> Result<Vec<f64>, String> {
 			kappa: from_f64(config.kappa).min(ONE),
 			bonds_moving_average: from_f64(config.bonds_moving_average),
 			emission: mul_fraction(total, tau),
+			max_bonds_per_row: usize::MAX,
 		};
 		let last_update = vec![now; n];
 		let input = EpochInput {

@@ -42,7 +42,10 @@ impl<T: Config> Pallet<T> {
 		}
 
 		let size = SubnetworkN::<T>::get(netuid);
-		ensure!(uids.len() <= size as usize, Error::<T>::TooManyWeights);
+		ensure!(
+			uids.len() <= (size as usize).min(T::MaxWeightsPerNeuron::get() as usize),
+			Error::<T>::TooManyWeights
+		);
 		let mut seen = UidSet::new(size);
 		for &target in &uids {
 			ensure!(target < size, Error::<T>::UidNotRegistered);
@@ -74,7 +77,7 @@ impl<T: Config> Pallet<T> {
 			.collect();
 		row.sort_unstable_by_key(|&(target, _)| target);
 		let count = row.len() as u32;
-		let row: BoundedVec<(Uid, u16), T::MaxUidsLimit> =
+		let row: BoundedVec<(Uid, u16), T::MaxWeightsPerNeuron> =
 			row.try_into().map_err(|_| Error::<T>::TooManyWeights)?;
 
 		if let Some(slot) = last_update.get_mut(uid as usize) {

@@ -33,6 +33,9 @@ pub struct EpochParams {
 	pub bonds_moving_average: u128,
 	/// Balance units to mint this epoch.
 	pub emission: u128,
+	/// The most bonds a row keeps: the largest survive (lower uid on ties), so memory stays
+	/// bounded whatever the history of weights.
+	pub max_bonds_per_row: usize,
 }
 
 /// Per-neuron state, indexed by uid. The subnet size is `stake.len()`; shorter slices are
@@ -112,8 +115,8 @@ impl ValidWeights {
 		let mut values = Vec::new();
 		let mut scratch: Vec<(u16, u32)> = Vec::new();
 		start.push(0);
-		for i in 0..n {
-			if active[i] {
+		for (i, &is_active) in active.iter().enumerate().take(n) {
+			if is_active {
 				let updated = last_update(i);
 				let row = weights.get(i).map(AsRef::as_ref).unwrap_or(&[]);
 				scratch.clear();
@@ -158,7 +161,7 @@ fn split_exactly(total: u128, shares: &[u128], whole: u128) -> Vec<u128> {
 	let paid = parts.iter().fold(0u128, |acc, &p| acc.saturating_add(p));
 	let mut largest: Option<usize> = None;
 	for (i, &s) in shares.iter().enumerate() {
-		if largest.map_or(true, |l| s > shares[l]) {
+		if largest.is_none_or(|l| s > shares[l]) {
 			largest = Some(i);
 		}
 	}
@@ -198,20 +201,21 @@ pub fn run_epoch<W: AsRef<WeightRow>, B: AsRef<BondRow>>(
 	// 3–5. Ranks, trust and this epoch's bond increments ΔB_ij = S_i·W_ij, in one pass.
 	let mut rank = vec![0u128; n];
 	let mut trust = vec![0u128; n];
-	let mut delta_bonds = vec![0u128; weights.cols.len()];
-	for i in 0..n {
+	// Each increment is at most S_i ≤ ONE < 2⁶⁴: u64 halves the epoch's largest buffer.
+	let mut delta_bonds = vec![0u64; weights.cols.len()];
+	for (i, &share) in stake_share.iter().enumerate() {
 		let range = weights.row(i);
-		if range.is_empty() || stake_share[i] == 0 {
+		if range.is_empty() || share == 0 {
 			continue;
 		}
 		let row_sum: u128 = weights.values[range.clone()].iter().map(|&w| w as u128).sum();
-		let reciprocal = scaled_reciprocal(stake_share[i], row_sum);
+		let reciprocal = scaled_reciprocal(share, row_sum);
 		for k in range {
 			let j = weights.cols[k] as usize;
 			let contribution = apply_reciprocal(weights.values[k] as u128, reciprocal);
-			delta_bonds[k] = contribution;
+			delta_bonds[k] = contribution.min(ONE) as u64;
 			rank[j] = rank[j].saturating_add(contribution);
-			trust[j] = trust[j].saturating_add(stake_share[i]);
+			trust[j] = trust[j].saturating_add(share);
 		}
 	}
 
@@ -229,7 +233,7 @@ pub fn run_epoch<W: AsRef<WeightRow>, B: AsRef<BondRow>>(
 	let mut bonds: Vec<Vec<(u16, u64)>> = Vec::with_capacity(n);
 	let mut column_sum = vec![0u128; n];
 	for i in 0..n {
-		let fresh = weights.row(i).map(|k| (weights.cols[k], delta_bonds[k]));
+		let fresh = weights.row(i).map(|k| (weights.cols[k], delta_bonds[k] as u128));
 		let stored = input
 			.bonds
 			.get(i)
@@ -242,7 +246,8 @@ pub fn run_epoch<W: AsRef<WeightRow>, B: AsRef<BondRow>>(
 					&& registered_at(j as usize) < params.last_epoch_block
 			})
 			.map(|&(j, b)| (j, b as u128));
-		let row = merge_bonds(fresh, stored, keep, decay);
+		let mut row = merge_bonds(fresh, stored, keep, decay);
+		cap_row(&mut row, params.max_bonds_per_row);
 		for &(j, b) in &row {
 			column_sum[j as usize] = column_sum[j as usize].saturating_add(b as u128);
 		}
@@ -292,6 +297,20 @@ pub fn run_epoch<W: AsRef<WeightRow>, B: AsRef<BondRow>>(
 		total_emitted,
 		payout,
 	}
+}
+
+/// Keeps the `cap` largest bonds of a uid-sorted row (lower uid first on ties), still sorted.
+fn cap_row(row: &mut Vec<(u16, u64)>, cap: usize) {
+	if row.len() <= cap {
+		return;
+	}
+	if cap == 0 {
+		row.clear();
+		return;
+	}
+	row.select_nth_unstable_by(cap - 1, |a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+	row.truncate(cap);
+	row.sort_unstable_by_key(|&(uid, _)| uid);
 }
 
 /// Merges two uid-sorted rows into `keep·fresh + decay·stored`, dropping zeros.
@@ -346,6 +365,7 @@ mod tests {
 			kappa: ONE / 2,
 			bonds_moving_average: 0,
 			emission,
+			max_bonds_per_row: usize::MAX,
 		}
 	}
 
@@ -468,6 +488,15 @@ mod tests {
 		assert_eq!(out.bonds[0], vec![(1, (ONE / 20) as u64)]);
 		// uid 1's bond on uid 0 is 0.1·0.5 + 0.9·0.5.
 		assert_eq!(out.bonds[1], vec![(0, (ONE / 2) as u64)]);
+	}
+
+	#[test]
+	fn bond_rows_keep_only_the_largest() {
+		let mut row = vec![(0u16, 5u64), (1, 9), (2, 1), (3, 9), (4, 7)];
+		cap_row(&mut row, 3);
+		assert_eq!(row, vec![(1, 9), (3, 9), (4, 7)]);
+		cap_row(&mut row, 0);
+		assert!(row.is_empty());
 	}
 
 	#[test]

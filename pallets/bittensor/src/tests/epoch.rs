@@ -206,7 +206,7 @@ fn emission_is_conserved_over_many_epochs() {
 				let uids: Vec<u16> =
 					(0..7).filter(|j| (i + j + round) % 3 != 0).map(|j| j as u16).collect();
 				let values: Vec<u16> =
-					uids.iter().map(|&j| 1 + (j as u16 * 7919 + round as u16) % 1000).collect();
+					uids.iter().map(|&j| 1 + (j * 7919 + round as u16) % 1000).collect();
 				assert_ok!(Bittensor::set_weights(
 					RuntimeOrigin::signed(101 + i),
 					NETUID,
@@ -219,7 +219,7 @@ fn emission_is_conserved_over_many_epochs() {
 			let block = System::block_number() + 1;
 			System::set_block_number(block);
 			Bittensor::on_initialize(block);
-			if (block + 1) % 10 == 0 {
+			if (block + 1).is_multiple_of(10) {
 				assert_eq!(Balances::total_issuance(), issuance + 1_234_570, "block {block}");
 				let paid: Balance = Emission::<Test>::get(NETUID).iter().sum();
 				assert_eq!(paid, 1_234_570);

@@ -82,7 +82,7 @@ fn action() -> impl Strategy<Value = Action> {
 	prop_oneof![
 		1 => (0u16..5, hyperparameters()).prop_map(|(netuid, hp)| Action::CreateSubnet { netuid, hp }),
 		1 => (netuid.clone(), hyperparameters()).prop_map(|(netuid, hp)| Action::SetHyperparameters { netuid, hp }),
-		4 => (netuid.clone(), hotkey.clone(), other.clone(), honest.clone())
+		4 => (netuid.clone(), hotkey.clone(), other.clone(), honest)
 			.prop_map(|(netuid, hotkey, other, honest)| Action::Register {
 				netuid,
 				coldkey: coldkey_for(hotkey, other, honest),
@@ -90,7 +90,7 @@ fn action() -> impl Strategy<Value = Action> {
 			}),
 		1 => (netuid.clone(), hotkey.clone(), prop_oneof![0u128..(1 << 33), any::<u128>()], any::<u16>(), 3u8..8)
 			.prop_map(|(netuid, hotkey, ip, port, ip_type)| Action::ServeAxon { netuid, hotkey, ip, port, ip_type }),
-		3 => (hotkey.clone(), other.clone(), honest.clone(), 0u64..1_200_000)
+		3 => (hotkey.clone(), other.clone(), honest, 0u64..1_200_000)
 			.prop_map(|(hotkey, other, honest, amount)| Action::AddStake {
 				coldkey: coldkey_for(hotkey, other, honest),
 				hotkey,

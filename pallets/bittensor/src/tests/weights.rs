@@ -61,6 +61,19 @@ fn malformed_rows_are_rejected() {
 }
 
 #[test]
+fn rows_are_capped_by_max_weights_per_neuron() {
+	new_test_ext().execute_with(|| {
+		create_test_subnet(NETUID);
+		for i in 0..10 {
+			register(NETUID, 1 + i, 101 + i);
+		}
+		// The mock allows 8 weights per neuron; the subnet has 10.
+		assert_noop!(set(101, (0..9).collect(), vec![1; 9], 0), Error::<Test>::TooManyWeights);
+		assert_ok!(set(101, (0..8).collect(), vec![1; 8], 0));
+	});
+}
+
+#[test]
 fn min_allowed_weights_allows_a_lone_self_weight() {
 	new_test_ext().execute_with(|| {
 		let mut hp = test_hyperparameters();
