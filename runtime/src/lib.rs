@@ -33,6 +33,7 @@ use polkadot_sdk::{
 
 use sp_version::{runtime_version, RuntimeVersion};
 
+pub use apis::RuntimeApi;
 pub use pallet_bittensor;
 
 /// Block number.
