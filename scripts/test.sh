@@ -10,5 +10,7 @@ export WASM_BUILD_WORKSPACE_HINT="${WASM_BUILD_WORKSPACE_HINT:-$PWD}"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 cargo clippy -p pallet-bittensor --all-targets --features runtime-benchmarks -- -D warnings
+# The end-to-end tests drive the real node binary.
+cargo build -p bittensor-node
 cargo test --workspace
 cargo test -p pallet-bittensor --features runtime-benchmarks --lib benchmarking

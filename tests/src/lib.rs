@@ -1,0 +1,163 @@
+//! Helpers for end-to-end tests: start the real `bittensor-node` binary on free ports and talk
+//! to it over JSON-RPC.
+
+use anyhow::{bail, Context, Result};
+use jsonrpsee::{
+	core::client::ClientT,
+	http_client::{HttpClient, HttpClientBuilder},
+	rpc_params,
+};
+use serde_json::Value;
+use std::{
+	net::TcpListener,
+	path::{Path, PathBuf},
+	process::{Child, Command, Stdio},
+	time::{Duration, Instant},
+};
+
+/// The node binary: `$BITTENSOR_NODE`, or `bittensor-node` beside the test's own target
+/// directory (built by `cargo build -p bittensor-node`).
+pub fn node_binary() -> Result<PathBuf> {
+	if let Ok(path) = std::env::var("BITTENSOR_NODE") {
+		return Ok(PathBuf::from(path));
+	}
+	let exe = std::env::current_exe().context("locating the test executable")?;
+	// target/<profile>/deps/<test> → target/<profile>/bittensor-node
+	let profile_dir = exe.parent().and_then(Path::parent).context("unexpected test path")?;
+	let node = profile_dir.join("bittensor-node");
+	if !node.exists() {
+		bail!(
+			"{} not found: run `cargo build -p bittensor-node` first or set BITTENSOR_NODE",
+			node.display()
+		);
+	}
+	Ok(node)
+}
+
+/// A free TCP port on 127.0.0.1.
+pub fn free_port() -> Result<u16> {
+	let listener = TcpListener::bind("127.0.0.1:0").context("binding a probe socket")?;
+	Ok(listener.local_addr()?.port())
+}
+
+/// A running node, killed on drop.
+pub struct Node {
+	child: Child,
+	/// Its JSON-RPC port.
+	pub rpc_port: u16,
+	/// Its libp2p port.
+	pub p2p_port: u16,
+	/// Where its log goes.
+	pub log: PathBuf,
+}
+
+impl Node {
+	/// Starts `bittensor-node` with `args` plus fresh ports; logs to `log_dir`.
+	pub fn start(args: &[&str], log_dir: &Path, name: &str) -> Result<Self> {
+		let (rpc_port, p2p_port) = (free_port()?, free_port()?);
+		Self::start_on(args, log_dir, name, rpc_port, p2p_port)
+	}
+
+	/// Starts `bittensor-node` with `args` on the given ports.
+	pub fn start_on(
+		args: &[&str],
+		log_dir: &Path,
+		name: &str,
+		rpc_port: u16,
+		p2p_port: u16,
+	) -> Result<Self> {
+		let log = log_dir.join(format!("{name}.log"));
+		let file = std::fs::OpenOptions::new().create(true).append(true).open(&log)?;
+		let child = Command::new(node_binary()?)
+			.args(args)
+			.args([
+				"--rpc-port",
+				&rpc_port.to_string(),
+				"--no-prometheus",
+				"--no-telemetry",
+				"--no-mdns",
+				"--listen-addr",
+				&format!("/ip4/127.0.0.1/tcp/{p2p_port}"),
+			])
+			.stdin(Stdio::null())
+			.stdout(file.try_clone()?)
+			.stderr(file)
+			.spawn()
+			.context("starting bittensor-node")?;
+		Ok(Self { child, rpc_port, p2p_port, log })
+	}
+
+	/// A JSON-RPC client for it.
+	pub fn rpc(&self) -> Result<HttpClient> {
+		Ok(HttpClientBuilder::default()
+			.request_timeout(Duration::from_secs(10))
+			.build(format!("http://127.0.0.1:{}", self.rpc_port))?)
+	}
+
+	/// Whether the process has exited (with its status).
+	pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
+		self.child.try_wait().ok().flatten()
+	}
+
+	/// Stops it (SIGKILL) and waits for it to exit.
+	pub fn kill(&mut self) {
+		let _ = self.child.kill();
+		let _ = self.child.wait();
+	}
+
+	/// The last lines of its log, for failure messages.
+	pub fn log_tail(&self) -> String {
+		let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+		let lines: Vec<&str> = text.lines().collect();
+		lines[lines.len().saturating_sub(30)..].join("\n")
+	}
+}
+
+impl Drop for Node {
+	fn drop(&mut self) {
+		self.kill();
+	}
+}
+
+fn block_number(header: &Value) -> Result<u64> {
+	let hex = header["number"].as_str().context("header without a number")?;
+	Ok(u64::from_str_radix(hex.trim_start_matches("0x"), 16)?)
+}
+
+/// Best and finalized block numbers.
+pub async fn heights(client: &HttpClient) -> Result<(u64, u64)> {
+	let best: Value = client.request("chain_getHeader", rpc_params![]).await?;
+	let finalized_hash: Value = client.request("chain_getFinalizedHead", rpc_params![]).await?;
+	let finalized: Value = client.request("chain_getHeader", rpc_params![finalized_hash]).await?;
+	Ok((block_number(&best)?, block_number(&finalized)?))
+}
+
+/// Waits until the node's best block is at least `best` and its finalized block at least
+/// `finalized`, or fails after `timeout`.
+pub async fn wait_for_heights(
+	node: &mut Node,
+	best: u64,
+	finalized: u64,
+	timeout: Duration,
+) -> Result<(u64, u64)> {
+	let client = node.rpc()?;
+	let start = Instant::now();
+	let mut last = None;
+	while start.elapsed() < timeout {
+		if let Some(status) = node.exited() {
+			bail!("node on {} exited ({status})\n{}", node.rpc_port, node.log_tail());
+		}
+		if let Ok(now) = heights(&client).await {
+			if now.0 >= best && now.1 >= finalized {
+				return Ok(now);
+			}
+			last = Some(now);
+		}
+		tokio::time::sleep(Duration::from_millis(500)).await;
+	}
+	bail!(
+		"node on {} reached {last:?}, wanted best ≥ {best} and finalized ≥ {finalized}\n{}",
+		node.rpc_port,
+		node.log_tail()
+	)
+}
