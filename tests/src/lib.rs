@@ -161,3 +161,21 @@ pub async fn wait_for_heights(
 		node.log_tail()
 	)
 }
+
+/// The libp2p peer id of the node key in `key_file`, as the node itself derives it.
+pub fn peer_id(key_file: &Path) -> Result<String> {
+	let output = Command::new(node_binary()?)
+		.args(["key", "inspect-node-key", "--file"])
+		.arg(key_file)
+		.output()
+		.context("running `bittensor-node key inspect-node-key`")?;
+	if !output.status.success() {
+		bail!("inspect-node-key failed: {}", String::from_utf8_lossy(&output.stderr));
+	}
+	Ok(String::from_utf8(output.stdout)?.trim().to_string())
+}
+
+/// The hash of block `number`, if the node has it.
+pub async fn block_hash(client: &HttpClient, number: u64) -> Result<Value> {
+	Ok(client.request("chain_getBlockHash", rpc_params![number]).await?)
+}
