@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# The project's main job. Until the node lands (issue #3) this runs the paper's collusion
-# experiment on the pallet's own epoch functions; arguments go to the simulator
-# (see `--help`).
+# The project's main job: builds the node (release) and starts a development chain with
+# Alice as its only validator, JSON-RPC on ws://127.0.0.1:9944 and subnet 1 paying out every
+# 10 blocks. Extra arguments go to the node (e.g. `--base-path DIR` to keep the chain).
+# Neuron clients join it once the `neuron` binary lands (issues #4 and #5).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/bittensor-target}"
+export WASM_BUILD_WORKSPACE_HINT="$PWD"
 
 ./scripts/setup.sh
-exec cargo run -q --release -p pallet-bittensor --example cabal -- "$@"
+cargo build --release -p bittensor-node
+if [ "$#" -eq 0 ]; then set -- --tmp; fi
+exec "$CARGO_TARGET_DIR/release/bittensor-node" --dev --rpc-cors all "$@"
