@@ -11,6 +11,9 @@ if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1; then SUDO="sudo"; fi
 apt_packages=()
 command -v protoc >/dev/null 2>&1 || apt_packages+=(protobuf-compiler)
 command -v pkg-config >/dev/null 2>&1 || apt_packages+=(pkg-config)
+# Node.js and npm run the @polkadot/api explorer check.
+command -v node >/dev/null 2>&1 || apt_packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || apt_packages+=(npm)
 if [ "${#apt_packages[@]}" -gt 0 ]; then
 	log "installing ${apt_packages[*]} with apt"
 	$SUDO apt-get update -qq

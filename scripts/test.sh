@@ -10,7 +10,8 @@ export WASM_BUILD_WORKSPACE_HINT="${WASM_BUILD_WORKSPACE_HINT:-$PWD}"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 cargo clippy -p pallet-bittensor --all-targets --features runtime-benchmarks -- -D warnings
-# The end-to-end tests drive the real node binary.
+# The end-to-end tests drive the real node binary, and @polkadot/api for the explorer check.
 cargo build -p bittensor-node
+npm ci --prefix tests/js --no-audit --no-fund --loglevel=error
 cargo test --workspace
 cargo test -p pallet-bittensor --features runtime-benchmarks --lib benchmarking
