@@ -1,0 +1,233 @@
+//! Signed extrinsics built by subxt from the runtime's metadata drive the market on a real dev
+//! node; the epoch's stored results equal what the pallet's own math predicts from the
+//! chain's state one block earlier.
+
+use bittensor_e2e::{wait_for_heights, Node};
+use codec::Decode;
+use jsonrpsee::{core::client::ClientT, rpc_params};
+use pallet_bittensor::math::{
+	epoch::{run_epoch, EpochInput, EpochParams},
+	fixed::ONE,
+};
+use serde_json::Value;
+use std::time::Duration;
+use subxt::{
+	dynamic::{self, Value as Dyn},
+	OnlineClient, PolkadotConfig,
+};
+use subxt_signer::sr25519::{dev, Keypair};
+
+const TAO: u128 = 1_000_000_000;
+const NETUID: u16 = 1;
+
+type Api = OnlineClient<PolkadotConfig>;
+
+/// Signs `call` with `signer`, waits for finality and returns the dispatch outcome as text
+/// (`Ok` or the error, which names the pallet error).
+async fn submit(
+	api: &Api,
+	call: subxt::transactions::DynamicPayload<Vec<Dyn>>,
+	signer: &Keypair,
+) -> Result<(), String> {
+	let at = api.at_current_block().await.map_err(|e| e.to_string())?;
+	let progress = at
+		.transactions()
+		.sign_and_submit_then_watch_default(&call, signer)
+		.await
+		.map_err(|e| e.to_string())?;
+	progress.wait_for_finalized_success().await.map(|_| ()).map_err(|e| format!("{e}"))
+}
+
+fn call(name: &str, fields: Vec<Dyn>) -> subxt::transactions::DynamicPayload<Vec<Dyn>> {
+	dynamic::transaction("Bittensor", name, fields)
+}
+
+fn id(pair: &Keypair) -> Dyn {
+	Dyn::from_bytes(pair.public_key().0)
+}
+
+fn u64_of(v: &Value) -> u64 {
+	v.as_u64().unwrap_or_else(|| panic!("not a number: {v}"))
+}
+
+async fn metagraph(node: &Node, at: &Value) -> Value {
+	node.rpc().unwrap().request("bittensor_getMetagraph", rpc_params![NETUID, at]).await.unwrap()
+}
+
+#[tokio::test]
+async fn extrinsics_drive_an_epoch_that_matches_the_pallet_math() {
+	let logs = tempfile::tempdir().unwrap();
+	let mut node = Node::start(&["--dev", "--tmp"], logs.path(), "dev").unwrap();
+	wait_for_heights(&mut node, 1, 0, Duration::from_secs(90)).await.unwrap();
+	let api = Api::from_insecure_url(format!("ws://127.0.0.1:{}", node.rpc_port)).await.unwrap();
+
+	let (alice, bob, charlie) = (dev::alice(), dev::bob(), dev::charlie());
+	let (dave, eve, ferdie) = (dev::dave(), dev::eve(), dev::ferdie());
+
+	// Coldkeys register hotkeys, one at a time so that the uids are 0, 1, 2.
+	for (coldkey, hotkey) in [(&alice, &dave), (&bob, &eve), (&charlie, &ferdie)] {
+		submit(&api, call("register", vec![Dyn::u128(NETUID as u128), id(hotkey)]), coldkey)
+			.await
+			.unwrap();
+	}
+
+	// Stake on two hotkeys; every neuron serves an axon.
+	let axon = |pair: &Keypair, port: u128| {
+		(
+			call(
+				"serve_axon",
+				vec![
+					Dyn::u128(NETUID as u128),
+					Dyn::u128(1),
+					Dyn::u128(0x7f00_0001),
+					Dyn::u128(port),
+					Dyn::u128(4),
+					Dyn::u128(0),
+				],
+			),
+			pair.clone(),
+		)
+	};
+	let mut round = vec![
+		(call("add_stake", vec![id(&dave), Dyn::u128(100 * TAO)]), alice.clone()),
+		(call("add_stake", vec![id(&eve), Dyn::u128(100 * TAO)]), bob.clone()),
+	];
+	round.extend([axon(&dave, 8091), axon(&eve, 8092), axon(&ferdie, 8093)]);
+	let results =
+		futures::future::join_all(round.iter().map(|(c, s)| submit(&api, c.clone(), s))).await;
+	for r in results {
+		r.unwrap();
+	}
+
+	// MECHANISM.md's worked example: uids 0 and 1 both back uid 2 and each other.
+	let weights = |uids: [u128; 2]| {
+		call(
+			"set_weights",
+			vec![
+				Dyn::u128(NETUID as u128),
+				Dyn::unnamed_composite(uids.map(Dyn::u128)),
+				Dyn::unnamed_composite([Dyn::u128(65535), Dyn::u128(16384)]),
+				Dyn::u128(0),
+			],
+		)
+	};
+	let results = futures::future::join_all([
+		submit(&api, weights([2, 1]), &dave),
+		submit(&api, weights([2, 0]), &eve),
+	])
+	.await;
+	for r in results {
+		r.unwrap();
+	}
+	let client = node.rpc().unwrap();
+	let head: Value = client.request("chain_getFinalizedHead", rpc_params![]).await.unwrap();
+	let set_at = metagraph(&node, &head).await;
+	let row_before = set_at["neurons"][0]["weights"].clone();
+	assert_eq!(row_before, serde_json::json!([[1, 16384], [2, 65535]]));
+	assert_eq!(set_at["neurons"][2]["axon"]["port"], 8093);
+
+	// A duplicate uid is refused with the pallet's named error, changing nothing.
+	let error = submit(&api, weights([1, 1]), &dave).await.unwrap_err();
+	assert!(error.contains("DuplicateUids"), "unexpected error: {error}");
+	let head: Value = client.request("chain_getFinalizedHead", rpc_params![]).await.unwrap();
+	assert_eq!(metagraph(&node, &head).await["neurons"][0]["weights"], row_before);
+
+	// Wait for an epoch after the weights: (block + 1) % 10 == 0 for subnet 1.
+	let set_block = u64_of(&set_at["neurons"][0]["last_update"]);
+	let epoch_block = (set_block + 1).div_ceil(10) * 10 - 1;
+	let epoch_block = if epoch_block <= set_block { epoch_block + 10 } else { epoch_block };
+	wait_for_heights(&mut node, epoch_block, epoch_block, Duration::from_secs(120)).await.unwrap();
+	let hash_at = |n: u64| {
+		let client = client.clone();
+		async move {
+			let h: Value = client.request("chain_getBlockHash", rpc_params![n]).await.unwrap();
+			h
+		}
+	};
+	let before = metagraph(&node, &hash_at(epoch_block - 1).await).await;
+	let after_hash = hash_at(epoch_block).await;
+	let after = metagraph(&node, &after_hash).await;
+	assert_eq!(u64_of(&after["last_epoch_block"]), epoch_block);
+
+	// The prediction: the pallet's own epoch over the state one block earlier.
+	let neurons = before["neurons"].as_array().unwrap();
+	let stake: Vec<u128> = neurons.iter().map(|n| u64_of(&n["stake"]) as u128).collect();
+	let rows = |field: &str| -> Vec<Vec<(u16, u64)>> {
+		neurons
+			.iter()
+			.map(|n| {
+				n[field]
+					.as_array()
+					.unwrap()
+					.iter()
+					.map(|e| (u64_of(&e[0]) as u16, u64_of(&e[1])))
+					.collect()
+			})
+			.collect()
+	};
+	let weight_rows: Vec<Vec<(u16, u16)>> = rows("weights")
+		.into_iter()
+		.map(|r| r.into_iter().map(|(j, w)| (j, w as u16)).collect())
+		.collect();
+	let bond_rows = rows("bonds");
+	let last_update: Vec<u64> = neurons.iter().map(|n| u64_of(&n["last_update"])).collect();
+	let registered_at: Vec<u64> = neurons.iter().map(|n| u64_of(&n["registered_at"])).collect();
+	let hp = &before["hyperparameters"];
+	let params = EpochParams {
+		block: epoch_block,
+		activity_cutoff: u64_of(&hp["activity_cutoff"]),
+		last_epoch_block: u64_of(&before["last_epoch_block"]),
+		rho: u64_of(&hp["rho"]) as u128 * ONE,
+		kappa: u64_of(&hp["kappa"]) as u128 * (ONE / 1_000_000_000),
+		bonds_moving_average: u64_of(&hp["bonds_moving_average"]) as u128 * (ONE / 1_000_000_000),
+		emission: u64_of(&hp["tempo"]) as u128 * u64_of(&hp["emission_per_block"]) as u128,
+		max_bonds_per_row: 256,
+	};
+	let predicted = run_epoch(
+		&params,
+		&EpochInput {
+			stake: &stake,
+			weights: &weight_rows,
+			bonds: &bond_rows,
+			last_update: &last_update,
+			registered_at: &registered_at,
+		},
+	);
+	assert_eq!(predicted.total_emitted, 10 * TAO);
+
+	// Emission and Stake, read through subxt's dynamic storage from metadata.
+	let at_epoch = api.at_block(epoch_block as u32).await.unwrap();
+	let emission = at_epoch
+		.storage()
+		.fetch(dynamic::storage::<(u16,), Vec<u128>>("Bittensor", "Emission"), (NETUID,))
+		.await
+		.unwrap()
+		.decode()
+		.unwrap();
+	assert_eq!(emission, predicted.emission);
+	for (uid, pair) in [&dave, &eve, &ferdie].into_iter().enumerate() {
+		let stake_after = at_epoch
+			.storage()
+			.fetch(
+				dynamic::storage::<([u8; 32],), u128>("Bittensor", "Stake"),
+				(pair.public_key().0,),
+			)
+			.await
+			.unwrap()
+			.decode()
+			.unwrap();
+		assert_eq!(stake_after, stake[uid] + predicted.emission[uid], "stake of uid {uid}");
+	}
+	// uid 2 (backed by everyone) earns the most, as in the worked example.
+	assert!(predicted.emission[2] > predicted.emission[0]);
+
+	// The epoch event, decoded by its metadata names.
+	let events = at_epoch.events().fetch().await.unwrap();
+	let epoch = events
+		.iter()
+		.map(|e| e.unwrap())
+		.find(|e| e.pallet_name() == "Bittensor" && e.event_name() == "EpochCompleted")
+		.expect("an EpochCompleted event in the epoch block");
+	let (netuid, emitted, payout) = <(u16, u128, u8)>::decode(&mut epoch.field_bytes()).unwrap();
+	assert_eq!((netuid, emitted, payout), (NETUID, 10 * TAO, 0));
+}
