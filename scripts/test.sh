@@ -14,6 +14,6 @@ cargo clippy -p pallet-bittensor --all-targets --features runtime-benchmarks -- 
 cargo build -p bittensor-node
 npm ci --prefix tests/js --no-audit --no-fund --loglevel=error
 # The node has no unit tests of its own; testing it would rebuild its client crates with the
-# test dependencies' features for nothing. The e2e tests above exercise the binary.
+# test dependencies' features for nothing; the e2e tests exercise the binary itself.
 cargo test --workspace --exclude bittensor-node
 cargo test -p pallet-bittensor --features runtime-benchmarks --lib benchmarking
