@@ -70,8 +70,6 @@ pub enum Payout {
 pub struct EpochOutput {
 	/// Set weights within the activity cutoff.
 	pub active: Vec<bool>,
-	/// S: share of the raters' stake (0 for non-raters).
-	pub stake_share: Vec<u64>,
 	/// R = Wᵀ·S.
 	pub rank: Vec<u64>,
 	/// T = Cᵀ·S.
@@ -286,7 +284,6 @@ pub fn run_epoch<W: AsRef<WeightRow>, B: AsRef<BondRow>>(
 
 	EpochOutput {
 		active,
-		stake_share: to_parts(&stake_share),
 		rank: to_parts(&rank),
 		trust: to_parts(&trust),
 		consensus: to_parts(&consensus),
