@@ -179,3 +179,59 @@ pub fn peer_id(key_file: &Path) -> Result<String> {
 pub async fn block_hash(client: &HttpClient, number: u64) -> Result<Value> {
 	Ok(client.request("chain_getBlockHash", rpc_params![number]).await?)
 }
+
+/// The public key of `//Name` (e.g. `//Dave`) in `scheme` (`sr25519` or `ed25519`), as SS58,
+/// derived by the node's own `key inspect`.
+pub fn dev_public_key(uri: &str, scheme: &str) -> Result<String> {
+	let output = Command::new(node_binary()?)
+		.args(["key", "inspect", "--scheme", scheme, "--output-type", "json", uri])
+		.output()
+		.context("running `bittensor-node key inspect`")?;
+	if !output.status.success() {
+		bail!("key inspect failed: {}", String::from_utf8_lossy(&output.stderr));
+	}
+	let json: Value = serde_json::from_slice(&output.stdout)?;
+	Ok(json["ss58Address"].as_str().context("key inspect without ss58Address")?.to_string())
+}
+
+/// A validator network on 127.0.0.1: every member gets a fixed network key (validators on a
+/// non-dev chain must bring their own), a base path under `dir`, and the first one as bootnode.
+pub struct Network<'a> {
+	dir: &'a Path,
+	chain: String,
+	bootnode: Option<String>,
+}
+
+impl<'a> Network<'a> {
+	/// A network of nodes running `--chain chain`, with their files under `dir`.
+	pub fn new(dir: &'a Path, chain: &str) -> Self {
+		Self { dir, chain: chain.to_string(), bootnode: None }
+	}
+
+	/// Starts validator `who` (`alice`, `bob`, …) on the given ports with network key number
+	/// `key` (1-255). The first validator started becomes everyone's bootnode. Restarting a
+	/// validator with the same arguments reuses its base path, so it keeps its chain.
+	pub fn start(&mut self, who: &str, key: u8, rpc_port: u16, p2p_port: u16) -> Result<Node> {
+		let key_file = self.dir.join(format!("{who}.key"));
+		std::fs::write(&key_file, format!("{key:064x}"))?;
+		let base_path = self.dir.join(who);
+		let mut args = vec![
+			"--chain".to_string(),
+			self.chain.clone(),
+			format!("--{who}"),
+			"--base-path".into(),
+			base_path.to_str().context("non-UTF-8 base path")?.into(),
+			"--node-key-file".into(),
+			key_file.to_str().context("non-UTF-8 key path")?.into(),
+		];
+		match &self.bootnode {
+			Some(bootnode) => args.extend(["--bootnodes".to_string(), bootnode.clone()]),
+			None => {
+				self.bootnode =
+					Some(format!("/ip4/127.0.0.1/tcp/{p2p_port}/p2p/{}", peer_id(&key_file)?))
+			},
+		}
+		let args: Vec<&str> = args.iter().map(String::as_str).collect();
+		Node::start_on(&args, self.dir, who, rpc_port, p2p_port)
+	}
+}

@@ -1,0 +1,259 @@
+//! The connection to a node: subxt with static types generated from the runtime's metadata
+//! (`metadata/bittensor.scale`, refreshed by `scripts/update-metadata.sh`), transaction
+//! submission with progress and named errors, and the raw JSON-RPC methods subxt has no
+//! wrapper for (`system_properties`, `bittensor_getMetagraph`).
+
+use crate::{amount::Token, progress::Spinner};
+use anyhow::{anyhow, Context, Result};
+use std::time::Duration;
+use subxt::{
+	error::{DispatchError, TransactionEventsError},
+	extrinsics::ExtrinsicEvents,
+	rpcs::{rpc_params, RpcClient},
+	tx::{DefaultParams, Payload, TransactionStatus},
+	utils::AccountId32,
+	OnlineClient, PolkadotConfig,
+};
+use subxt_signer::sr25519::Keypair;
+
+/// Static types and call builders for the bittensor runtime.
+#[subxt::subxt(runtime_metadata_path = "metadata/bittensor.scale")]
+pub mod runtime {}
+
+/// The runtime's pallet types, e.g. `SubnetHyperparameters`.
+pub use runtime::runtime_types::pallet_bittensor::types as pallet_types;
+
+/// The client configuration: the bittensor runtime uses Polkadot's account, address,
+/// signature and transaction extension types.
+pub type Config = PolkadotConfig;
+
+/// How long connecting may take before the node counts as unreachable.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A connected node.
+pub struct Chain {
+	/// subxt's client.
+	pub api: OnlineClient<Config>,
+	/// The same connection, for raw JSON-RPC requests.
+	pub rpc: RpcClient,
+	/// The runtime's metadata when connecting (constants, error documentation).
+	pub metadata: subxt::ArcMetadata,
+	/// The chain's token (symbol and decimals).
+	pub token: Token,
+	/// Where it is.
+	pub url: String,
+}
+
+/// Where a submitted transaction ended up.
+pub struct Included {
+	/// Its events.
+	pub events: ExtrinsicEvents<Config>,
+	/// Hash of the block holding it.
+	pub block_hash: String,
+	/// Whether that block is finalized.
+	pub finalized: bool,
+}
+
+impl Chain {
+	/// Connects to the node at `url` (ws:// or wss://).
+	pub async fn connect(url: &str) -> Result<Self> {
+		let unreachable = |why: String| {
+			anyhow!("cannot reach the node at {url}: {why} (is `bittensor-node` running there?)")
+		};
+		let rpc = tokio::time::timeout(CONNECT_TIMEOUT, RpcClient::from_insecure_url(url))
+			.await
+			.map_err(|_| unreachable("timed out".into()))?
+			.map_err(|e| unreachable(e.to_string()))?;
+		let api = tokio::time::timeout(CONNECT_TIMEOUT, OnlineClient::from_rpc_client(rpc.clone()))
+			.await
+			.map_err(|_| unreachable("timed out".into()))?
+			.map_err(|e| {
+				anyhow!("connected to {url}, but could not load the chain's state: {e}")
+			})?;
+		let metadata = api.at_current_block().await?.metadata();
+		let properties: serde_json::Value = rpc
+			.request("system_properties", rpc_params![])
+			.await
+			.context("reading the chain's token properties")?;
+		let mut token = Token::default();
+		if let Some(symbol) = properties["tokenSymbol"].as_str() {
+			token.symbol = symbol.to_string();
+		}
+		if let Some(decimals) = properties["tokenDecimals"].as_u64() {
+			token.decimals = u32::try_from(decimals).ok().filter(|&d| d <= 30).unwrap_or(9);
+		}
+		Ok(Self { api, rpc, metadata, token, url: url.to_string() })
+	}
+
+	/// Free balance of `account`.
+	pub async fn free_balance(&self, account: &AccountId32) -> Result<u128> {
+		let at = self.api.at_current_block().await?;
+		let info = at
+			.storage()
+			.fetch(runtime::storage().system().account(), (account.clone(),))
+			.await
+			.map_err(stale_metadata)?
+			.decode()?;
+		Ok(info.data.free)
+	}
+
+	/// Stake on `hotkey`.
+	pub async fn stake(&self, hotkey: &AccountId32) -> Result<u128> {
+		let at = self.api.at_current_block().await?;
+		Ok(at
+			.storage()
+			.fetch(runtime::storage().bittensor().stake(), (hotkey.clone(),))
+			.await
+			.map_err(stale_metadata)?
+			.decode()?)
+	}
+
+	/// The coldkey that owns `hotkey`, if it was ever registered.
+	pub async fn owner(&self, hotkey: &AccountId32) -> Result<Option<AccountId32>> {
+		let at = self.api.at_current_block().await?;
+		let value = at
+			.storage()
+			.try_fetch(runtime::storage().bittensor().owner(), (hotkey.clone(),))
+			.await
+			.map_err(stale_metadata)?;
+		Ok(match value {
+			Some(value) => Some(value.decode()?),
+			None => None,
+		})
+	}
+
+	/// The balance below which an account is reaped.
+	pub fn existential_deposit(&self) -> Result<u128> {
+		let constant = self
+			.metadata
+			.pallet_by_name("Balances")
+			.and_then(|p| p.constant_by_name("ExistentialDeposit"))
+			.context("the runtime has no Balances::ExistentialDeposit")?;
+		Ok(codec::Decode::decode(&mut constant.value())?)
+	}
+
+	/// A `Bittensor` pallet constant, e.g. `MaxWeightsPerNeuron`.
+	pub fn bittensor_constant(&self, name: &str) -> Result<u32> {
+		let constant = self
+			.metadata
+			.pallet_by_name("Bittensor")
+			.and_then(|p| p.constant_by_name(name))
+			.with_context(|| format!("the runtime has no Bittensor::{name}"))?;
+		Ok(codec::Decode::decode(&mut constant.value())?)
+	}
+
+	/// The best block's number.
+	pub async fn best_block(&self) -> Result<u64> {
+		let header: serde_json::Value = self.rpc.request("chain_getHeader", rpc_params![]).await?;
+		let number = header["number"].as_str().context("a header without a number")?;
+		Ok(u64::from_str_radix(number.trim_start_matches("0x"), 16)?)
+	}
+
+	/// Calls `bittensor_getMetagraph(netuid)` and returns its raw JSON (`null` when the subnet
+	/// does not exist).
+	pub async fn metagraph_json(&self, netuid: u16) -> Result<Box<serde_json::value::RawValue>> {
+		self.rpc
+			.request("bittensor_getMetagraph", rpc_params![netuid])
+			.await
+			.context("calling bittensor_getMetagraph")
+	}
+
+	/// The fee the chain would charge `signer` for `call`, in planck.
+	pub async fn fee<C: Payload>(&self, call: &C, signer: &Keypair) -> Result<u128> {
+		let at = self.api.at_current_block().await?;
+		let tx = at
+			.transactions()
+			.create_signed(call, signer, DefaultParams::default_params())
+			.await
+			.map_err(stale_metadata)?;
+		Ok(tx.partial_fee_estimate().await?)
+	}
+
+	/// Signs `call` with `signer`, submits it and waits until it is in a block (or finalized,
+	/// with `finalized`), showing `what` with a spinner. A failed dispatch becomes an error
+	/// naming the pallet error and quoting its documentation.
+	pub async fn submit<C: Payload>(
+		&self,
+		call: &C,
+		signer: &Keypair,
+		what: &str,
+		finalized: bool,
+	) -> Result<Included> {
+		let at = self.api.at_current_block().await?;
+		let mut progress = at
+			.transactions()
+			.sign_and_submit_then_watch_default(call, signer)
+			.await
+			.map_err(|e| anyhow!("the node refused the transaction: {}", stale_metadata(e)))?;
+		let spinner = Spinner::start(format!("{what}: submitted"));
+		let result = loop {
+			let Some(status) = progress.next().await else {
+				break Err(anyhow!("the node stopped reporting on the transaction"));
+			};
+			let in_block = match status {
+				Ok(TransactionStatus::InBestBlock(b)) if !finalized => (b, false),
+				Ok(TransactionStatus::InBestBlock(_)) => {
+					spinner.set(format!("{what}: in a block, waiting for finality"));
+					continue;
+				},
+				Ok(TransactionStatus::InFinalizedBlock(b)) => (b, true),
+				Ok(TransactionStatus::Invalid { message }) => {
+					break Err(anyhow!("the transaction is invalid: {message}"))
+				},
+				Ok(TransactionStatus::Dropped { message }) => {
+					break Err(anyhow!("the transaction was dropped: {message}"))
+				},
+				Ok(TransactionStatus::Error { message }) => {
+					break Err(anyhow!("the node failed the transaction: {message}"))
+				},
+				Ok(_) => continue,
+				Err(e) => break Err(anyhow!("lost track of the transaction: {e}")),
+			};
+			let (block, finalized) = in_block;
+			let block_hash = format!("{:?}", block.block_hash());
+			break match block.wait_for_success().await {
+				Ok(events) => Ok(Included { events, block_hash, finalized }),
+				Err(TransactionEventsError::ExtrinsicFailed(error)) => {
+					Err(anyhow!("{}", describe_dispatch_error(&error)))
+				},
+				Err(e) => Err(anyhow!("reading the transaction's outcome: {e}")),
+			};
+		};
+		spinner.stop();
+		result
+	}
+}
+
+/// `Pallet::Error: its documentation`, for a failed dispatch.
+pub fn describe_dispatch_error(error: &DispatchError) -> String {
+	if let DispatchError::Module(module) = error {
+		if let Ok(details) = module.details() {
+			let docs = details.variant.docs.join(" ");
+			let docs = docs.trim();
+			return if docs.is_empty() {
+				format!("{}::{}", details.pallet.name(), details.variant.name)
+			} else {
+				format!("{}::{}: {docs}", details.pallet.name(), details.variant.name)
+			};
+		}
+	}
+	format!("the transaction failed: {error}")
+}
+
+/// Points at the likely cause when the node's runtime no longer matches the client's metadata.
+fn stale_metadata(error: impl std::fmt::Display) -> anyhow::Error {
+	let text = error.to_string();
+	if text.contains("hash") && text.contains("match") {
+		anyhow!("{text} (the node runs a runtime this client was not built for: update `neuron`)")
+	} else {
+		anyhow!(text)
+	}
+}
+
+/// The first event of type `E` among a transaction's events.
+pub fn find_event<E: subxt::events::DecodeAsEvent>(included: &Included) -> Result<Option<E>> {
+	match included.events.find_first::<E>() {
+		Some(event) => Ok(Some(event?)),
+		None => Ok(None),
+	}
+}

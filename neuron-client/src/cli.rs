@@ -1,0 +1,271 @@
+//! The `neuron` command line.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Wallets and every chain operation of the BitTensor market.
+///
+/// Global flags can also be set with environment variables (shown below) or in a TOML config
+/// file (`--config`, default ~/.bittensor/neuron.toml) with keys url, wallet_dir, wallet,
+/// hotkey, password_stdin and wait_finalized.
+#[derive(Parser, Debug)]
+#[command(name = "neuron", version, about, long_about)]
+pub struct Cli {
+	#[command(flatten)]
+	pub global: GlobalArgs,
+	#[command(subcommand)]
+	pub command: Command,
+}
+
+/// Flags every command accepts.
+#[derive(Args, Debug)]
+pub struct GlobalArgs {
+	/// The node's WebSocket endpoint [default: ws://127.0.0.1:9944].
+	#[arg(long, global = true, env = "NEURON_URL")]
+	pub url: Option<String>,
+	/// Folder holding the wallets [default: ~/.bittensor/wallets].
+	#[arg(long, global = true, env = "NEURON_WALLET_DIR")]
+	pub wallet_dir: Option<PathBuf>,
+	/// Wallet name [default: default].
+	#[arg(long, global = true, env = "NEURON_WALLET")]
+	pub wallet: Option<String>,
+	/// Hotkey name in the wallet [default: default]; `stake` also takes an SS58 address.
+	#[arg(long, global = true, env = "NEURON_HOTKEY")]
+	pub hotkey: Option<String>,
+	/// Read the coldkey password from the first line of standard input (for scripts).
+	#[arg(long, global = true, env = "NEURON_PASSWORD_STDIN")]
+	pub password_stdin: bool,
+	/// Wait until transactions are finalized, not just included in a block.
+	#[arg(long, global = true, env = "NEURON_WAIT_FINALIZED")]
+	pub wait_finalized: bool,
+	/// Config file [default: ~/.bittensor/neuron.toml if it exists].
+	#[arg(long, global = true, env = "NEURON_CONFIG")]
+	pub config: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+	/// Create, import and inspect wallets (a coldkey and its hotkeys).
+	#[command(subcommand)]
+	Wallet(WalletCommand),
+	/// List, inspect and create subnets.
+	#[command(subcommand)]
+	Subnet(SubnetCommand),
+	/// Register the wallet's hotkey in a subnet (the coldkey pays the registration burn).
+	Register {
+		/// Subnet to join.
+		#[arg(long)]
+		netuid: u16,
+	},
+	/// Announce where the hotkey's neuron serves its model.
+	#[command(subcommand)]
+	Axon(AxonCommand),
+	/// Move balance into stake on a hotkey, back out, or list stakes.
+	#[command(subcommand)]
+	Stake(StakeCommand),
+	/// Send tokens from the wallet's coldkey.
+	Transfer {
+		/// Recipient, SS58.
+		#[arg(long)]
+		dest: String,
+		/// Amount in tokens, e.g. 0.5.
+		#[arg(long)]
+		amount: String,
+	},
+	/// The coldkey's free balance and the stake on the wallet's hotkeys.
+	Balance {
+		/// Print JSON.
+		#[arg(long)]
+		json: bool,
+	},
+	/// Set the hotkey's weights in a subnet.
+	#[command(subcommand)]
+	Weights(WeightsCommand),
+	/// Every neuron of a subnet, from one `bittensor_getMetagraph` call.
+	Metagraph {
+		/// Subnet.
+		#[arg(long)]
+		netuid: u16,
+		/// Print a JSON array of objects instead of a table.
+		#[arg(long)]
+		json: bool,
+	},
+}
+
+/// Which key `wallet regen` restores.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyKind {
+	/// The wallet's coldkey (encrypted with a password).
+	Coldkey,
+	/// The hotkey named by --hotkey.
+	Hotkey,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum WalletCommand {
+	/// Create a wallet's coldkey and hotkey from fresh mnemonics (only the missing ones).
+	Create,
+	/// Restore a key from a mnemonic or secret URI (read from standard input when neither
+	/// --mnemonic nor --uri is given).
+	Regen {
+		/// BIP39 mnemonic phrase.
+		#[arg(long, conflicts_with = "uri")]
+		mnemonic: Option<String>,
+		/// Secret URI, e.g. //Alice for a dev account.
+		#[arg(long)]
+		uri: Option<String>,
+		/// Which key to restore.
+		#[arg(long, value_enum, default_value = "coldkey")]
+		key: KeyKind,
+		/// Replace an existing key file.
+		#[arg(long)]
+		overwrite: bool,
+	},
+	/// List the wallets and their addresses.
+	List {
+		/// Print JSON.
+		#[arg(long)]
+		json: bool,
+	},
+	/// Show a wallet's addresses and balance.
+	Show {
+		/// Print JSON.
+		#[arg(long)]
+		json: bool,
+	},
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SubnetCommand {
+	/// Every subnet and its size.
+	List {
+		/// Print JSON.
+		#[arg(long)]
+		json: bool,
+	},
+	/// A subnet's hyperparameters.
+	Show {
+		/// Subnet.
+		#[arg(long)]
+		netuid: u16,
+		/// Print JSON.
+		#[arg(long)]
+		json: bool,
+	},
+	/// Create a subnet through sudo (root; the coldkey must be the chain's sudo key).
+	Create(SubnetCreate),
+}
+
+/// Hyperparameters of a new subnet; fractions are given as decimals from 0 to 1 and balances
+/// in tokens.
+#[derive(Args, Debug)]
+pub struct SubnetCreate {
+	/// Netuid of the new subnet.
+	#[arg(long)]
+	pub netuid: u16,
+	/// Blocks per epoch.
+	#[arg(long, default_value_t = 100)]
+	pub tempo: u16,
+	/// Consensus sigmoid steepness ρ.
+	#[arg(long, default_value_t = 10)]
+	pub rho: u16,
+	/// Consensus sigmoid midpoint κ.
+	#[arg(long, default_value = "0.5")]
+	pub kappa: String,
+	/// Tokens minted per block.
+	#[arg(long, default_value = "1")]
+	pub emission_per_block: String,
+	/// Most neurons.
+	#[arg(long, default_value_t = 4096)]
+	pub max_uids: u16,
+	/// Fewest weights per row.
+	#[arg(long, default_value_t = 1)]
+	pub min_allowed_weights: u16,
+	/// Largest share of a row one uid may get.
+	#[arg(long, default_value = "1")]
+	pub max_weight_limit: String,
+	/// Blocks between two weight updates of a neuron.
+	#[arg(long, default_value_t = 0)]
+	pub weights_rate_limit: u32,
+	/// Blocks after which a neuron without weight updates stops counting.
+	#[arg(long, default_value_t = 5000)]
+	pub activity_cutoff: u32,
+	/// Blocks a new neuron cannot be replaced.
+	#[arg(long, default_value_t = 100)]
+	pub immunity_period: u32,
+	/// Tokens burned to register.
+	#[arg(long, default_value = "0.1")]
+	pub registration_burn: String,
+	/// Weight of the old bonds in the bonds moving average.
+	#[arg(long, default_value = "0.9")]
+	pub bonds_moving_average: String,
+	/// Stake (tokens) a hotkey needs to set weights.
+	#[arg(long, default_value = "0")]
+	pub min_stake_to_set_weights: String,
+	/// Lowest weights version key accepted.
+	#[arg(long, default_value_t = 0)]
+	pub weights_version_key: u64,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AxonCommand {
+	/// Announce the axon's IP and port.
+	Serve {
+		/// Subnet.
+		#[arg(long)]
+		netuid: u16,
+		/// Public IP address (IPv4 or IPv6).
+		#[arg(long)]
+		ip: String,
+		/// Port.
+		#[arg(long)]
+		port: u16,
+		/// Neuron software version.
+		#[arg(long, default_value_t = 1)]
+		version: u32,
+		/// Protocol tag.
+		#[arg(long, default_value_t = 0)]
+		protocol: u8,
+	},
+}
+
+#[derive(Subcommand, Debug)]
+pub enum StakeCommand {
+	/// Move tokens from the coldkey into stake on --hotkey.
+	Add {
+		/// Amount in tokens, e.g. 0.5.
+		#[arg(long)]
+		amount: String,
+	},
+	/// Move stake on --hotkey back to the coldkey.
+	Remove {
+		/// Amount in tokens, e.g. 0.5.
+		#[arg(long)]
+		amount: String,
+	},
+	/// Stake on each of the wallet's hotkeys.
+	List {
+		/// Print JSON.
+		#[arg(long)]
+		json: bool,
+	},
+}
+
+#[derive(Subcommand, Debug)]
+pub enum WeightsCommand {
+	/// Set the hotkey's weight row (normalised on the client).
+	Set {
+		/// Subnet.
+		#[arg(long)]
+		netuid: u16,
+		/// Comma-separated uids, e.g. 0,3,7.
+		#[arg(long)]
+		uids: String,
+		/// Comma-separated weights, one per uid, e.g. 0.2,0.5,0.3.
+		#[arg(long)]
+		values: String,
+		/// Weights version key [default: the subnet's weights_version_key].
+		#[arg(long)]
+		version_key: Option<u64>,
+	},
+}

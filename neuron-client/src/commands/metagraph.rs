@@ -1,0 +1,29 @@
+//! `neuron metagraph --netuid N [--json]`.
+
+use super::Context;
+use crate::{chain::Chain, metagraph};
+use anyhow::{bail, Result};
+
+/// Fetches the metagraph with one `bittensor_getMetagraph` call and renders it: the whole path
+/// the metagraph benchmark times.
+pub async fn render(chain: &Chain, netuid: u16, as_json: bool) -> Result<String> {
+	let raw = chain.metagraph_json(netuid).await?;
+	let Some(graph) = metagraph::parse(raw.get())? else {
+		bail!("subnet {netuid} does not exist (see `neuron subnet list`)");
+	};
+	Ok(if as_json {
+		metagraph::json(&graph, &chain.token)
+	} else {
+		metagraph::table(&graph, &chain.token)
+	})
+}
+
+pub async fn run(ctx: &Context, netuid: u16, as_json: bool) -> Result<()> {
+	let chain = ctx.chain().await?;
+	let out = render(&chain, netuid, as_json).await?;
+	use std::io::Write;
+	let mut stdout = std::io::stdout().lock();
+	// A closed pipe (`neuron metagraph | head`) is not an error worth a message.
+	let _ = stdout.write_all(out.as_bytes());
+	Ok(())
+}

@@ -1,0 +1,187 @@
+//! What each command does. Every command checks what it can before sending anything, so
+//! that bad input costs no fee and changes nothing.
+
+pub mod metagraph;
+mod neuron;
+mod stake;
+mod subnet;
+mod wallet;
+
+use crate::{
+	chain::Chain,
+	cli::{Cli, Command},
+	config::{self, Settings},
+	wallet::Wallet,
+};
+use anyhow::{bail, Context as _, Result};
+use std::io::{BufRead, IsTerminal};
+use subxt::utils::AccountId32;
+use subxt_signer::sr25519::Keypair;
+use zeroize::Zeroizing;
+
+/// What every command runs with: resolved settings and standard input for secrets.
+pub struct Context {
+	/// Resolved global settings.
+	pub settings: Settings,
+}
+
+impl Context {
+	/// The selected wallet (which may not exist yet).
+	pub fn wallet(&self) -> Result<Wallet> {
+		Wallet::new(&self.settings.wallet_dir, &self.settings.wallet)
+	}
+
+	/// The selected wallet, which must exist.
+	pub fn existing_wallet(&self) -> Result<Wallet> {
+		let wallet = self.wallet()?;
+		if !wallet.path.exists() {
+			bail!(
+				"wallet `{}` not found in {} (create it with `neuron wallet create --wallet {}`)",
+				wallet.name,
+				self.settings.wallet_dir.display(),
+				wallet.name
+			);
+		}
+		Ok(wallet)
+	}
+
+	/// Connects to the configured node.
+	pub async fn chain(&self) -> Result<Chain> {
+		Chain::connect(&self.settings.url).await
+	}
+
+	/// One line of secret input: from standard input with --password-stdin (or when it is
+	/// not a terminal and `piped_ok`), otherwise a hidden prompt.
+	fn secret_line(&self, prompt: &str, piped_ok: bool) -> Result<Zeroizing<String>> {
+		let stdin = std::io::stdin();
+		if self.settings.password_stdin || (piped_ok && !stdin.is_terminal()) {
+			let mut line = Zeroizing::new(String::new());
+			stdin.lock().read_line(&mut line).context("reading standard input")?;
+			let trimmed = Zeroizing::new(line.trim_end_matches(['\n', '\r']).to_string());
+			return Ok(trimmed);
+		}
+		if !stdin.is_terminal() {
+			bail!(
+				"the coldkey is encrypted and standard input is not a terminal: pass \
+				 --password-stdin and write the password to standard input"
+			);
+		}
+		rpassword::prompt_password(prompt).map(Zeroizing::new).context("reading the password")
+	}
+
+	/// The password of an existing coldkey.
+	pub fn password(&self) -> Result<Zeroizing<String>> {
+		self.secret_line("Coldkey password: ", false)
+	}
+
+	/// A password for a new coldkey (asked twice at a terminal).
+	pub fn new_password(&self) -> Result<Zeroizing<String>> {
+		let password = self.secret_line("New coldkey password: ", false)?;
+		if password.is_empty() {
+			bail!("the password is empty: the coldkey must be encrypted with a password");
+		}
+		if !self.settings.password_stdin {
+			let again = self.secret_line("Repeat the password: ", false)?;
+			if *again != *password {
+				bail!("the two passwords differ");
+			}
+		}
+		Ok(password)
+	}
+
+	/// A mnemonic or secret URI typed or piped in.
+	pub fn secret(&self) -> Result<Zeroizing<String>> {
+		let secret = self.secret_line("Mnemonic or secret URI: ", true)?;
+		if secret.trim().is_empty() {
+			bail!("no mnemonic or secret URI given: pass --mnemonic or --uri, or write it to standard input");
+		}
+		Ok(secret)
+	}
+
+	/// The wallet's coldkey, unlocked.
+	pub fn coldkey(&self) -> Result<Keypair> {
+		let wallet = self.existing_wallet()?;
+		// Fail on a missing coldkey before asking for a password.
+		wallet.coldkey_address()?;
+		let password = self.password()?;
+		wallet.unlock_coldkey(&password)
+	}
+
+	/// The wallet's selected hotkey.
+	pub fn hotkey(&self) -> Result<Keypair> {
+		self.existing_wallet()?.hotkey(&self.settings.hotkey)
+	}
+
+	/// The selected hotkey's address: --hotkey as an SS58 address, or a hotkey of the wallet.
+	pub fn hotkey_address(&self) -> Result<AccountId32> {
+		if let Ok(address) = crate::wallet::parse_address(&self.settings.hotkey) {
+			return Ok(address);
+		}
+		self.existing_wallet()?.hotkey_address(&self.settings.hotkey)
+	}
+}
+
+/// Runs the parsed command line.
+pub async fn run(cli: Cli) -> Result<()> {
+	let file = config::load(cli.global.config.as_deref())?;
+	let settings = config::resolve(
+		config::Given {
+			url: cli.global.url,
+			wallet_dir: cli.global.wallet_dir,
+			wallet: cli.global.wallet,
+			hotkey: cli.global.hotkey,
+			password_stdin: cli.global.password_stdin,
+			wait_finalized: cli.global.wait_finalized,
+		},
+		file,
+	)?;
+	let ctx = Context { settings };
+	match cli.command {
+		Command::Wallet(command) => wallet::run(&ctx, command).await,
+		Command::Subnet(command) => subnet::run(&ctx, command).await,
+		Command::Register { netuid } => neuron::register(&ctx, netuid).await,
+		Command::Axon(command) => neuron::axon(&ctx, command).await,
+		Command::Stake(command) => stake::run(&ctx, command).await,
+		Command::Transfer { dest, amount } => stake::transfer(&ctx, &dest, &amount).await,
+		Command::Balance { json } => stake::balance(&ctx, json).await,
+		Command::Weights(command) => neuron::weights(&ctx, command).await,
+		Command::Metagraph { netuid, json } => metagraph::run(&ctx, netuid, json).await,
+	}
+}
+
+/// Refuses a transaction `signer` cannot pay for: `needed` plus the fee, keeping the account
+/// above the existential deposit.
+pub async fn ensure_affordable<C: subxt::tx::Payload>(
+	chain: &Chain,
+	call: &C,
+	signer: &Keypair,
+	needed: u128,
+	role: &str,
+) -> Result<u128> {
+	let account = crate::wallet::address(signer);
+	let free = chain.free_balance(&account).await?;
+	let fee = chain.fee(call, signer).await?;
+	let ed = chain.existential_deposit()?;
+	let total = needed.saturating_add(fee).saturating_add(ed);
+	if free < total {
+		let token = &chain.token;
+		let hint = if role == "hotkey" {
+			format!(
+				" (hotkeys pay their own fees: send it some with `neuron transfer --dest {account} \
+				 --amount 1`)"
+			)
+		} else {
+			String::new()
+		};
+		bail!(
+			"insufficient balance: {role} {account} has {} free but needs {} ({} + {} fee + {} \
+			 existential deposit){hint}",
+			token.display(free),
+			token.display(total),
+			token.format(needed),
+			token.format(fee),
+			token.format(ed)
+		);
+	}
+	Ok(free)
+}

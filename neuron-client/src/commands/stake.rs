@@ -1,0 +1,189 @@
+//! Moving tokens: `stake add|remove|list`, `transfer`, `balance`.
+
+use super::{ensure_affordable, Context};
+use crate::{
+	chain::{runtime, Chain},
+	cli::StakeCommand,
+	output::exact_number,
+	wallet::{self, Wallet},
+};
+use anyhow::{anyhow, bail, Result};
+use serde::Serialize;
+use serde_json::value::RawValue;
+use subxt::utils::{AccountId32, MultiAddress};
+
+pub async fn run(ctx: &Context, command: StakeCommand) -> Result<()> {
+	match command {
+		StakeCommand::Add { amount } => add(ctx, &amount).await,
+		StakeCommand::Remove { amount } => remove(ctx, &amount).await,
+		StakeCommand::List { json } => list(ctx, json).await,
+	}
+}
+
+fn positive(chain: &Chain, text: &str) -> Result<u128> {
+	let amount = chain.token.parse(text).map_err(|e| anyhow!("--amount: {e}"))?;
+	if amount == 0 {
+		bail!("--amount must be above zero");
+	}
+	Ok(amount)
+}
+
+/// Checks that `hotkey` was registered and belongs to `coldkey`.
+async fn ensure_owner(chain: &Chain, hotkey: &AccountId32, coldkey: &AccountId32) -> Result<()> {
+	match chain.owner(hotkey).await? {
+		None => bail!(
+			"hotkey {hotkey} has never been registered, so there is nothing to stake on (run \
+			 `neuron register` first)"
+		),
+		Some(owner) if owner != *coldkey => {
+			bail!("hotkey {hotkey} belongs to coldkey {owner}, not to this wallet's {coldkey}")
+		},
+		Some(_) => Ok(()),
+	}
+}
+
+async fn add(ctx: &Context, amount: &str) -> Result<()> {
+	let wallet = ctx.existing_wallet()?;
+	let coldkey_address = wallet.coldkey_address()?;
+	let hotkey = ctx.hotkey_address()?;
+	let chain = ctx.chain().await?;
+	let amount = positive(&chain, amount)?;
+	ensure_owner(&chain, &hotkey, &coldkey_address).await?;
+	let coldkey = ctx.coldkey()?;
+	let call = runtime::tx().bittensor().add_stake(hotkey.clone(), amount);
+	ensure_affordable(&chain, &call, &coldkey, amount, "coldkey").await?;
+	let what = format!("staking {}", chain.token.display(amount));
+	let included = chain.submit(&call, &coldkey, &what, ctx.settings.wait_finalized).await?;
+	println!(
+		"staked {} on {hotkey}; it now holds {} (block {})",
+		chain.token.display(amount),
+		chain.token.display(chain.stake(&hotkey).await?),
+		included.block_hash
+	);
+	Ok(())
+}
+
+async fn remove(ctx: &Context, amount: &str) -> Result<()> {
+	let wallet = ctx.existing_wallet()?;
+	let coldkey_address = wallet.coldkey_address()?;
+	let hotkey = ctx.hotkey_address()?;
+	let chain = ctx.chain().await?;
+	let amount = positive(&chain, amount)?;
+	ensure_owner(&chain, &hotkey, &coldkey_address).await?;
+	let staked = chain.stake(&hotkey).await?;
+	if staked < amount {
+		bail!(
+			"hotkey {hotkey} holds {} of stake, less than the {} to remove",
+			chain.token.display(staked),
+			chain.token.display(amount)
+		);
+	}
+	let coldkey = ctx.coldkey()?;
+	let call = runtime::tx().bittensor().remove_stake(hotkey.clone(), amount);
+	ensure_affordable(&chain, &call, &coldkey, 0, "coldkey").await?;
+	let what = format!("unstaking {}", chain.token.display(amount));
+	let included = chain.submit(&call, &coldkey, &what, ctx.settings.wait_finalized).await?;
+	println!(
+		"unstaked {} from {hotkey}; it now holds {} (block {})",
+		chain.token.display(amount),
+		chain.token.display(chain.stake(&hotkey).await?),
+		included.block_hash
+	);
+	Ok(())
+}
+
+#[derive(Serialize)]
+struct HotkeyStake {
+	hotkey: String,
+	ss58: String,
+	stake: Box<RawValue>,
+}
+
+async fn stakes(chain: &Chain, wallet: &Wallet) -> Result<Vec<(String, AccountId32, u128)>> {
+	let mut out = Vec::new();
+	for name in wallet.hotkey_names()? {
+		let address = wallet.hotkey_address(&name)?;
+		let stake = chain.stake(&address).await?;
+		out.push((name, address, stake));
+	}
+	Ok(out)
+}
+
+async fn list(ctx: &Context, as_json: bool) -> Result<()> {
+	let wallet = ctx.existing_wallet()?;
+	let chain = ctx.chain().await?;
+	let stakes = stakes(&chain, &wallet).await?;
+	if as_json {
+		let items: Vec<HotkeyStake> = stakes
+			.iter()
+			.map(|(name, address, stake)| HotkeyStake {
+				hotkey: name.clone(),
+				ss58: address.to_string(),
+				stake: exact_number(chain.token.format(*stake)),
+			})
+			.collect();
+		println!("{}", serde_json::to_string_pretty(&items)?);
+		return Ok(());
+	}
+	let total: u128 = stakes.iter().map(|s| s.2).sum();
+	for (name, address, stake) in &stakes {
+		println!("{name:<16} {address}  {}", chain.token.display(*stake));
+	}
+	println!("total stake of wallet `{}`: {}", wallet.name, chain.token.display(total));
+	Ok(())
+}
+
+pub async fn transfer(ctx: &Context, dest: &str, amount: &str) -> Result<()> {
+	let dest = wallet::parse_address(dest).map_err(|e| anyhow!("--dest: {e}"))?;
+	let wallet = ctx.existing_wallet()?;
+	wallet.coldkey_address()?;
+	let chain = ctx.chain().await?;
+	let amount = positive(&chain, amount)?;
+	let coldkey = ctx.coldkey()?;
+	let call = runtime::tx().balances().transfer_keep_alive(MultiAddress::Id(dest.clone()), amount);
+	ensure_affordable(&chain, &call, &coldkey, amount, "coldkey").await?;
+	let what = format!("sending {} to {dest}", chain.token.display(amount));
+	let included = chain.submit(&call, &coldkey, &what, ctx.settings.wait_finalized).await?;
+	println!("sent {} to {dest} (block {})", chain.token.display(amount), included.block_hash);
+	Ok(())
+}
+
+#[derive(Serialize)]
+struct Balance {
+	coldkey: String,
+	free: Box<RawValue>,
+	staked: Box<RawValue>,
+	hotkeys: Vec<HotkeyStake>,
+}
+
+pub async fn balance(ctx: &Context, as_json: bool) -> Result<()> {
+	let wallet = ctx.existing_wallet()?;
+	let coldkey = wallet.coldkey_address()?;
+	let chain = ctx.chain().await?;
+	let free = chain.free_balance(&coldkey).await?;
+	let stakes = stakes(&chain, &wallet).await?;
+	let staked: u128 = stakes.iter().map(|s| s.2).sum();
+	let token = &chain.token;
+	if as_json {
+		let balance = Balance {
+			coldkey: coldkey.to_string(),
+			free: exact_number(token.format(free)),
+			staked: exact_number(token.format(staked)),
+			hotkeys: stakes
+				.iter()
+				.map(|(name, address, stake)| HotkeyStake {
+					hotkey: name.clone(),
+					ss58: address.to_string(),
+					stake: exact_number(token.format(*stake)),
+				})
+				.collect(),
+		};
+		println!("{}", serde_json::to_string_pretty(&balance)?);
+		return Ok(());
+	}
+	println!("coldkey {coldkey}");
+	println!("free    {}", token.display(free));
+	println!("staked  {}", token.display(staked));
+	println!("total   {}", token.display(free.saturating_add(staked)));
+	Ok(())
+}

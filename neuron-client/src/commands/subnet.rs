@@ -1,0 +1,249 @@
+//! `neuron subnet list|show|create`.
+
+use super::{ensure_affordable, Context};
+use crate::{
+	amount::Token,
+	chain::{find_event, pallet_types::SubnetHyperparameters, runtime, Chain},
+	cli::{SubnetCommand, SubnetCreate},
+	output::exact_number,
+	wallet,
+};
+use anyhow::{anyhow, bail, Result};
+use runtime::runtime_types::{
+	bittensor_runtime::RuntimeCall, pallet_bittensor::pallet::Call as BittensorCall,
+	sp_arithmetic::per_things::Perbill, sp_runtime::DispatchError as RuntimeDispatchError,
+};
+use serde::Serialize;
+use serde_json::value::RawValue;
+
+pub async fn run(ctx: &Context, command: SubnetCommand) -> Result<()> {
+	match command {
+		SubnetCommand::List { json } => list(ctx, json).await,
+		SubnetCommand::Show { netuid, json } => show(ctx, netuid, json).await,
+		SubnetCommand::Create(args) => create(ctx, args).await,
+	}
+}
+
+/// A subnet's hyperparameters, or a message saying it does not exist.
+pub async fn hyperparameters(chain: &Chain, netuid: u16) -> Result<SubnetHyperparameters<u128>> {
+	let at = chain.api.at_current_block().await?;
+	match at.storage().try_fetch(runtime::storage().bittensor().subnets(), (netuid,)).await? {
+		Some(value) => Ok(value.decode()?),
+		None => bail!("subnet {netuid} does not exist (see `neuron subnet list`)"),
+	}
+}
+
+async fn size(chain: &Chain, netuid: u16) -> Result<u16> {
+	let at = chain.api.at_current_block().await?;
+	Ok(at
+		.storage()
+		.fetch(runtime::storage().bittensor().subnetwork_n(), (netuid,))
+		.await?
+		.decode()?)
+}
+
+fn perbill(p: &Perbill) -> String {
+	Token { symbol: String::new(), decimals: 9 }.format(p.0 as u128)
+}
+
+/// Hyperparameters in human units: fractions as decimals, balances in tokens.
+#[derive(Serialize)]
+struct Shown {
+	netuid: u16,
+	neurons: u16,
+	tempo: u16,
+	rho: u16,
+	kappa: Box<RawValue>,
+	emission_per_block: Box<RawValue>,
+	max_uids: u16,
+	min_allowed_weights: u16,
+	max_weight_limit: Box<RawValue>,
+	weights_rate_limit: u32,
+	activity_cutoff: u32,
+	immunity_period: u32,
+	registration_burn: Box<RawValue>,
+	bonds_moving_average: Box<RawValue>,
+	min_stake_to_set_weights: Box<RawValue>,
+	weights_version_key: u64,
+}
+
+impl Shown {
+	fn new(netuid: u16, neurons: u16, h: &SubnetHyperparameters<u128>, token: &Token) -> Self {
+		Self {
+			netuid,
+			neurons,
+			tempo: h.tempo,
+			rho: h.rho,
+			kappa: exact_number(perbill(&h.kappa)),
+			emission_per_block: exact_number(token.format(h.emission_per_block)),
+			max_uids: h.max_uids,
+			min_allowed_weights: h.min_allowed_weights,
+			max_weight_limit: exact_number(perbill(&h.max_weight_limit)),
+			weights_rate_limit: h.weights_rate_limit,
+			activity_cutoff: h.activity_cutoff,
+			immunity_period: h.immunity_period,
+			registration_burn: exact_number(token.format(h.registration_burn)),
+			bonds_moving_average: exact_number(perbill(&h.bonds_moving_average)),
+			min_stake_to_set_weights: exact_number(token.format(h.min_stake_to_set_weights)),
+			weights_version_key: h.weights_version_key,
+		}
+	}
+}
+
+async fn list(ctx: &Context, as_json: bool) -> Result<()> {
+	let chain = ctx.chain().await?;
+	let at = chain.api.at_current_block().await?;
+	let netuids = at.runtime_apis().call(runtime::runtime_apis().bittensor_api().subnets()).await?;
+	let mut shown = Vec::new();
+	for netuid in netuids {
+		let h = hyperparameters(&chain, netuid).await?;
+		shown.push(Shown::new(netuid, size(&chain, netuid).await?, &h, &chain.token));
+	}
+	if as_json {
+		println!("{}", serde_json::to_string_pretty(&shown)?);
+		return Ok(());
+	}
+	println!("NETUID  NEURONS  MAX UIDS  TEMPO  EMISSION/BLOCK  REGISTRATION BURN");
+	for s in &shown {
+		println!(
+			"{:>6}  {:>7}  {:>8}  {:>5}  {:>14}  {:>17}",
+			s.netuid,
+			s.neurons,
+			s.max_uids,
+			s.tempo,
+			s.emission_per_block.get(),
+			s.registration_burn.get()
+		);
+	}
+	if shown.is_empty() {
+		println!("(no subnets)");
+	}
+	Ok(())
+}
+
+async fn show(ctx: &Context, netuid: u16, as_json: bool) -> Result<()> {
+	let chain = ctx.chain().await?;
+	let h = hyperparameters(&chain, netuid).await?;
+	let shown = Shown::new(netuid, size(&chain, netuid).await?, &h, &chain.token);
+	if as_json {
+		println!("{}", serde_json::to_string_pretty(&shown)?);
+		return Ok(());
+	}
+	let token = &chain.token.symbol;
+	let lines: [(&str, String); 16] = [
+		("netuid", shown.netuid.to_string()),
+		("neurons", shown.neurons.to_string()),
+		("tempo", format!("{} blocks", shown.tempo)),
+		("rho", shown.rho.to_string()),
+		("kappa", shown.kappa.get().to_string()),
+		("emission_per_block", format!("{} {token}", shown.emission_per_block.get())),
+		("max_uids", shown.max_uids.to_string()),
+		("min_allowed_weights", shown.min_allowed_weights.to_string()),
+		("max_weight_limit", shown.max_weight_limit.get().to_string()),
+		("weights_rate_limit", format!("{} blocks", shown.weights_rate_limit)),
+		("activity_cutoff", format!("{} blocks", shown.activity_cutoff)),
+		("immunity_period", format!("{} blocks", shown.immunity_period)),
+		("registration_burn", format!("{} {token}", shown.registration_burn.get())),
+		("bonds_moving_average", shown.bonds_moving_average.get().to_string()),
+		("min_stake_to_set_weights", format!("{} {token}", shown.min_stake_to_set_weights.get())),
+		("weights_version_key", shown.weights_version_key.to_string()),
+	];
+	for (name, value) in lines {
+		println!("{name:<26}{value}");
+	}
+	Ok(())
+}
+
+/// Parses a fraction from 0 to 1 (`0.5`) into parts per billion.
+fn fraction(flag: &str, text: &str) -> Result<Perbill> {
+	let parts = Token { symbol: String::new(), decimals: 9 }
+		.parse(text)
+		.map_err(|e| anyhow!("--{flag}: {e}"))?;
+	if parts > 1_000_000_000 {
+		bail!("--{flag}: {text} is above 1");
+	}
+	Ok(Perbill(parts as u32))
+}
+
+fn tokens(chain: &Chain, flag: &str, text: &str) -> Result<u128> {
+	chain.token.parse(text).map_err(|e| anyhow!("--{flag}: {e}"))
+}
+
+/// `Pallet::Error: docs` for an error carried inside an event (as `Sudo::Sudid` does).
+fn describe(chain: &Chain, error: &RuntimeDispatchError) -> String {
+	if let RuntimeDispatchError::Module(module) = error {
+		if let Some(pallet) = chain.metadata.pallet_by_error_index(module.index) {
+			if let Some(variant) = pallet.error_variant_by_index(module.error[0]) {
+				return format!("{}::{}: {}", pallet.name(), variant.name, variant.docs.join(" "));
+			}
+		}
+	}
+	format!("{error:?}")
+}
+
+async fn create(ctx: &Context, args: SubnetCreate) -> Result<()> {
+	let wallet = ctx.existing_wallet()?;
+	let coldkey_address = wallet.coldkey_address()?;
+	let chain = ctx.chain().await?;
+	let hyperparameters = SubnetHyperparameters {
+		tempo: args.tempo,
+		rho: args.rho,
+		kappa: fraction("kappa", &args.kappa)?,
+		emission_per_block: tokens(&chain, "emission-per-block", &args.emission_per_block)?,
+		max_uids: args.max_uids,
+		min_allowed_weights: args.min_allowed_weights,
+		max_weight_limit: fraction("max-weight-limit", &args.max_weight_limit)?,
+		weights_rate_limit: args.weights_rate_limit,
+		activity_cutoff: args.activity_cutoff,
+		immunity_period: args.immunity_period,
+		registration_burn: tokens(&chain, "registration-burn", &args.registration_burn)?,
+		bonds_moving_average: fraction("bonds-moving-average", &args.bonds_moving_average)?,
+		min_stake_to_set_weights: tokens(
+			&chain,
+			"min-stake-to-set-weights",
+			&args.min_stake_to_set_weights,
+		)?,
+		weights_version_key: args.weights_version_key,
+	};
+	let at = chain.api.at_current_block().await?;
+	if at
+		.storage()
+		.try_fetch(runtime::storage().bittensor().subnets(), (args.netuid,))
+		.await?
+		.is_some()
+	{
+		bail!("subnet {} already exists", args.netuid);
+	}
+	let sudo = at.storage().try_fetch(runtime::storage().sudo().key(), ()).await?;
+	let sudo = match sudo {
+		Some(value) => value.decode()?,
+		None => bail!("this chain has no sudo key, so subnets cannot be created from a wallet"),
+	};
+	if sudo != coldkey_address {
+		bail!(
+			"creating a subnet needs root: the coldkey {coldkey_address} of wallet `{}` is not \
+			 the chain's sudo key {sudo}",
+			wallet.name
+		);
+	}
+	let coldkey = ctx.coldkey()?;
+	let call = runtime::tx().sudo().sudo(RuntimeCall::Bittensor(BittensorCall::create_subnet {
+		netuid: args.netuid,
+		hyperparameters,
+	}));
+	ensure_affordable(&chain, &call, &coldkey, 0, "coldkey").await?;
+	let what = format!("creating subnet {}", args.netuid);
+	let included = chain.submit(&call, &coldkey, &what, ctx.settings.wait_finalized).await?;
+	if let Some(sudid) = find_event::<runtime::sudo::events::Sudid>(&included)? {
+		if let Err(error) = sudid.sudo_result {
+			bail!("{}", describe(&chain, &error));
+		}
+	}
+	println!(
+		"subnet {} created by {} in block {}",
+		args.netuid,
+		wallet::address(&coldkey),
+		included.block_hash
+	);
+	Ok(())
+}

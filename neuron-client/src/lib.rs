@@ -1,0 +1,14 @@
+//! The `neuron` client: wallets on disk and every chain operation of the BitTensor market,
+//! through subxt with static types generated from the runtime's metadata.
+
+pub mod amount;
+pub mod chain;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod keystore;
+pub mod metagraph;
+pub mod output;
+pub mod progress;
+pub mod wallet;
+pub mod weights;

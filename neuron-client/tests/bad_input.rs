@@ -1,0 +1,254 @@
+//! Bad input gets a clear message and a non-zero exit, and nothing is sent: the signer's nonce
+//! (which counts pool transactions too) and the chain's state stay as they were.
+
+mod common;
+
+use common::{num, run_neuron, Env};
+
+const PW: &str = "pw-for-tests\n";
+
+#[tokio::test]
+async fn bad_input_is_refused_before_anything_is_sent() {
+	let env = Env::start().await;
+	let alice = env.neuron(
+		&["wallet", "regen", "--wallet", "alice", "--uri", "//Alice", "--password-stdin"],
+		PW,
+	);
+	alice.ok();
+	env.neuron(
+		&["wallet", "regen", "--wallet", "alice", "--key", "hotkey", "--uri", "//Alice//v"],
+		"",
+	)
+	.ok();
+	env.neuron(&["wallet", "create", "--wallet", "poor", "--password-stdin"], PW).ok();
+	let alice_ss58 = env.json(&["wallet", "show", "--wallet", "alice", "--json"])["coldkey"]
+		.as_str()
+		.unwrap()
+		.to_string();
+	let hotkey_ss58 = env.json(&["wallet", "show", "--wallet", "alice", "--json"])["hotkeys"][0]
+		["ss58"]
+		.as_str()
+		.unwrap()
+		.to_string();
+	// A subnet with a weights rate limit, Alice's hotkey in it and in subnet 1, with weights set.
+	env.neuron(
+		&[
+			"subnet",
+			"create",
+			"--wallet",
+			"alice",
+			"--netuid",
+			"3",
+			"--weights-rate-limit",
+			"1000",
+			"--emission-per-block",
+			"0",
+			"--password-stdin",
+		],
+		PW,
+	)
+	.ok();
+	for netuid in ["1", "3"] {
+		env.neuron(&["register", "--wallet", "alice", "--netuid", netuid, "--password-stdin"], PW)
+			.ok();
+	}
+	env.neuron(
+		&[
+			"transfer",
+			"--wallet",
+			"alice",
+			"--dest",
+			&hotkey_ss58,
+			"--amount",
+			"5",
+			"--password-stdin",
+		],
+		PW,
+	)
+	.ok();
+	env.neuron(
+		&["weights", "set", "--wallet", "alice", "--netuid", "3", "--uids", "0", "--values", "1"],
+		"",
+	)
+	.ok();
+
+	let coldkey_nonce = env.nonce(&alice_ss58).await;
+	let hotkey_nonce = env.nonce(&hotkey_ss58).await;
+	// What only transactions change (epochs rewrite rank, trust, emission…).
+	let neurons = || {
+		let graph = env.json(&["metagraph", "--netuid", "1", "--json"]);
+		let fields = ["uid", "hotkey", "coldkey", "last_update", "axon", "stake"];
+		graph.as_array().unwrap().iter().map(|n| fields.map(|f| n[f].clone())).collect::<Vec<_>>()
+	};
+	let graph_before = neurons();
+	let balance_before = env.json(&["balance", "--wallet", "alice", "--json"]);
+
+	let weights = |uids: &str, values: &str| {
+		env.neuron(
+			&[
+				"weights", "set", "--wallet", "alice", "--netuid", "1", "--uids", uids, "--values",
+				values,
+			],
+			"",
+		)
+	};
+	weights("0,x", "0.5,0.5").fails_with(&["--uids", "`x`", "not a uid"]);
+	weights("0,0", "0.5,0.5").fails_with(&["uid 0 appears more than once"]);
+	weights("0", "abc").fails_with(&["--values", "`abc`", "not a number"]);
+	weights("0", "0.5,0.5").fails_with(&["one value per uid"]);
+	weights("7", "1").fails_with(&["uid 7 has no neuron"]);
+	weights("0", "0").fails_with(&["every weight is zero"]);
+	env.neuron(
+		&["weights", "set", "--wallet", "alice", "--netuid", "3", "--uids", "0", "--values", "1"],
+		"",
+	)
+	.fails_with(&["rate limited", "weights_rate_limit"]);
+	env.neuron(
+		&["weights", "set", "--wallet", "alice", "--netuid", "9", "--uids", "0", "--values", "1"],
+		"",
+	)
+	.fails_with(&["subnet 9 does not exist"]);
+
+	// Wrong password, missing wallet or hotkey, bad amounts and addresses.
+	env.neuron(
+		&["stake", "add", "--wallet", "alice", "--amount", "1", "--password-stdin"],
+		"wrong\n",
+	)
+	.fails_with(&["wrong password"]);
+	env.neuron(&["balance", "--wallet", "nobody"], "").fails_with(&["wallet `nobody` not found"]);
+	env.neuron(&["register", "--wallet", "alice", "--hotkey", "ghost", "--netuid", "1"], "")
+		.fails_with(&["hotkey `ghost` not found"]);
+	env.neuron(&["stake", "add", "--wallet", "alice", "--amount", "1.5.2", "--password-stdin"], PW)
+		.fails_with(&["--amount", "not a number"]);
+	env.neuron(&["stake", "add", "--wallet", "alice", "--amount", "0", "--password-stdin"], PW)
+		.fails_with(&["--amount must be above zero"]);
+	env.neuron(
+		&["transfer", "--wallet", "alice", "--dest", "5Nope", "--amount", "1", "--password-stdin"],
+		PW,
+	)
+	.fails_with(&["--dest", "not an SS58 address"]);
+	env.neuron(
+		&[
+			"axon",
+			"serve",
+			"--wallet",
+			"alice",
+			"--netuid",
+			"1",
+			"--ip",
+			"localhost",
+			"--port",
+			"1",
+		],
+		"",
+	)
+	.fails_with(&["--ip", "not an IPv4 or IPv6 address"]);
+	env.neuron(&["register", "--wallet", "alice", "--netuid", "1", "--password-stdin"], PW)
+		.fails_with(&["already registered in subnet 1 as uid 0"]);
+
+	// Insufficient balance: staking and sending more than the coldkey has, and a wallet whose
+	// keys have never been funded.
+	env.neuron(
+		&["stake", "add", "--wallet", "alice", "--amount", "100000000", "--password-stdin"],
+		PW,
+	)
+	.fails_with(&["insufficient balance", &alice_ss58]);
+	env.neuron(
+		&[
+			"transfer",
+			"--wallet",
+			"alice",
+			"--dest",
+			&hotkey_ss58,
+			"--amount",
+			"2000000",
+			"--password-stdin",
+		],
+		PW,
+	)
+	.fails_with(&["insufficient balance"]);
+	env.neuron(&["register", "--wallet", "poor", "--netuid", "1", "--password-stdin"], PW)
+		.fails_with(&["insufficient balance"]);
+	env.neuron(&["stake", "remove", "--wallet", "alice", "--amount", "1", "--password-stdin"], PW)
+		.fails_with(&["holds 0 TAO of stake"]);
+
+	// Not root: only the sudo key creates subnets.
+	env.neuron(&["subnet", "create", "--wallet", "poor", "--netuid", "4", "--password-stdin"], PW)
+		.fails_with(&["needs root"]);
+
+	// Nothing was sent and nothing changed.
+	assert_eq!(env.nonce(&alice_ss58).await, coldkey_nonce);
+	assert_eq!(env.nonce(&hotkey_ss58).await, hotkey_nonce);
+	assert_eq!(neurons(), graph_before);
+	assert_eq!(
+		num(&env.json(&["balance", "--wallet", "alice", "--json"])["free"]),
+		num(&balance_before["free"])
+	);
+
+	// An unreachable node and bad command lines.
+	let nowhere = run_neuron(
+		"ws://127.0.0.1:1",
+		&env.wallet_dir(),
+		env.dir.path(),
+		&["balance", "--wallet", "alice"],
+		"",
+	);
+	nowhere.fails_with(&["cannot reach the node at ws://127.0.0.1:1"]);
+	env.neuron(&["metagraph"], "").fails_with(&["--netuid"]);
+	env.neuron(&["metagraph", "--netuid", "70000"], "").fails_with(&["70000"]);
+}
+
+#[test]
+fn a_config_file_and_environment_variables_set_global_flags() {
+	let dir = tempfile::tempdir().unwrap();
+	let config = dir.path().join("neuron.toml");
+	std::fs::write(&config, "url = \"ws://127.0.0.1:2\"\nwallet = \"alice\"\n").unwrap();
+	// The config file's url is used (and is unreachable), its wallet name too.
+	let run = run_neuron_with(
+		dir.path(),
+		&["--config", config.to_str().unwrap(), "metagraph", "--netuid", "1"],
+		&[],
+	);
+	run.fails_with(&["ws://127.0.0.1:2"]);
+	let run = run_neuron_with(dir.path(), &["--config", config.to_str().unwrap(), "balance"], &[]);
+	run.fails_with(&["wallet `alice` not found"]);
+	// An environment variable beats the file; a flag beats both.
+	let run = run_neuron_with(
+		dir.path(),
+		&["--config", config.to_str().unwrap(), "balance"],
+		&[("NEURON_WALLET", "bob")],
+	);
+	run.fails_with(&["wallet `bob` not found"]);
+	let run = run_neuron_with(
+		dir.path(),
+		&["--config", config.to_str().unwrap(), "--wallet", "carol", "balance"],
+		&[("NEURON_WALLET", "bob")],
+	);
+	run.fails_with(&["wallet `carol` not found"]);
+	// A typo in the file is named.
+	std::fs::write(&config, "walet = \"x\"\n").unwrap();
+	let run = run_neuron_with(dir.path(), &["--config", config.to_str().unwrap(), "balance"], &[]);
+	run.fails_with(&["is invalid", "walet"]);
+}
+
+/// Runs `neuron` with only the given environment variables and `args` (no --url added).
+fn run_neuron_with(home: &std::path::Path, args: &[&str], vars: &[(&str, &str)]) -> common::Run {
+	let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_neuron"));
+	for (key, _) in std::env::vars() {
+		if key.starts_with("NEURON_") {
+			command.env_remove(key);
+		}
+	}
+	command.env("HOME", home).args(["--wallet-dir", home.join("w").to_str().unwrap()]).args(args);
+	for (k, v) in vars {
+		command.env(k, v);
+	}
+	let out = command.stdin(std::process::Stdio::null()).output().unwrap();
+	common::Run {
+		args: args.join(" "),
+		success: out.status.success(),
+		code: out.status.code(),
+		stdout: String::from_utf8_lossy(&out.stdout).into(),
+		stderr: String::from_utf8_lossy(&out.stderr).into(),
+	}
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The metagraph benchmark end to end: builds the release node and client, starts a throwaway
+# dev chain, fills subnet 1 with 4096 neurons (examples/populate.rs, in batch transactions),
+# then times `neuron metagraph` from the RPC call to the rendered table with criterion, and
+# the whole `neuron metagraph --netuid 1` command (process start included) ten times.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/bittensor-target}"
+export WASM_BUILD_WORKSPACE_HINT="$PWD"
+NEURONS="${NEURONS:-4096}"
+PORT="${PORT:-19955}"
+
+cargo build --release -p bittensor-node -p neuron-client --examples --bins
+node="$CARGO_TARGET_DIR/release/bittensor-node"
+log="$(mktemp)"
+"$node" --dev --tmp --rpc-port "$PORT" --no-prometheus --no-telemetry --listen-addr /ip4/127.0.0.1/tcp/0 >"$log" 2>&1 &
+node_pid=$!
+trap 'kill $node_pid 2>/dev/null || true; rm -f "$log"' EXIT
+url="ws://127.0.0.1:$PORT"
+for _ in $(seq 1 60); do
+	if curl -sf -H 'content-type: application/json' -d '{"id":1,"jsonrpc":"2.0","method":"system_health","params":[]}' "http://127.0.0.1:$PORT" >/dev/null; then break; fi
+	sleep 1
+done
+"$CARGO_TARGET_DIR/release/examples/populate" --url "$url" --netuid 1 --neurons "$NEURONS"
+NEURON_BENCH_URL="$url" cargo bench -p neuron-client --bench metagraph
+echo "whole command, 10 runs:"
+time (for _ in $(seq 1 10); do "$CARGO_TARGET_DIR/release/neuron" --url "$url" metagraph --netuid 1 >/dev/null; done)
