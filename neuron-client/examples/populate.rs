@@ -39,7 +39,7 @@ async fn main() -> Result<()> {
 	let args = Args::parse();
 	let chain = Chain::connect(&args.url).await?;
 	let coldkey = keypair_from_secret(&args.coldkey)?;
-	let at = chain.api.at_current_block().await?;
+	let at = chain.at_best().await?;
 	let size: u16 = at
 		.storage()
 		.fetch(runtime::storage().bittensor().subnetwork_n(), (args.netuid,))
@@ -65,22 +65,22 @@ async fn main() -> Result<()> {
 	}
 	// Submit every batch (nonces follow each other in the pool), then wait for all of them.
 	let mut pending = Vec::new();
-	for chunk in calls.chunks(args.batch) {
-		let tx = runtime::tx().utility().batch_all(chunk.to_vec());
-		let at = chain.api.at_current_block().await?;
-		let progress = at
-			.transactions()
-			.sign_and_submit_then_watch_default(&tx, &coldkey)
-			.await
-			.context("submitting a batch")?;
-		pending.push(progress);
+	let first_nonce = chain.next_nonce(&address(&coldkey)).await?;
+	let mut calls = calls.into_iter().peekable();
+	let mut i = 0u64;
+	while calls.peek().is_some() {
+		let chunk: Vec<RuntimeCall> = calls.by_ref().take(args.batch).collect();
+		let tx = runtime::tx().utility().batch_all(chunk);
+		let signed = chain.sign_with_nonce(&tx, &coldkey, first_nonce + i).await?;
+		i += 1;
+		pending.push(signed.submit_and_watch().await.context("submitting a batch")?);
 	}
 	let batches = pending.len();
 	for (i, progress) in pending.into_iter().enumerate() {
 		progress.wait_for_finalized_success().await.with_context(|| format!("batch {i}"))?;
 		println!("batch {}/{batches} finalized", i + 1);
 	}
-	let at = chain.api.at_current_block().await?;
+	let at = chain.at_best().await?;
 	let size: u16 = at
 		.storage()
 		.fetch(runtime::storage().bittensor().subnetwork_n(), (args.netuid,))

@@ -7,10 +7,11 @@ use crate::{amount::Token, progress::Spinner};
 use anyhow::{anyhow, Context, Result};
 use std::time::Duration;
 use subxt::{
+	config::PolkadotExtrinsicParamsBuilder,
 	error::{DispatchError, TransactionEventsError},
 	extrinsics::ExtrinsicEvents,
 	rpcs::{rpc_params, RpcClient},
-	tx::{DefaultParams, Payload, TransactionStatus},
+	tx::{Payload, TransactionStatus},
 	utils::AccountId32,
 	OnlineClient, PolkadotConfig,
 };
@@ -43,6 +44,10 @@ pub struct Chain {
 	/// Where it is.
 	pub url: String,
 }
+
+/// A signed transaction, ready to submit.
+pub type Signed =
+	subxt::tx::SubmittableTransaction<Config, subxt::client::OnlineClientAtBlockImpl<Config>>;
 
 /// Where a submitted transaction ended up.
 pub struct Included {
@@ -85,9 +90,48 @@ impl Chain {
 		Ok(Self { api, rpc, metadata, token, url: url.to_string() })
 	}
 
+	/// A client reading the best block: what a user just did is included there before it is
+	/// finalized, and each command waits for inclusion, so the next one sees it.
+	pub async fn at_best(&self) -> Result<subxt::OnlineClientAtBlock<Config>> {
+		let hash: String = self.rpc.request("chain_getBlockHash", rpc_params![]).await?;
+		let bytes: [u8; 32] = hex::decode(hash.trim_start_matches("0x"))
+			.ok()
+			.and_then(|b| b.try_into().ok())
+			.with_context(|| format!("the node returned a malformed block hash {hash}"))?;
+		Ok(self.api.at_block(subxt::config::substrate::H256::from(bytes)).await?)
+	}
+
+	/// The next nonce of `account`, counting its transactions still in the pool.
+	pub async fn next_nonce(&self, account: &AccountId32) -> Result<u64> {
+		let nonce: u64 = self
+			.rpc
+			.request("system_accountNextIndex", rpc_params![account.to_string()])
+			.await
+			.context("reading the account's nonce")?;
+		Ok(nonce)
+	}
+
+	/// Signs `call` with the next nonce of `signer`.
+	async fn sign<C: Payload>(&self, call: &C, signer: &Keypair) -> Result<Signed> {
+		let nonce = self.next_nonce(&signer.public_key().to_account_id()).await?;
+		self.sign_with_nonce(call, signer, nonce).await
+	}
+
+	/// Signs `call` with `signer` and an explicit nonce (to queue several transactions).
+	pub async fn sign_with_nonce<C: Payload>(
+		&self,
+		call: &C,
+		signer: &Keypair,
+		nonce: u64,
+	) -> Result<Signed> {
+		let params = PolkadotExtrinsicParamsBuilder::<Config>::new().nonce(nonce).build();
+		let at = self.at_best().await?;
+		at.transactions().create_signed(call, signer, params).await.map_err(stale_metadata)
+	}
+
 	/// Free balance of `account`.
 	pub async fn free_balance(&self, account: &AccountId32) -> Result<u128> {
-		let at = self.api.at_current_block().await?;
+		let at = self.at_best().await?;
 		let info = at
 			.storage()
 			.fetch(runtime::storage().system().account(), (account.clone(),))
@@ -99,7 +143,7 @@ impl Chain {
 
 	/// Stake on `hotkey`.
 	pub async fn stake(&self, hotkey: &AccountId32) -> Result<u128> {
-		let at = self.api.at_current_block().await?;
+		let at = self.at_best().await?;
 		Ok(at
 			.storage()
 			.fetch(runtime::storage().bittensor().stake(), (hotkey.clone(),))
@@ -110,7 +154,7 @@ impl Chain {
 
 	/// The coldkey that owns `hotkey`, if it was ever registered.
 	pub async fn owner(&self, hotkey: &AccountId32) -> Result<Option<AccountId32>> {
-		let at = self.api.at_current_block().await?;
+		let at = self.at_best().await?;
 		let value = at
 			.storage()
 			.try_fetch(runtime::storage().bittensor().owner(), (hotkey.clone(),))
@@ -160,12 +204,7 @@ impl Chain {
 
 	/// The fee the chain would charge `signer` for `call`, in planck.
 	pub async fn fee<C: Payload>(&self, call: &C, signer: &Keypair) -> Result<u128> {
-		let at = self.api.at_current_block().await?;
-		let tx = at
-			.transactions()
-			.create_signed(call, signer, DefaultParams::default_params())
-			.await
-			.map_err(stale_metadata)?;
+		let tx = self.sign(call, signer).await?;
 		Ok(tx.partial_fee_estimate().await?)
 	}
 
@@ -179,10 +218,10 @@ impl Chain {
 		what: &str,
 		finalized: bool,
 	) -> Result<Included> {
-		let at = self.api.at_current_block().await?;
-		let mut progress = at
-			.transactions()
-			.sign_and_submit_then_watch_default(call, signer)
+		let mut progress = self
+			.sign(call, signer)
+			.await?
+			.submit_and_watch()
 			.await
 			.map_err(|e| anyhow!("the node refused the transaction: {}", stale_metadata(e)))?;
 		let spinner = Spinner::start(format!("{what}: submitted"));

@@ -19,7 +19,18 @@ async fn every_command_succeeds_against_a_dev_node() {
 	);
 	assert!(out.ok().contains(ALICE));
 	env.neuron(
-		&["wallet", "regen", "--wallet", "alice", "--key", "hotkey", "--uri", "//Alice//validator"],
+		&[
+			"wallet",
+			"regen",
+			"--wallet",
+			"alice",
+			"--hotkey",
+			"validator",
+			"--key",
+			"hotkey",
+			"--uri",
+			"//Alice//validator",
+		],
 		"",
 	)
 	.ok();

@@ -101,11 +101,25 @@ parameter_types! {
 	pub FeeMultiplier: Multiplier = Multiplier::one();
 }
 
+/// One planck per nanosecond of compute. With 9-decimal TAO, `IdentityFee` (a planck per
+/// picosecond) would charge ~0.4 TAO for one weight update, more than registering costs;
+/// at this rate a 256-entry `set_weights` costs about 0.0004 TAO and a full block of them
+/// about 1.3 TAO, which still prices out spam.
+pub struct WeightToFee;
+
+impl frame_support::weights::WeightToFee for WeightToFee {
+	type Balance = Balance;
+
+	fn weight_to_fee(weight: &Weight) -> Balance {
+		Balance::from(weight.ref_time() / 1_000)
+	}
+}
+
 impl pallet_transaction_payment::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
 	type OnChargeTransaction = FungibleAdapter<Balances, ()>;
 	type OperationalFeeMultiplier = ConstU8<5>;
-	type WeightToFee = IdentityFee<Balance>;
+	type WeightToFee = WeightToFee;
 	type LengthToFee = IdentityFee<Balance>;
 	type FeeMultiplierUpdate = ConstFeeMultiplier<FeeMultiplier>;
 	type WeightInfo = pallet_transaction_payment::weights::SubstrateWeight<Runtime>;

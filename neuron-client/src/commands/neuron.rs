@@ -13,7 +13,7 @@ use subxt::utils::AccountId32;
 
 /// The uid of `hotkey` in subnet `netuid`, if registered there.
 async fn uid_of(chain: &Chain, netuid: u16, hotkey: &AccountId32) -> Result<Option<u16>> {
-	let at = chain.api.at_current_block().await?;
+	let at = chain.at_best().await?;
 	let value = at
 		.storage()
 		.try_fetch(runtime::storage().bittensor().uids(), (netuid, hotkey.clone()))

@@ -26,7 +26,7 @@ pub async fn run(ctx: &Context, command: SubnetCommand) -> Result<()> {
 
 /// A subnet's hyperparameters, or a message saying it does not exist.
 pub async fn hyperparameters(chain: &Chain, netuid: u16) -> Result<SubnetHyperparameters<u128>> {
-	let at = chain.api.at_current_block().await?;
+	let at = chain.at_best().await?;
 	match at.storage().try_fetch(runtime::storage().bittensor().subnets(), (netuid,)).await? {
 		Some(value) => Ok(value.decode()?),
 		None => bail!("subnet {netuid} does not exist (see `neuron subnet list`)"),
@@ -34,7 +34,7 @@ pub async fn hyperparameters(chain: &Chain, netuid: u16) -> Result<SubnetHyperpa
 }
 
 async fn size(chain: &Chain, netuid: u16) -> Result<u16> {
-	let at = chain.api.at_current_block().await?;
+	let at = chain.at_best().await?;
 	Ok(at
 		.storage()
 		.fetch(runtime::storage().bittensor().subnetwork_n(), (netuid,))
@@ -92,7 +92,7 @@ impl Shown {
 
 async fn list(ctx: &Context, as_json: bool) -> Result<()> {
 	let chain = ctx.chain().await?;
-	let at = chain.api.at_current_block().await?;
+	let at = chain.at_best().await?;
 	let netuids = at.runtime_apis().call(runtime::runtime_apis().bittensor_api().subnets()).await?;
 	let mut shown = Vec::new();
 	for netuid in netuids {
@@ -205,7 +205,7 @@ async fn create(ctx: &Context, args: SubnetCreate) -> Result<()> {
 		)?,
 		weights_version_key: args.weights_version_key,
 	};
-	let at = chain.api.at_current_block().await?;
+	let at = chain.at_best().await?;
 	if at
 		.storage()
 		.try_fetch(runtime::storage().bittensor().subnets(), (args.netuid,))
