@@ -131,8 +131,9 @@ pub async fn weights(ctx: &Context, command: WeightsCommand) -> Result<()> {
 	let ready_at = me.last_update + u64::from(h.weights_rate_limit);
 	if me.weights > 0 && next_block < ready_at {
 		bail!(
-			"weights are rate limited: uid {} last set them at block {} and subnet {netuid} allows \
-			 one update every {} blocks; try again at block {ready_at} (now {})",
+			"weights are rate limited: uid {} last set them at block {} and subnet {netuid}'s \
+			 weights_rate_limit allows one update every {} blocks; try again at block {ready_at} \
+			 (now {})",
 			me.uid,
 			me.last_update,
 			h.weights_rate_limit,
