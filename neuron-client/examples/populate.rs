@@ -52,10 +52,7 @@ async fn main() -> Result<()> {
 	let mut calls = Vec::new();
 	for i in size..args.neurons {
 		let hotkey = address(&keypair_from_secret(&format!("{}//bench/{i}", args.coldkey))?);
-		calls.push(RuntimeCall::Bittensor(BittensorCall::register {
-			netuid: args.netuid,
-			hotkey: hotkey.clone(),
-		}));
+		calls.push(RuntimeCall::Bittensor(BittensorCall::register { netuid: args.netuid, hotkey }));
 		if i % 16 == 0 {
 			calls.push(RuntimeCall::Bittensor(BittensorCall::add_stake {
 				hotkey,

@@ -134,7 +134,7 @@ impl Chain {
 		let at = self.at_best().await?;
 		let info = at
 			.storage()
-			.fetch(runtime::storage().system().account(), (account.clone(),))
+			.fetch(runtime::storage().system().account(), (*account,))
 			.await
 			.map_err(stale_metadata)?
 			.decode()?;
@@ -146,7 +146,7 @@ impl Chain {
 		let at = self.at_best().await?;
 		Ok(at
 			.storage()
-			.fetch(runtime::storage().bittensor().stake(), (hotkey.clone(),))
+			.fetch(runtime::storage().bittensor().stake(), (*hotkey,))
 			.await
 			.map_err(stale_metadata)?
 			.decode()?)
@@ -157,7 +157,7 @@ impl Chain {
 		let at = self.at_best().await?;
 		let value = at
 			.storage()
-			.try_fetch(runtime::storage().bittensor().owner(), (hotkey.clone(),))
+			.try_fetch(runtime::storage().bittensor().owner(), (*hotkey,))
 			.await
 			.map_err(stale_metadata)?;
 		Ok(match value {

@@ -14,10 +14,8 @@ use subxt::utils::AccountId32;
 /// The uid of `hotkey` in subnet `netuid`, if registered there.
 async fn uid_of(chain: &Chain, netuid: u16, hotkey: &AccountId32) -> Result<Option<u16>> {
 	let at = chain.at_best().await?;
-	let value = at
-		.storage()
-		.try_fetch(runtime::storage().bittensor().uids(), (netuid, hotkey.clone()))
-		.await?;
+	let value =
+		at.storage().try_fetch(runtime::storage().bittensor().uids(), (netuid, *hotkey)).await?;
 	Ok(match value {
 		Some(v) => Some(v.decode()?),
 		None => None,
@@ -39,7 +37,7 @@ pub async fn register(ctx: &Context, netuid: u16) -> Result<()> {
 		}
 	}
 	let coldkey = ctx.coldkey()?;
-	let call = runtime::tx().bittensor().register(netuid, hotkey.clone());
+	let call = runtime::tx().bittensor().register(netuid, hotkey);
 	ensure_affordable(&chain, &call, &coldkey, rules.registration_burn, "coldkey").await?;
 	let what = format!("registering {hotkey} in subnet {netuid}");
 	let included = chain.submit(&call, &coldkey, &what, ctx.settings.wait_finalized).await?;

@@ -50,7 +50,7 @@ async fn add(ctx: &Context, amount: &str) -> Result<()> {
 	let amount = positive(&chain, amount)?;
 	ensure_owner(&chain, &hotkey, &coldkey_address).await?;
 	let coldkey = ctx.coldkey()?;
-	let call = runtime::tx().bittensor().add_stake(hotkey.clone(), amount);
+	let call = runtime::tx().bittensor().add_stake(hotkey, amount);
 	ensure_affordable(&chain, &call, &coldkey, amount, "coldkey").await?;
 	let what = format!("staking {}", chain.token.display(amount));
 	let included = chain.submit(&call, &coldkey, &what, ctx.settings.wait_finalized).await?;
@@ -79,7 +79,7 @@ async fn remove(ctx: &Context, amount: &str) -> Result<()> {
 		);
 	}
 	let coldkey = ctx.coldkey()?;
-	let call = runtime::tx().bittensor().remove_stake(hotkey.clone(), amount);
+	let call = runtime::tx().bittensor().remove_stake(hotkey, amount);
 	ensure_affordable(&chain, &call, &coldkey, 0, "coldkey").await?;
 	let what = format!("unstaking {}", chain.token.display(amount));
 	let included = chain.submit(&call, &coldkey, &what, ctx.settings.wait_finalized).await?;
@@ -140,7 +140,7 @@ pub async fn transfer(ctx: &Context, dest: &str, amount: &str) -> Result<()> {
 	let chain = ctx.chain().await?;
 	let amount = positive(&chain, amount)?;
 	let coldkey = ctx.coldkey()?;
-	let call = runtime::tx().balances().transfer_keep_alive(MultiAddress::Id(dest.clone()), amount);
+	let call = runtime::tx().balances().transfer_keep_alive(MultiAddress::Id(dest), amount);
 	ensure_affordable(&chain, &call, &coldkey, amount, "coldkey").await?;
 	let what = format!("sending {} to {dest}", chain.token.display(amount));
 	let included = chain.submit(&call, &coldkey, &what, ctx.settings.wait_finalized).await?;
