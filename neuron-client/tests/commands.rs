@@ -52,8 +52,14 @@ async fn every_command_succeeds_against_a_dev_node() {
 			assert_eq!(mode & 0o777, 0o600, "{file}");
 		}
 	}
+	// The secret can come from standard input too (first line), then the password.
+	let bob = env.neuron(
+		&["wallet", "regen", "--wallet", "bob", "--password-stdin"],
+		&format!("//Bob\n{PW}"),
+	);
+	assert!(bob.ok().contains("5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty"));
 	let wallets = env.json(&["wallet", "list", "--json"]);
-	assert_eq!(wallets.as_array().unwrap().len(), 2);
+	assert_eq!(wallets.as_array().unwrap().len(), 3);
 	let miner = env.json(&["wallet", "show", "--wallet", "miner", "--json"]);
 	let miner_coldkey = miner["coldkey"].as_str().unwrap().to_string();
 	let miner_hotkey = miner["hotkeys"][0]["ss58"].as_str().unwrap().to_string();
