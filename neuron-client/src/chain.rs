@@ -282,7 +282,7 @@ pub fn describe_dispatch_error(error: &DispatchError) -> String {
 /// Points at the likely cause when the node's runtime no longer matches the client's metadata.
 fn stale_metadata(error: impl std::fmt::Display) -> anyhow::Error {
 	let text = error.to_string();
-	if text.contains("hash") && text.contains("match") {
+	if text.contains("not compatible with the live chain") {
 		anyhow!("{text} (the node runs a runtime this client was not built for: update `neuron`)")
 	} else {
 		anyhow!(text)
