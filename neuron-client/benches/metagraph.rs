@@ -7,7 +7,7 @@
 //! `scripts/bench-metagraph.sh`, which does all of it.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use neuron_client::{amount::Token, chain::Chain, commands::metagraph::render, metagraph};
+use neuron_client::{amount::Token, chain::Rpc, commands::metagraph::render, metagraph};
 use std::{fmt::Write, hint::black_box, time::Duration};
 
 const NEURONS: usize = 4096;
@@ -88,14 +88,14 @@ fn rpc_to_table(c: &mut Criterion) {
 	let netuid: u16 =
 		std::env::var("NEURON_BENCH_NETUID").ok().and_then(|n| n.parse().ok()).unwrap_or(1);
 	let runtime = tokio::runtime::Runtime::new().unwrap();
-	let chain = runtime.block_on(Chain::connect(&url)).unwrap();
-	let table = runtime.block_on(render(&chain, netuid, false)).unwrap();
+	let node = runtime.block_on(Rpc::connect(&url)).unwrap();
+	let table = runtime.block_on(render(&node, netuid, false)).unwrap();
 	let rows = table.lines().count().saturating_sub(2);
 	eprintln!("rpc_to_table: subnet {netuid} has {rows} neurons");
 	let mut group = c.benchmark_group("rpc_to_table");
 	group.sample_size(20).measurement_time(Duration::from_secs(10));
 	group.bench_function(format!("{rows}"), |b| {
-		b.iter(|| black_box(runtime.block_on(render(&chain, netuid, false)).unwrap()))
+		b.iter(|| black_box(runtime.block_on(render(&node, netuid, false)).unwrap()))
 	});
 	group.finish();
 }

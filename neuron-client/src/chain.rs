@@ -59,24 +59,23 @@ pub struct Included {
 	pub finalized: bool,
 }
 
-impl Chain {
-	/// Connects to the node at `url` (ws:// or wss://).
+/// A bare JSON-RPC connection: enough for the metagraph, which needs neither subxt's metadata
+/// download nor its block tracking, so `neuron metagraph` starts fast.
+pub struct Rpc {
+	/// The connection.
+	pub client: RpcClient,
+	/// The chain's token (symbol and decimals).
+	pub token: Token,
+}
+
+impl Rpc {
+	/// Connects to the node at `url` (ws:// or wss://) and reads its token properties.
 	pub async fn connect(url: &str) -> Result<Self> {
-		let unreachable = |why: String| {
-			anyhow!("cannot reach the node at {url}: {why} (is `bittensor-node` running there?)")
-		};
-		let rpc = tokio::time::timeout(CONNECT_TIMEOUT, RpcClient::from_insecure_url(url))
+		let client = tokio::time::timeout(CONNECT_TIMEOUT, RpcClient::from_insecure_url(url))
 			.await
-			.map_err(|_| unreachable("timed out".into()))?
-			.map_err(|e| unreachable(e.to_string()))?;
-		let api = tokio::time::timeout(CONNECT_TIMEOUT, OnlineClient::from_rpc_client(rpc.clone()))
-			.await
-			.map_err(|_| unreachable("timed out".into()))?
-			.map_err(|e| {
-				anyhow!("connected to {url}, but could not load the chain's state: {e}")
-			})?;
-		let metadata = api.at_current_block().await?.metadata();
-		let properties: serde_json::Value = rpc
+			.map_err(|_| unreachable(url, "timed out".into()))?
+			.map_err(|e| unreachable(url, e.to_string()))?;
+		let properties: serde_json::Value = client
 			.request("system_properties", rpc_params![])
 			.await
 			.context("reading the chain's token properties")?;
@@ -87,6 +86,34 @@ impl Chain {
 		if let Some(decimals) = properties["tokenDecimals"].as_u64() {
 			token.decimals = u32::try_from(decimals).ok().filter(|&d| d <= 30).unwrap_or(9);
 		}
+		Ok(Self { client, token })
+	}
+
+	/// Calls `bittensor_getMetagraph(netuid)` and returns its raw JSON (`null` when the subnet
+	/// does not exist).
+	pub async fn metagraph_json(&self, netuid: u16) -> Result<Box<serde_json::value::RawValue>> {
+		self.client
+			.request("bittensor_getMetagraph", rpc_params![netuid])
+			.await
+			.context("calling bittensor_getMetagraph")
+	}
+}
+
+fn unreachable(url: &str, why: String) -> anyhow::Error {
+	anyhow!("cannot reach the node at {url}: {why} (is `bittensor-node` running there?)")
+}
+
+impl Chain {
+	/// Connects to the node at `url` (ws:// or wss://).
+	pub async fn connect(url: &str) -> Result<Self> {
+		let Rpc { client: rpc, token } = Rpc::connect(url).await?;
+		let api = tokio::time::timeout(CONNECT_TIMEOUT, OnlineClient::from_rpc_client(rpc.clone()))
+			.await
+			.map_err(|_| unreachable(url, "timed out".into()))?
+			.map_err(|e| {
+				anyhow!("connected to {url}, but could not load the chain's state: {e}")
+			})?;
+		let metadata = api.at_current_block().await?.metadata();
 		Ok(Self { api, rpc, metadata, token, url: url.to_string() })
 	}
 
@@ -193,13 +220,9 @@ impl Chain {
 		Ok(u64::from_str_radix(number.trim_start_matches("0x"), 16)?)
 	}
 
-	/// Calls `bittensor_getMetagraph(netuid)` and returns its raw JSON (`null` when the subnet
-	/// does not exist).
+	/// Calls `bittensor_getMetagraph(netuid)`; see [`Rpc::metagraph_json`].
 	pub async fn metagraph_json(&self, netuid: u16) -> Result<Box<serde_json::value::RawValue>> {
-		self.rpc
-			.request("bittensor_getMetagraph", rpc_params![netuid])
-			.await
-			.context("calling bittensor_getMetagraph")
+		Rpc { client: self.rpc.clone(), token: self.token.clone() }.metagraph_json(netuid).await
 	}
 
 	/// The fee the chain would charge `signer` for `call`, in planck.

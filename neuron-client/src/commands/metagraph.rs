@@ -1,26 +1,26 @@
 //! `neuron metagraph --netuid N [--json]`.
 
 use super::Context;
-use crate::{chain::Chain, metagraph};
+use crate::{chain::Rpc, metagraph};
 use anyhow::{bail, Result};
 
 /// Fetches the metagraph with one `bittensor_getMetagraph` call and renders it: the whole path
 /// the metagraph benchmark times.
-pub async fn render(chain: &Chain, netuid: u16, as_json: bool) -> Result<String> {
-	let raw = chain.metagraph_json(netuid).await?;
+pub async fn render(node: &Rpc, netuid: u16, as_json: bool) -> Result<String> {
+	let raw = node.metagraph_json(netuid).await?;
 	let Some(graph) = metagraph::parse(raw.get())? else {
 		bail!("subnet {netuid} does not exist (see `neuron subnet list`)");
 	};
 	Ok(if as_json {
-		metagraph::json(&graph, &chain.token)
+		metagraph::json(&graph, &node.token)
 	} else {
-		metagraph::table(&graph, &chain.token)
+		metagraph::table(&graph, &node.token)
 	})
 }
 
 pub async fn run(ctx: &Context, netuid: u16, as_json: bool) -> Result<()> {
-	let chain = ctx.chain().await?;
-	let out = render(&chain, netuid, as_json).await?;
+	let node = Rpc::connect(&ctx.settings.url).await?;
+	let out = render(&node, netuid, as_json).await?;
 	use std::io::Write;
 	let mut stdout = std::io::stdout().lock();
 	// A closed pipe (`neuron metagraph | head`) is not an error worth a message.
