@@ -104,7 +104,7 @@ parameter_types! {
 /// One planck per nanosecond of compute. With 9-decimal TAO, `IdentityFee` (a planck per
 /// picosecond) would charge ~0.4 TAO for one weight update, more than registering costs;
 /// at this rate a 256-entry `set_weights` costs about 0.0004 TAO and a full block of them
-/// about 1.3 TAO, which still prices out spam.
+/// about 1.5 TAO, which still prices out spam.
 pub struct WeightToFee;
 
 impl frame_support::weights::WeightToFee for WeightToFee {
