@@ -185,6 +185,79 @@ async fn bad_input_is_refused_before_anything_is_sent() {
 		num(&balance_before["free"])
 	);
 
+	// What only the chain can judge is sent, and its refusal comes back named, with a non-zero
+	// exit: a pallet error with its documentation (`ExtrinsicFailed`), the same from inside a
+	// sudo call (`Sudo::Sudid`), and a token error.
+	env.neuron(
+		&[
+			"subnet",
+			"create",
+			"--wallet",
+			"alice",
+			"--netuid",
+			"5",
+			"--max-uids",
+			"1",
+			"--emission-per-block",
+			"0",
+			"--password-stdin",
+		],
+		PW,
+	)
+	.ok();
+	env.neuron(&["register", "--wallet", "alice", "--netuid", "5", "--password-stdin"], PW).ok();
+	env.neuron(&["wallet", "create", "--wallet", "alice", "--hotkey", "second"], "").ok();
+	env.neuron(
+		&[
+			"register",
+			"--wallet",
+			"alice",
+			"--hotkey",
+			"second",
+			"--netuid",
+			"5",
+			"--password-stdin",
+		],
+		PW,
+	)
+	.fails_with(&["Bittensor::AllNeuronsImmune", "immunity period"]);
+	env.neuron(
+		&[
+			"subnet",
+			"create",
+			"--wallet",
+			"alice",
+			"--netuid",
+			"6",
+			"--tempo",
+			"0",
+			"--password-stdin",
+		],
+		PW,
+	)
+	.fails_with(&["Bittensor::InvalidTempo", "at least 1 block"]);
+	assert!(env.neuron(&["subnet", "show", "--netuid", "6"], "").stderr.contains("does not exist"));
+	let wallets = env.json(&["wallet", "list", "--json"]);
+	let fresh = wallets.as_array().unwrap().iter().find(|w| w["wallet"] == "poor").unwrap()
+		["coldkey"]
+		.as_str()
+		.unwrap()
+		.to_string();
+	env.neuron(
+		&[
+			"transfer",
+			"--wallet",
+			"alice",
+			"--dest",
+			&fresh,
+			"--amount",
+			"0.0000001",
+			"--password-stdin",
+		],
+		PW,
+	)
+	.fails_with(&["the transaction failed", "cannot exist"]);
+
 	// An unreachable node and bad command lines.
 	let nowhere = run_neuron(
 		"ws://127.0.0.1:1",
