@@ -153,58 +153,70 @@ pub enum SubnetCommand {
 		json: bool,
 	},
 	/// Create a subnet through sudo (root; the coldkey must be the chain's sudo key).
-	Create(SubnetCreate),
+	Create {
+		/// Netuid of the new subnet.
+		#[arg(long)]
+		netuid: u16,
+		#[command(flatten)]
+		hyperparameters: HyperparameterArgs,
+	},
+	/// Change a subnet's hyperparameters through sudo; flags not given keep their value.
+	Set {
+		/// Subnet to change.
+		#[arg(long)]
+		netuid: u16,
+		#[command(flatten)]
+		hyperparameters: HyperparameterArgs,
+	},
 }
 
-/// Hyperparameters of a new subnet; fractions are given as decimals from 0 to 1 and balances
-/// in tokens.
-#[derive(Args, Debug)]
-pub struct SubnetCreate {
-	/// Netuid of the new subnet.
+/// Hyperparameters; fractions are decimals from 0 to 1 and balances are in tokens. A flag left
+/// out takes the default shown (`subnet create`) or keeps the current value (`subnet set`).
+#[derive(Args, Debug, Default)]
+pub struct HyperparameterArgs {
+	/// Blocks per epoch [create default: 100].
 	#[arg(long)]
-	pub netuid: u16,
-	/// Blocks per epoch.
-	#[arg(long, default_value_t = 100)]
-	pub tempo: u16,
-	/// Consensus sigmoid steepness ρ.
-	#[arg(long, default_value_t = 10)]
-	pub rho: u16,
-	/// Consensus sigmoid midpoint κ.
-	#[arg(long, default_value = "0.5")]
-	pub kappa: String,
-	/// Tokens minted per block.
-	#[arg(long, default_value = "1")]
-	pub emission_per_block: String,
-	/// Most neurons.
-	#[arg(long, default_value_t = 4096)]
-	pub max_uids: u16,
-	/// Fewest weights per row.
-	#[arg(long, default_value_t = 1)]
-	pub min_allowed_weights: u16,
-	/// Largest share of a row one uid may get.
-	#[arg(long, default_value = "1")]
-	pub max_weight_limit: String,
-	/// Blocks between two weight updates of a neuron.
-	#[arg(long, default_value_t = 0)]
-	pub weights_rate_limit: u32,
-	/// Blocks after which a neuron without weight updates stops counting.
-	#[arg(long, default_value_t = 5000)]
-	pub activity_cutoff: u32,
-	/// Blocks a new neuron cannot be replaced.
-	#[arg(long, default_value_t = 100)]
-	pub immunity_period: u32,
-	/// Tokens burned to register.
-	#[arg(long, default_value = "0.1")]
-	pub registration_burn: String,
-	/// Weight of the old bonds in the bonds moving average.
-	#[arg(long, default_value = "0.9")]
-	pub bonds_moving_average: String,
-	/// Stake (tokens) a hotkey needs to set weights.
-	#[arg(long, default_value = "0")]
-	pub min_stake_to_set_weights: String,
-	/// Lowest weights version key accepted.
-	#[arg(long, default_value_t = 0)]
-	pub weights_version_key: u64,
+	pub tempo: Option<u16>,
+	/// Consensus sigmoid steepness ρ [create default: 10].
+	#[arg(long)]
+	pub rho: Option<u16>,
+	/// Consensus sigmoid midpoint κ [create default: 0.5].
+	#[arg(long)]
+	pub kappa: Option<String>,
+	/// Tokens minted per block [create default: 1].
+	#[arg(long)]
+	pub emission_per_block: Option<String>,
+	/// Most neurons [create default: 4096].
+	#[arg(long)]
+	pub max_uids: Option<u16>,
+	/// Fewest weights per row [create default: 1].
+	#[arg(long)]
+	pub min_allowed_weights: Option<u16>,
+	/// Largest share of a row one uid may get [create default: 1].
+	#[arg(long)]
+	pub max_weight_limit: Option<String>,
+	/// Blocks between two weight updates of a neuron [create default: 0].
+	#[arg(long)]
+	pub weights_rate_limit: Option<u32>,
+	/// Blocks after which a neuron without weight updates stops counting [create default:
+	/// 5000].
+	#[arg(long)]
+	pub activity_cutoff: Option<u32>,
+	/// Blocks a new neuron cannot be replaced [create default: 100].
+	#[arg(long)]
+	pub immunity_period: Option<u32>,
+	/// Tokens burned to register [create default: 0.1].
+	#[arg(long)]
+	pub registration_burn: Option<String>,
+	/// Weight of the old bonds in the bonds moving average [create default: 0.9].
+	#[arg(long)]
+	pub bonds_moving_average: Option<String>,
+	/// Stake (tokens) a hotkey needs to set weights [create default: 0].
+	#[arg(long)]
+	pub min_stake_to_set_weights: Option<String>,
+	/// Lowest weights version key accepted [create default: 0].
+	#[arg(long)]
+	pub weights_version_key: Option<u64>,
 }
 
 #[derive(Subcommand, Debug)]

@@ -176,6 +176,42 @@ async fn bad_input_is_refused_before_anything_is_sent() {
 	env.neuron(&["subnet", "create", "--wallet", "poor", "--netuid", "4", "--password-stdin"], PW)
 		.fails_with(&["needs root"]);
 
+	env.neuron(
+		&["subnet", "set", "--wallet", "poor", "--netuid", "1", "--tempo", "5", "--password-stdin"],
+		PW,
+	)
+	.fails_with(&["changing a subnet needs root"]);
+	env.neuron(
+		&[
+			"subnet",
+			"set",
+			"--wallet",
+			"alice",
+			"--netuid",
+			"9",
+			"--tempo",
+			"5",
+			"--password-stdin",
+		],
+		PW,
+	)
+	.fails_with(&["subnet 9 does not exist"]);
+	env.neuron(
+		&[
+			"subnet",
+			"set",
+			"--wallet",
+			"alice",
+			"--netuid",
+			"1",
+			"--kappa",
+			"1.5",
+			"--password-stdin",
+		],
+		PW,
+	)
+	.fails_with(&["--kappa", "above 1"]);
+
 	// Nothing was sent and nothing changed.
 	assert_eq!(env.nonce(&alice_ss58).await, coldkey_nonce);
 	assert_eq!(env.nonce(&hotkey_ss58).await, hotkey_nonce);

@@ -128,6 +128,25 @@ async fn every_command_succeeds_against_a_dev_node() {
 	let two = env.json(&["subnet", "show", "--netuid", "2", "--json"]);
 	assert_eq!((two["tempo"].as_u64(), num(&two["kappa"])), (Some(50), 0.6));
 	assert!(env.neuron(&["subnet", "list"], "").ok().contains("NETUID"));
+	// `subnet set` changes only the flags given.
+	env.neuron(
+		&[
+			"subnet",
+			"set",
+			"--wallet",
+			"alice",
+			"--netuid",
+			"2",
+			"--immunity-period",
+			"7",
+			"--password-stdin",
+		],
+		PW,
+	)
+	.ok();
+	let two = env.json(&["subnet", "show", "--netuid", "2", "--json"]);
+	assert_eq!((two["immunity_period"].as_u64(), two["tempo"].as_u64()), (Some(7), Some(50)));
+	assert_eq!(num(&two["kappa"]), 0.6);
 
 	// Registration (the coldkey pays the burn), axon, stake and weights, in subnet 2, which
 	// mints nothing, so that stakes stay exactly what the commands made them.

@@ -4,7 +4,7 @@ use super::{ensure_affordable, Context};
 use crate::{
 	amount::Token,
 	chain::{find_event, pallet_types::SubnetHyperparameters, runtime, Chain},
-	cli::{SubnetCommand, SubnetCreate},
+	cli::{HyperparameterArgs, SubnetCommand},
 	output::exact_number,
 	wallet,
 };
@@ -20,7 +20,12 @@ pub async fn run(ctx: &Context, command: SubnetCommand) -> Result<()> {
 	match command {
 		SubnetCommand::List { json } => list(ctx, json).await,
 		SubnetCommand::Show { netuid, json } => show(ctx, netuid, json).await,
-		SubnetCommand::Create(args) => create(ctx, args).await,
+		SubnetCommand::Create { netuid, hyperparameters } => {
+			sudo_set(ctx, netuid, hyperparameters, true).await
+		},
+		SubnetCommand::Set { netuid, hyperparameters } => {
+			sudo_set(ctx, netuid, hyperparameters, false).await
+		},
 	}
 }
 
@@ -181,67 +186,130 @@ fn describe(chain: &Chain, error: &RuntimeDispatchError) -> String {
 	format!("{error:?}")
 }
 
-async fn create(ctx: &Context, args: SubnetCreate) -> Result<()> {
+/// What `subnet create` uses for a flag left out.
+fn defaults() -> SubnetHyperparameters<u128> {
+	SubnetHyperparameters {
+		tempo: 100,
+		rho: 10,
+		kappa: Perbill(500_000_000),
+		emission_per_block: 1_000_000_000,
+		max_uids: 4096,
+		min_allowed_weights: 1,
+		max_weight_limit: Perbill(1_000_000_000),
+		weights_rate_limit: 0,
+		activity_cutoff: 5000,
+		immunity_period: 100,
+		registration_burn: 100_000_000,
+		bonds_moving_average: Perbill(900_000_000),
+		min_stake_to_set_weights: 0,
+		weights_version_key: 0,
+	}
+}
+
+/// `base` with every flag that was given applied.
+fn apply(
+	chain: &Chain,
+	base: SubnetHyperparameters<u128>,
+	args: &HyperparameterArgs,
+) -> Result<SubnetHyperparameters<u128>> {
+	let fraction_or = |flag: &str, given: &Option<String>, current: Perbill| match given {
+		Some(text) => fraction(flag, text),
+		None => Ok(current),
+	};
+	let tokens_or = |flag: &str, given: &Option<String>, current: u128| match given {
+		Some(text) => tokens(chain, flag, text),
+		None => Ok(current),
+	};
+	Ok(SubnetHyperparameters {
+		tempo: args.tempo.unwrap_or(base.tempo),
+		rho: args.rho.unwrap_or(base.rho),
+		kappa: fraction_or("kappa", &args.kappa, base.kappa)?,
+		emission_per_block: tokens_or(
+			"emission-per-block",
+			&args.emission_per_block,
+			base.emission_per_block,
+		)?,
+		max_uids: args.max_uids.unwrap_or(base.max_uids),
+		min_allowed_weights: args.min_allowed_weights.unwrap_or(base.min_allowed_weights),
+		max_weight_limit: fraction_or(
+			"max-weight-limit",
+			&args.max_weight_limit,
+			base.max_weight_limit,
+		)?,
+		weights_rate_limit: args.weights_rate_limit.unwrap_or(base.weights_rate_limit),
+		activity_cutoff: args.activity_cutoff.unwrap_or(base.activity_cutoff),
+		immunity_period: args.immunity_period.unwrap_or(base.immunity_period),
+		registration_burn: tokens_or(
+			"registration-burn",
+			&args.registration_burn,
+			base.registration_burn,
+		)?,
+		bonds_moving_average: fraction_or(
+			"bonds-moving-average",
+			&args.bonds_moving_average,
+			base.bonds_moving_average,
+		)?,
+		min_stake_to_set_weights: tokens_or(
+			"min-stake-to-set-weights",
+			&args.min_stake_to_set_weights,
+			base.min_stake_to_set_weights,
+		)?,
+		weights_version_key: args.weights_version_key.unwrap_or(base.weights_version_key),
+	})
+}
+
+/// `subnet create` (`create`: the subnet must not exist; flags left out take the defaults) and
+/// `subnet set` (it must exist; flags left out keep their value), both as root through sudo.
+async fn sudo_set(
+	ctx: &Context,
+	netuid: u16,
+	args: HyperparameterArgs,
+	create: bool,
+) -> Result<()> {
 	let wallet = ctx.existing_wallet()?;
 	let coldkey_address = wallet.coldkey_address()?;
 	let chain = ctx.chain().await?;
-	let hyperparameters = SubnetHyperparameters {
-		tempo: args.tempo,
-		rho: args.rho,
-		kappa: fraction("kappa", &args.kappa)?,
-		emission_per_block: tokens(&chain, "emission-per-block", &args.emission_per_block)?,
-		max_uids: args.max_uids,
-		min_allowed_weights: args.min_allowed_weights,
-		max_weight_limit: fraction("max-weight-limit", &args.max_weight_limit)?,
-		weights_rate_limit: args.weights_rate_limit,
-		activity_cutoff: args.activity_cutoff,
-		immunity_period: args.immunity_period,
-		registration_burn: tokens(&chain, "registration-burn", &args.registration_burn)?,
-		bonds_moving_average: fraction("bonds-moving-average", &args.bonds_moving_average)?,
-		min_stake_to_set_weights: tokens(
-			&chain,
-			"min-stake-to-set-weights",
-			&args.min_stake_to_set_weights,
-		)?,
-		weights_version_key: args.weights_version_key,
-	};
 	let at = chain.at_best().await?;
-	if at
-		.storage()
-		.try_fetch(runtime::storage().bittensor().subnets(), (args.netuid,))
-		.await?
-		.is_some()
-	{
-		bail!("subnet {} already exists", args.netuid);
-	}
+	let current =
+		at.storage().try_fetch(runtime::storage().bittensor().subnets(), (netuid,)).await?;
+	let base = match (current, create) {
+		(Some(_), true) => bail!("subnet {netuid} already exists"),
+		(None, false) => bail!("subnet {netuid} does not exist (see `neuron subnet list`)"),
+		(Some(value), false) => value.decode()?,
+		(None, true) => defaults(),
+	};
+	let hyperparameters = apply(&chain, base, &args)?;
 	let sudo = at.storage().try_fetch(runtime::storage().sudo().key(), ()).await?;
 	let sudo = match sudo {
 		Some(value) => value.decode()?,
-		None => bail!("this chain has no sudo key, so subnets cannot be created from a wallet"),
+		None => bail!("this chain has no sudo key, so subnets cannot be changed from a wallet"),
 	};
+	let verb = if create { "creating a subnet" } else { "changing a subnet" };
 	if sudo != coldkey_address {
 		bail!(
-			"creating a subnet needs root: the coldkey {coldkey_address} of wallet `{}` is not \
-			 the chain's sudo key {sudo}",
+			"{verb} needs root: the coldkey {coldkey_address} of wallet `{}` is not the \
+			 chain's sudo key {sudo}",
 			wallet.name
 		);
 	}
 	let coldkey = ctx.coldkey()?;
-	let call = runtime::tx().sudo().sudo(RuntimeCall::Bittensor(BittensorCall::create_subnet {
-		netuid: args.netuid,
-		hyperparameters,
-	}));
+	let inner = if create {
+		BittensorCall::create_subnet { netuid, hyperparameters }
+	} else {
+		BittensorCall::set_hyperparameters { netuid, hyperparameters }
+	};
+	let call = runtime::tx().sudo().sudo(RuntimeCall::Bittensor(inner));
 	ensure_affordable(&chain, &call, &coldkey, 0, "coldkey").await?;
-	let what = format!("creating subnet {}", args.netuid);
+	let what = format!("{verb} ({netuid})");
 	let included = chain.submit(&call, &coldkey, &what, ctx.settings.wait_finalized).await?;
 	if let Some(sudid) = find_event::<runtime::sudo::events::Sudid>(&included)? {
 		if let Err(error) = sudid.sudo_result {
 			bail!("{}", describe(&chain, &error));
 		}
 	}
+	let done = if create { "created" } else { "updated" };
 	println!(
-		"subnet {} created by {} in block {}",
-		args.netuid,
+		"subnet {netuid} {done} by {} in block {}",
 		wallet::address(&coldkey),
 		included.block_hash
 	);
