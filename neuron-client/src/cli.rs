@@ -121,6 +121,9 @@ pub enum WalletCommand {
 		#[arg(long)]
 		overwrite: bool,
 	},
+	/// Re-encrypt the coldkey with a new password (asks the current one first; with
+	/// --password-stdin, the current and the new password are the first two lines).
+	ChangePassword,
 	/// List the wallets and their addresses.
 	List {
 		/// Print JSON.

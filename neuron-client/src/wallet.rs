@@ -210,6 +210,22 @@ impl Wallet {
 		Ok(pair)
 	}
 
+	/// Re-encrypts the coldkey under `new_password`. The new file is written beside the old
+	/// one and renamed over it, so an interruption leaves one of the two intact.
+	pub fn change_password(&self, old_password: &str, new_password: &str) -> Result<AccountId32> {
+		let file = self.read_coldkey_file()?;
+		let secret = keystore::open(&file.sealed, old_password)
+			.map_err(|e| anyhow!("cannot unlock the coldkey of wallet `{}`: {e}", self.name))?;
+		let resealed =
+			ColdkeyFile { ss58: file.ss58.clone(), sealed: keystore::seal(&secret, new_password)? };
+		let staging = self.path.join("coldkey.new");
+		let _ = fs::remove_file(&staging);
+		write_secret_file(&staging, &serde_json::to_vec_pretty(&resealed)?, false)?;
+		fs::rename(&staging, self.coldkey_path())
+			.with_context(|| format!("replacing {}", self.coldkey_path().display()))?;
+		parse_address(&file.ss58)
+	}
+
 	/// Loads hotkey `name`.
 	pub fn hotkey(&self, name: &str) -> Result<Keypair> {
 		let path = self.hotkey_path(name)?;

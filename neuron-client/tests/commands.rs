@@ -272,6 +272,23 @@ async fn every_command_succeeds_against_a_dev_node() {
 	);
 	assert_eq!(lines.len(), 4);
 
+	// A new password: the old one stops working, the new one unlocks.
+	let new_pw = "a much longer passphrase\n";
+	env.neuron(
+		&["wallet", "change-password", "--wallet", "miner", "--password-stdin"],
+		&format!("{PW}{new_pw}"),
+	)
+	.ok();
+	env.neuron(&["stake", "remove", "--wallet", "miner", "--amount", "1", "--password-stdin"], PW)
+		.fails_with(&["wrong password"]);
+	env.neuron(
+		&["stake", "remove", "--wallet", "miner", "--amount", "1", "--password-stdin"],
+		new_pw,
+	)
+	.ok();
+	env.neuron(&["stake", "add", "--wallet", "miner", "--amount", "1", "--password-stdin"], new_pw)
+		.ok();
+
 	// The miner's coldkey paid the burn, the stake and fees: its free balance went down by
 	// more than 0.1 + 10 - 2.5.
 	let balance = env.json(&["balance", "--wallet", "miner", "--json"]);

@@ -16,6 +16,7 @@ pub async fn run(ctx: &Context, command: WalletCommand) -> Result<()> {
 		WalletCommand::Regen { mnemonic, uri, key, overwrite } => {
 			regen(ctx, mnemonic.or(uri), key, overwrite)
 		},
+		WalletCommand::ChangePassword => change_password(ctx),
 		WalletCommand::List { json } => list(ctx, json),
 		WalletCommand::Show { json } => show(ctx, json).await,
 	}
@@ -78,6 +79,18 @@ fn regen(ctx: &Context, given: Option<String>, key: KeyKind, overwrite: bool) ->
 			println!("hotkey `{name}` {address} restored in wallet `{}`.", wallet.name);
 		},
 	}
+	Ok(())
+}
+
+fn change_password(ctx: &Context) -> Result<()> {
+	let wallet = ctx.existing_wallet()?;
+	wallet.coldkey_address()?;
+	let old = ctx.password()?;
+	// Check the current password before asking for a new one.
+	wallet.unlock_coldkey(&old)?;
+	let new = ctx.new_password()?;
+	let address = wallet.change_password(&old, &new)?;
+	println!("the coldkey {address} of wallet `{}` has a new password", wallet.name);
 	Ok(())
 }
 
