@@ -39,12 +39,7 @@ async fn main() -> Result<()> {
 	let args = Args::parse();
 	let chain = Chain::connect(&args.url).await?;
 	let coldkey = keypair_from_secret(&args.coldkey)?;
-	let at = chain.at_best().await?;
-	let size: u16 = at
-		.storage()
-		.fetch(runtime::storage().bittensor().subnetwork_n(), (args.netuid,))
-		.await?
-		.decode()?;
+	let size = chain.subnet_size(args.netuid).await?;
 	if size >= args.neurons {
 		println!("subnet {} already holds {size} neurons", args.netuid);
 		return Ok(());
@@ -77,12 +72,7 @@ async fn main() -> Result<()> {
 		progress.wait_for_finalized_success().await.with_context(|| format!("batch {i}"))?;
 		println!("batch {}/{batches} finalized", i + 1);
 	}
-	let at = chain.at_best().await?;
-	let size: u16 = at
-		.storage()
-		.fetch(runtime::storage().bittensor().subnetwork_n(), (args.netuid,))
-		.await?
-		.decode()?;
+	let size = chain.subnet_size(args.netuid).await?;
 	if size < args.neurons {
 		bail!("subnet {} holds {size} neurons, wanted {}", args.netuid, args.neurons);
 	}

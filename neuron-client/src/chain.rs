@@ -35,14 +35,10 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct Chain {
 	/// subxt's client.
 	pub api: OnlineClient<Config>,
-	/// The same connection, for raw JSON-RPC requests.
-	pub rpc: RpcClient,
+	/// The same connection for raw JSON-RPC requests, with the chain's token.
+	pub rpc: Rpc,
 	/// The runtime's metadata when connecting (constants, error documentation).
 	pub metadata: subxt::ArcMetadata,
-	/// The chain's token (symbol and decimals).
-	pub token: Token,
-	/// Where it is.
-	pub url: String,
 }
 
 /// A signed transaction, ready to submit.
@@ -55,8 +51,6 @@ pub struct Included {
 	pub events: ExtrinsicEvents<Config>,
 	/// Hash of the block holding it.
 	pub block_hash: String,
-	/// Whether that block is finalized.
-	pub finalized: bool,
 }
 
 /// A bare JSON-RPC connection: enough for the metagraph, which needs neither subxt's metadata
@@ -106,21 +100,22 @@ fn unreachable(url: &str, why: String) -> anyhow::Error {
 impl Chain {
 	/// Connects to the node at `url` (ws:// or wss://).
 	pub async fn connect(url: &str) -> Result<Self> {
-		let Rpc { client: rpc, token } = Rpc::connect(url).await?;
-		let api = tokio::time::timeout(CONNECT_TIMEOUT, OnlineClient::from_rpc_client(rpc.clone()))
-			.await
-			.map_err(|_| unreachable(url, "timed out".into()))?
-			.map_err(|e| {
-				anyhow!("connected to {url}, but could not load the chain's state: {e}")
-			})?;
+		let rpc = Rpc::connect(url).await?;
+		let api = tokio::time::timeout(
+			CONNECT_TIMEOUT,
+			OnlineClient::from_rpc_client(rpc.client.clone()),
+		)
+		.await
+		.map_err(|_| unreachable(url, "timed out".into()))?
+		.map_err(|e| anyhow!("connected to {url}, but could not load the chain's state: {e}"))?;
 		let metadata = api.at_current_block().await?.metadata();
-		Ok(Self { api, rpc, metadata, token, url: url.to_string() })
+		Ok(Self { api, rpc, metadata })
 	}
 
 	/// A client reading the best block: what a user just did is included there before it is
 	/// finalized, and each command waits for inclusion, so the next one sees it.
 	pub async fn at_best(&self) -> Result<subxt::OnlineClientAtBlock<Config>> {
-		let hash: String = self.rpc.request("chain_getBlockHash", rpc_params![]).await?;
+		let hash: String = self.rpc.client.request("chain_getBlockHash", rpc_params![]).await?;
 		let bytes: [u8; 32] = hex::decode(hash.trim_start_matches("0x"))
 			.ok()
 			.and_then(|b| b.try_into().ok())
@@ -132,6 +127,7 @@ impl Chain {
 	pub async fn next_nonce(&self, account: &AccountId32) -> Result<u64> {
 		let nonce: u64 = self
 			.rpc
+			.client
 			.request("system_accountNextIndex", rpc_params![account.to_string()])
 			.await
 			.context("reading the account's nonce")?;
@@ -195,34 +191,36 @@ impl Chain {
 
 	/// The balance below which an account is reaped.
 	pub fn existential_deposit(&self) -> Result<u128> {
-		let constant = self
-			.metadata
-			.pallet_by_name("Balances")
-			.and_then(|p| p.constant_by_name("ExistentialDeposit"))
-			.context("the runtime has no Balances::ExistentialDeposit")?;
-		Ok(codec::Decode::decode(&mut constant.value())?)
+		self.constant("Balances", "ExistentialDeposit")
 	}
 
-	/// A `Bittensor` pallet constant, e.g. `MaxWeightsPerNeuron`.
-	pub fn bittensor_constant(&self, name: &str) -> Result<u32> {
+	/// A runtime constant from the metadata, e.g. `Bittensor::MaxWeightsPerNeuron`.
+	pub fn constant<T: codec::Decode>(&self, pallet: &str, name: &str) -> Result<T> {
 		let constant = self
 			.metadata
-			.pallet_by_name("Bittensor")
+			.pallet_by_name(pallet)
 			.and_then(|p| p.constant_by_name(name))
-			.with_context(|| format!("the runtime has no Bittensor::{name}"))?;
-		Ok(codec::Decode::decode(&mut constant.value())?)
+			.with_context(|| format!("the runtime has no {pallet}::{name}"))?;
+		Ok(T::decode(&mut constant.value())?)
+	}
+
+	/// Neurons in subnet `netuid`.
+	pub async fn subnet_size(&self, netuid: u16) -> Result<u16> {
+		let at = self.at_best().await?;
+		Ok(at
+			.storage()
+			.fetch(runtime::storage().bittensor().subnetwork_n(), (netuid,))
+			.await
+			.map_err(stale_metadata)?
+			.decode()?)
 	}
 
 	/// The best block's number.
 	pub async fn best_block(&self) -> Result<u64> {
-		let header: serde_json::Value = self.rpc.request("chain_getHeader", rpc_params![]).await?;
+		let header: serde_json::Value =
+			self.rpc.client.request("chain_getHeader", rpc_params![]).await?;
 		let number = header["number"].as_str().context("a header without a number")?;
 		Ok(u64::from_str_radix(number.trim_start_matches("0x"), 16)?)
-	}
-
-	/// Calls `bittensor_getMetagraph(netuid)`; see [`Rpc::metagraph_json`].
-	pub async fn metagraph_json(&self, netuid: u16) -> Result<Box<serde_json::value::RawValue>> {
-		Rpc { client: self.rpc.clone(), token: self.token.clone() }.metagraph_json(netuid).await
 	}
 
 	/// The fee the chain would charge `signer` for `call`, in planck.
@@ -252,13 +250,13 @@ impl Chain {
 			let Some(status) = progress.next().await else {
 				break Err(anyhow!("the node stopped reporting on the transaction"));
 			};
-			let in_block = match status {
-				Ok(TransactionStatus::InBestBlock(b)) if !finalized => (b, false),
+			let block = match status {
+				Ok(TransactionStatus::InBestBlock(b)) if !finalized => b,
 				Ok(TransactionStatus::InBestBlock(_)) => {
 					spinner.set(format!("{what}: in a block, waiting for finality"));
 					continue;
 				},
-				Ok(TransactionStatus::InFinalizedBlock(b)) => (b, true),
+				Ok(TransactionStatus::InFinalizedBlock(b)) => b,
 				Ok(TransactionStatus::Invalid { message }) => {
 					break Err(anyhow!("the transaction is invalid: {message}"))
 				},
@@ -271,12 +269,11 @@ impl Chain {
 				Ok(_) => continue,
 				Err(e) => break Err(anyhow!("lost track of the transaction: {e}")),
 			};
-			let (block, finalized) = in_block;
 			let block_hash = format!("{:?}", block.block_hash());
 			break match block.wait_for_success().await {
-				Ok(events) => Ok(Included { events, block_hash, finalized }),
+				Ok(events) => Ok(Included { events, block_hash }),
 				Err(TransactionEventsError::ExtrinsicFailed(error)) => {
-					Err(anyhow!("{}", describe_dispatch_error(&error)))
+					Err(anyhow!("{}", describe_dispatch_error(&self.metadata, &error)))
 				},
 				Err(e) => Err(anyhow!("reading the transaction's outcome: {e}")),
 			};
@@ -286,17 +283,32 @@ impl Chain {
 	}
 }
 
-/// `Pallet::Error: its documentation`, for a failed dispatch.
-pub fn describe_dispatch_error(error: &DispatchError) -> String {
+/// `Pallet::Error: its documentation` for the error `error_index` of the pallet at
+/// `pallet_index`, if the metadata knows it.
+pub fn describe_module_error(
+	metadata: &subxt::Metadata,
+	pallet_index: u8,
+	error_index: u8,
+) -> Option<String> {
+	let pallet = metadata.pallet_by_error_index(pallet_index)?;
+	let variant = pallet.error_variant_by_index(error_index)?;
+	let docs = variant.docs.join(" ");
+	let docs = docs.trim();
+	Some(if docs.is_empty() {
+		format!("{}::{}", pallet.name(), variant.name)
+	} else {
+		format!("{}::{}: {docs}", pallet.name(), variant.name)
+	})
+}
+
+/// The failed dispatch of a transaction, with the pallet error's name and documentation where
+/// it is a pallet error.
+fn describe_dispatch_error(metadata: &subxt::Metadata, error: &DispatchError) -> String {
 	if let DispatchError::Module(module) = error {
-		if let Ok(details) = module.details() {
-			let docs = details.variant.docs.join(" ");
-			let docs = docs.trim();
-			return if docs.is_empty() {
-				format!("{}::{}", details.pallet.name(), details.variant.name)
-			} else {
-				format!("{}::{}: {docs}", details.pallet.name(), details.variant.name)
-			};
+		if let Some(text) =
+			describe_module_error(metadata, module.pallet_index(), module.error_index())
+		{
+			return text;
 		}
 	}
 	format!("the transaction failed: {error}")

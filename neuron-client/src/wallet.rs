@@ -145,6 +145,14 @@ impl Wallet {
 		self.hotkey_path(name).map(|p| p.exists()).unwrap_or(false)
 	}
 
+	/// Fails, naming the wallet and how to create it, unless its folder exists.
+	pub fn ensure_exists(&self) -> Result<()> {
+		if !self.path.exists() {
+			return Err(self.missing());
+		}
+		Ok(())
+	}
+
 	fn missing(&self) -> anyhow::Error {
 		anyhow!(
 			"wallet `{}` not found in {} (create it with `neuron wallet create --wallet {}`)",
@@ -232,9 +240,7 @@ impl Wallet {
 		let text = match fs::read_to_string(&path) {
 			Ok(text) => text,
 			Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-				if !self.path.exists() {
-					return Err(self.missing());
-				}
+				self.ensure_exists()?;
 				bail!(
 					"hotkey `{name}` not found in wallet `{}` (create it with `neuron wallet \
 					 create --wallet {} --hotkey {name}`)",

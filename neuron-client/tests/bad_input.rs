@@ -342,22 +342,6 @@ fn a_config_file_and_environment_variables_set_global_flags() {
 
 /// Runs `neuron` with only the given environment variables and `args` (no --url added).
 fn run_neuron_with(home: &std::path::Path, args: &[&str], vars: &[(&str, &str)]) -> common::Run {
-	let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_neuron"));
-	for (key, _) in std::env::vars() {
-		if key.starts_with("NEURON_") {
-			command.env_remove(key);
-		}
-	}
-	command.env("HOME", home).args(["--wallet-dir", home.join("w").to_str().unwrap()]).args(args);
-	for (k, v) in vars {
-		command.env(k, v);
-	}
-	let out = command.stdin(std::process::Stdio::null()).output().unwrap();
-	common::Run {
-		args: args.join(" "),
-		success: out.status.success(),
-		code: out.status.code(),
-		stdout: String::from_utf8_lossy(&out.stdout).into(),
-		stderr: String::from_utf8_lossy(&out.stderr).into(),
-	}
+	let wallet_dir = home.join("w");
+	common::run(home, &[&["--wallet-dir", wallet_dir.to_str().unwrap()], args].concat(), vars, "")
 }

@@ -1,16 +1,24 @@
 //! `neuron metagraph --netuid N [--json]`.
 
 use super::Context;
-use crate::{chain::Rpc, metagraph};
+use crate::{
+	chain::Rpc,
+	metagraph::{self, Metagraph},
+};
 use anyhow::{bail, Result};
 
-/// Fetches the metagraph with one `bittensor_getMetagraph` call and renders it: the whole path
-/// the metagraph benchmark times.
-pub async fn render(node: &Rpc, netuid: u16, as_json: bool) -> Result<String> {
+/// A subnet's metagraph from one `bittensor_getMetagraph` call.
+pub async fn fetch(node: &Rpc, netuid: u16) -> Result<Metagraph> {
 	let raw = node.metagraph_json(netuid).await?;
-	let Some(graph) = metagraph::parse(raw.get())? else {
-		bail!("subnet {netuid} does not exist (see `neuron subnet list`)");
-	};
+	match metagraph::parse(raw.get())? {
+		Some(graph) => Ok(graph),
+		None => bail!("subnet {netuid} does not exist (see `neuron subnet list`)"),
+	}
+}
+
+/// Fetches the metagraph and renders it: the whole path the metagraph benchmark times.
+pub async fn render(node: &Rpc, netuid: u16, as_json: bool) -> Result<String> {
+	let graph = fetch(node, netuid).await?;
 	Ok(if as_json {
 		metagraph::json(&graph, &node.token)
 	} else {

@@ -34,14 +34,7 @@ impl Context {
 	/// The selected wallet, which must exist.
 	pub fn existing_wallet(&self) -> Result<Wallet> {
 		let wallet = self.wallet()?;
-		if !wallet.path.exists() {
-			bail!(
-				"wallet `{}` not found in {} (create it with `neuron wallet create --wallet {}`)",
-				wallet.name,
-				self.settings.wallet_dir.display(),
-				wallet.name
-			);
-		}
+		wallet.ensure_exists()?;
 		Ok(wallet)
 	}
 
@@ -164,7 +157,7 @@ pub async fn ensure_affordable<C: subxt::tx::Payload>(
 	let ed = chain.existential_deposit()?;
 	let total = needed.saturating_add(fee).saturating_add(ed);
 	if free < total {
-		let token = &chain.token;
+		let token = &chain.rpc.token;
 		let hint = if role == "hotkey" {
 			format!(
 				" (hotkeys pay their own fees: send it some with `neuron transfer --dest {account} \

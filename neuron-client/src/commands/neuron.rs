@@ -46,7 +46,7 @@ pub async fn register(ctx: &Context, netuid: u16) -> Result<()> {
 	println!(
 		"registered hotkey {hotkey} in subnet {netuid} as uid {} (burned {}, block {})",
 		event.uid,
-		chain.token.display(event.burned),
+		chain.rpc.token.display(event.burned),
 		included.block_hash
 	);
 	if let Some(replaced) = event.replaced {
@@ -97,10 +97,7 @@ pub async fn weights(ctx: &Context, command: WeightsCommand) -> Result<()> {
 	let hotkey = ctx.hotkey()?;
 	let address = wallet::address(&hotkey);
 	let chain = ctx.chain().await?;
-	let raw = chain.metagraph_json(netuid).await?;
-	let Some(graph) = metagraph::parse(raw.get())? else {
-		bail!("subnet {netuid} does not exist (see `neuron subnet list`)");
-	};
+	let graph = super::metagraph::fetch(&chain.rpc, netuid).await?;
 	let ss58 = address.to_string();
 	let Some(me) = graph.neurons.iter().find(|n| n.hotkey == ss58) else {
 		bail!(
@@ -112,8 +109,8 @@ pub async fn weights(ctx: &Context, command: WeightsCommand) -> Result<()> {
 	if me.stake < h.min_stake_to_set_weights {
 		bail!(
 			"hotkey {address} has {} staked; setting weights in subnet {netuid} needs {}",
-			chain.token.display(me.stake),
-			chain.token.display(h.min_stake_to_set_weights)
+			chain.rpc.token.display(me.stake),
+			chain.rpc.token.display(h.min_stake_to_set_weights)
 		);
 	}
 	let version_key = version_key.unwrap_or(h.weights_version_key);
@@ -143,7 +140,7 @@ pub async fn weights(ctx: &Context, command: WeightsCommand) -> Result<()> {
 		own_uid: me.uid,
 		min_allowed_weights: h.min_allowed_weights,
 		max_weight_limit: h.max_weight_limit,
-		max_weights_per_neuron: chain.bittensor_constant("MaxWeightsPerNeuron")?,
+		max_weights_per_neuron: chain.constant::<u32>("Bittensor", "MaxWeightsPerNeuron")?,
 	};
 	let chain_values = weights::check(&uids, &values, &rules)?;
 	let call =

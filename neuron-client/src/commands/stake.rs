@@ -21,7 +21,7 @@ pub async fn run(ctx: &Context, command: StakeCommand) -> Result<()> {
 }
 
 fn positive(chain: &Chain, text: &str) -> Result<u128> {
-	let amount = chain.token.parse(text).map_err(|e| anyhow!("--amount: {e}"))?;
+	let amount = chain.rpc.token.parse(text).map_err(|e| anyhow!("--amount: {e}"))?;
 	if amount == 0 {
 		bail!("--amount must be above zero");
 	}
@@ -42,51 +42,52 @@ async fn ensure_owner(chain: &Chain, hotkey: &AccountId32, coldkey: &AccountId32
 	}
 }
 
-async fn add(ctx: &Context, amount: &str) -> Result<()> {
-	let wallet = ctx.existing_wallet()?;
-	let coldkey_address = wallet.coldkey_address()?;
+/// What `stake add` and `stake remove` check first: the wallet, a positive amount, and a
+/// hotkey registered to this wallet's coldkey.
+async fn stake_target(ctx: &Context, amount: &str) -> Result<(Chain, AccountId32, u128)> {
+	let coldkey_address = ctx.existing_wallet()?.coldkey_address()?;
 	let hotkey = ctx.hotkey_address()?;
 	let chain = ctx.chain().await?;
 	let amount = positive(&chain, amount)?;
 	ensure_owner(&chain, &hotkey, &coldkey_address).await?;
+	Ok((chain, hotkey, amount))
+}
+
+async fn add(ctx: &Context, amount: &str) -> Result<()> {
+	let (chain, hotkey, amount) = stake_target(ctx, amount).await?;
 	let coldkey = ctx.coldkey()?;
 	let call = runtime::tx().bittensor().add_stake(hotkey, amount);
 	ensure_affordable(&chain, &call, &coldkey, amount, "coldkey").await?;
-	let what = format!("staking {}", chain.token.display(amount));
+	let what = format!("staking {}", chain.rpc.token.display(amount));
 	let included = chain.submit(&call, &coldkey, &what, ctx.settings.wait_finalized).await?;
 	println!(
 		"staked {} on {hotkey}; it now holds {} (block {})",
-		chain.token.display(amount),
-		chain.token.display(chain.stake(&hotkey).await?),
+		chain.rpc.token.display(amount),
+		chain.rpc.token.display(chain.stake(&hotkey).await?),
 		included.block_hash
 	);
 	Ok(())
 }
 
 async fn remove(ctx: &Context, amount: &str) -> Result<()> {
-	let wallet = ctx.existing_wallet()?;
-	let coldkey_address = wallet.coldkey_address()?;
-	let hotkey = ctx.hotkey_address()?;
-	let chain = ctx.chain().await?;
-	let amount = positive(&chain, amount)?;
-	ensure_owner(&chain, &hotkey, &coldkey_address).await?;
+	let (chain, hotkey, amount) = stake_target(ctx, amount).await?;
 	let staked = chain.stake(&hotkey).await?;
 	if staked < amount {
 		bail!(
 			"hotkey {hotkey} holds {} of stake, less than the {} to remove",
-			chain.token.display(staked),
-			chain.token.display(amount)
+			chain.rpc.token.display(staked),
+			chain.rpc.token.display(amount)
 		);
 	}
 	let coldkey = ctx.coldkey()?;
 	let call = runtime::tx().bittensor().remove_stake(hotkey, amount);
 	ensure_affordable(&chain, &call, &coldkey, 0, "coldkey").await?;
-	let what = format!("unstaking {}", chain.token.display(amount));
+	let what = format!("unstaking {}", chain.rpc.token.display(amount));
 	let included = chain.submit(&call, &coldkey, &what, ctx.settings.wait_finalized).await?;
 	println!(
 		"unstaked {} from {hotkey}; it now holds {} (block {})",
-		chain.token.display(amount),
-		chain.token.display(chain.stake(&hotkey).await?),
+		chain.rpc.token.display(amount),
+		chain.rpc.token.display(chain.stake(&hotkey).await?),
 		included.block_hash
 	);
 	Ok(())
@@ -119,7 +120,7 @@ async fn list(ctx: &Context, as_json: bool) -> Result<()> {
 			.map(|(name, address, stake)| HotkeyStake {
 				hotkey: name.clone(),
 				ss58: address.to_string(),
-				stake: exact_number(chain.token.format(*stake)),
+				stake: exact_number(chain.rpc.token.format(*stake)),
 			})
 			.collect();
 		println!("{}", serde_json::to_string_pretty(&items)?);
@@ -127,9 +128,9 @@ async fn list(ctx: &Context, as_json: bool) -> Result<()> {
 	}
 	let total: u128 = stakes.iter().map(|s| s.2).sum();
 	for (name, address, stake) in &stakes {
-		println!("{name:<16} {address}  {}", chain.token.display(*stake));
+		println!("{name:<16} {address}  {}", chain.rpc.token.display(*stake));
 	}
-	println!("total stake of wallet `{}`: {}", wallet.name, chain.token.display(total));
+	println!("total stake of wallet `{}`: {}", wallet.name, chain.rpc.token.display(total));
 	Ok(())
 }
 
@@ -142,9 +143,9 @@ pub async fn transfer(ctx: &Context, dest: &str, amount: &str) -> Result<()> {
 	let coldkey = ctx.coldkey()?;
 	let call = runtime::tx().balances().transfer_keep_alive(MultiAddress::Id(dest), amount);
 	ensure_affordable(&chain, &call, &coldkey, amount, "coldkey").await?;
-	let what = format!("sending {} to {dest}", chain.token.display(amount));
+	let what = format!("sending {} to {dest}", chain.rpc.token.display(amount));
 	let included = chain.submit(&call, &coldkey, &what, ctx.settings.wait_finalized).await?;
-	println!("sent {} to {dest} (block {})", chain.token.display(amount), included.block_hash);
+	println!("sent {} to {dest} (block {})", chain.rpc.token.display(amount), included.block_hash);
 	Ok(())
 }
 
@@ -163,7 +164,7 @@ pub async fn balance(ctx: &Context, as_json: bool) -> Result<()> {
 	let free = chain.free_balance(&coldkey).await?;
 	let stakes = stakes(&chain, &wallet).await?;
 	let staked: u128 = stakes.iter().map(|s| s.2).sum();
-	let token = &chain.token;
+	let token = &chain.rpc.token;
 	if as_json {
 		let balance = Balance {
 			coldkey: coldkey.to_string(),

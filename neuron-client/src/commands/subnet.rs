@@ -3,7 +3,9 @@
 use super::{ensure_affordable, Context};
 use crate::{
 	amount::Token,
-	chain::{find_event, pallet_types::SubnetHyperparameters, runtime, Chain},
+	chain::{
+		describe_module_error, find_event, pallet_types::SubnetHyperparameters, runtime, Chain,
+	},
 	cli::{HyperparameterArgs, SubnetCommand},
 	output::exact_number,
 	wallet,
@@ -36,15 +38,6 @@ pub async fn hyperparameters(chain: &Chain, netuid: u16) -> Result<SubnetHyperpa
 		Some(value) => Ok(value.decode()?),
 		None => bail!("subnet {netuid} does not exist (see `neuron subnet list`)"),
 	}
-}
-
-async fn size(chain: &Chain, netuid: u16) -> Result<u16> {
-	let at = chain.at_best().await?;
-	Ok(at
-		.storage()
-		.fetch(runtime::storage().bittensor().subnetwork_n(), (netuid,))
-		.await?
-		.decode()?)
 }
 
 fn perbill(p: &Perbill) -> String {
@@ -102,7 +95,7 @@ async fn list(ctx: &Context, as_json: bool) -> Result<()> {
 	let mut shown = Vec::new();
 	for netuid in netuids {
 		let h = hyperparameters(&chain, netuid).await?;
-		shown.push(Shown::new(netuid, size(&chain, netuid).await?, &h, &chain.token));
+		shown.push(Shown::new(netuid, chain.subnet_size(netuid).await?, &h, &chain.rpc.token));
 	}
 	if as_json {
 		println!("{}", serde_json::to_string_pretty(&shown)?);
@@ -129,12 +122,12 @@ async fn list(ctx: &Context, as_json: bool) -> Result<()> {
 async fn show(ctx: &Context, netuid: u16, as_json: bool) -> Result<()> {
 	let chain = ctx.chain().await?;
 	let h = hyperparameters(&chain, netuid).await?;
-	let shown = Shown::new(netuid, size(&chain, netuid).await?, &h, &chain.token);
+	let shown = Shown::new(netuid, chain.subnet_size(netuid).await?, &h, &chain.rpc.token);
 	if as_json {
 		println!("{}", serde_json::to_string_pretty(&shown)?);
 		return Ok(());
 	}
-	let token = &chain.token.symbol;
+	let token = &chain.rpc.token.symbol;
 	let lines: [(&str, String); 16] = [
 		("netuid", shown.netuid.to_string()),
 		("neurons", shown.neurons.to_string()),
@@ -171,16 +164,14 @@ fn fraction(flag: &str, text: &str) -> Result<Perbill> {
 }
 
 fn tokens(chain: &Chain, flag: &str, text: &str) -> Result<u128> {
-	chain.token.parse(text).map_err(|e| anyhow!("--{flag}: {e}"))
+	chain.rpc.token.parse(text).map_err(|e| anyhow!("--{flag}: {e}"))
 }
 
 /// `Pallet::Error: docs` for an error carried inside an event (as `Sudo::Sudid` does).
 fn describe(chain: &Chain, error: &RuntimeDispatchError) -> String {
 	if let RuntimeDispatchError::Module(module) = error {
-		if let Some(pallet) = chain.metadata.pallet_by_error_index(module.index) {
-			if let Some(variant) = pallet.error_variant_by_index(module.error[0]) {
-				return format!("{}::{}: {}", pallet.name(), variant.name, variant.docs.join(" "));
-			}
+		if let Some(text) = describe_module_error(&chain.metadata, module.index, module.error[0]) {
+			return text;
 		}
 	}
 	format!("{error:?}")

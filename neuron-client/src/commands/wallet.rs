@@ -158,7 +158,7 @@ async fn show(ctx: &Context, as_json: bool) -> Result<()> {
 		let shown = Shown {
 			wallet: wallet.name.clone(),
 			coldkey: coldkey.to_string(),
-			balance: exact_number(chain.token.format(free)),
+			balance: exact_number(chain.rpc.token.format(free)),
 			hotkeys: hotkeys.iter().map(|(n, a)| json!({ "name": n, "ss58": a })).collect(),
 		};
 		println!("{}", serde_json::to_string_pretty(&shown)?);
@@ -166,7 +166,7 @@ async fn show(ctx: &Context, as_json: bool) -> Result<()> {
 	}
 	println!("wallet   {}", wallet.name);
 	println!("coldkey  {coldkey}");
-	println!("balance  {}", chain.token.display(free));
+	println!("balance  {}", chain.rpc.token.display(free));
 	for (name, address) in hotkeys {
 		println!("hotkey   {name}  {address}");
 	}

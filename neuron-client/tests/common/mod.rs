@@ -61,15 +61,21 @@ impl Env {
 }
 
 pub fn run_neuron(url: &str, wallet_dir: &Path, home: &Path, args: &[&str], stdin: &str) -> Run {
+	let wallet_dir = wallet_dir.to_str().unwrap();
+	run(home, &[&["--url", url, "--wallet-dir", wallet_dir], args].concat(), &[], stdin)
+}
+
+/// Runs `neuron args…` with `home` as its home, only the `NEURON_*` variables in `vars`, and
+/// `stdin` as its input.
+pub fn run(home: &Path, args: &[&str], vars: &[(&str, &str)], stdin: &str) -> Run {
 	let mut command = Command::new(env!("CARGO_BIN_EXE_neuron"));
 	for (key, _) in std::env::vars() {
 		if key.starts_with("NEURON_") {
 			command.env_remove(key);
 		}
 	}
+	command.envs(vars.iter().copied());
 	let mut child = command
-		.args(["--url", url, "--wallet-dir"])
-		.arg(wallet_dir)
 		.args(args)
 		.env("HOME", home)
 		.stdin(Stdio::piped())
