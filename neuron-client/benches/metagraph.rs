@@ -7,7 +7,11 @@
 //! `scripts/bench-metagraph.sh`, which does all of it.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use neuron_client::{amount::Token, chain::Rpc, commands::metagraph::render, metagraph};
+use neuron_client::{
+	amount::Token,
+	chain::{metagraph, Rpc},
+	commands::metagraph::render,
+};
 use std::{fmt::Write, hint::black_box, time::Duration};
 
 const NEURONS: usize = 4096;

@@ -90,6 +90,33 @@ pub enum Command {
 		#[arg(long)]
 		json: bool,
 	},
+	/// Measure parts of the neuron on this machine.
+	#[command(subcommand)]
+	Bench(BenchCommand),
+}
+
+/// `neuron bench …`.
+#[derive(Subcommand, Debug)]
+pub enum BenchCommand {
+	/// An axon with an identity model and a dendrite over loopback TCP, every check on:
+	/// requests, failures, req_per_s, tensor_mb_per_s, p50_ms, p99_ms.
+	Serve {
+		/// Shape of the F32 tensor sent and echoed, `B,T,D`.
+		#[arg(long, default_value = "1,16,64")]
+		shape: String,
+		/// Calls in flight.
+		#[arg(long, default_value_t = 8)]
+		concurrency: usize,
+		/// Seconds to measure (after a 0.3 s warm-up).
+		#[arg(long, default_value_t = 5.0)]
+		seconds: f64,
+		/// Use cleartext HTTP/2 instead of HTTP/1.1.
+		#[arg(long)]
+		http2: bool,
+		/// Print one JSON object.
+		#[arg(long)]
+		json: bool,
+	},
 }
 
 /// Which key `wallet regen` restores.

@@ -2,8 +2,8 @@
 
 use super::Context;
 use crate::{
+	chain::metagraph::{self, Metagraph},
 	chain::Rpc,
-	metagraph::{self, Metagraph},
 };
 use anyhow::{bail, Result};
 

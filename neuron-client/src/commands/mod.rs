@@ -1,6 +1,7 @@
 //! What each command does. Every command checks what it can before sending anything, so
 //! that bad input costs no fee and changes nothing.
 
+mod bench;
 pub mod metagraph;
 mod neuron;
 mod stake;
@@ -139,6 +140,7 @@ pub async fn run(cli: Cli) -> Result<()> {
 		Command::Balance { json } => stake::balance(&ctx, json).await,
 		Command::Weights(command) => neuron::weights(&ctx, command).await,
 		Command::Metagraph { netuid, json } => metagraph::run(&ctx, netuid, json).await,
+		Command::Bench(command) => bench::run(command).await,
 	}
 }
 

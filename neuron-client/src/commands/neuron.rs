@@ -2,10 +2,13 @@
 
 use super::{ensure_affordable, subnet::hyperparameters, Context};
 use crate::{
-	chain::{find_event, runtime, Chain},
+	chain::{
+		find_event, metagraph, runtime,
+		weights::{self, Rules},
+		Chain,
+	},
 	cli::{AxonCommand, WeightsCommand},
-	metagraph, wallet,
-	weights::{self, Rules},
+	wallet,
 };
 use anyhow::{anyhow, bail, Result};
 use std::net::IpAddr;

@@ -3,6 +3,9 @@
 //! submission with progress and named errors, and the raw JSON-RPC methods subxt has no
 //! wrapper for (`system_properties`, `bittensor_getMetagraph`).
 
+pub mod metagraph;
+pub mod weights;
+
 use crate::{amount::Token, progress::Spinner};
 use anyhow::{anyhow, Context, Result};
 use std::time::Duration;

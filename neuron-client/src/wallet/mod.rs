@@ -3,8 +3,10 @@
 //! sign every weight update, so a neuron must load them unattended, as in Bittensor). Files
 //! are mode 0600 and folders 0700.
 
-use crate::keystore::{self, Sealed};
+mod keystore;
+
 use anyhow::{anyhow, bail, Context, Result};
+use keystore::Sealed;
 use serde::{Deserialize, Serialize};
 use std::{
 	fs,

@@ -1,0 +1,42 @@
+//! `neuron bench serve`.
+
+use crate::{
+	cli::BenchCommand,
+	serve::bench::{self, BenchArgs},
+};
+use anyhow::{bail, Result};
+
+/// Runs a benchmark and prints its report.
+pub async fn run(command: BenchCommand) -> Result<()> {
+	match command {
+		BenchCommand::Serve { shape, concurrency, seconds, http2, json } => {
+			if concurrency == 0 {
+				bail!("--concurrency must be at least 1");
+			}
+			if !(seconds.is_finite() && seconds > 0.0) {
+				bail!("--seconds must be a positive number");
+			}
+			let args =
+				BenchArgs { shape: bench::parse_shape(&shape)?, concurrency, seconds, http2 };
+			let report = bench::run(&args).await?;
+			if json {
+				println!("{}", serde_json::to_string(&report)?);
+			} else {
+				println!(
+					"shape {:?}, {} in flight, {}: {} requests, {} failures, {:.0} req/s, {:.1} MB/s of \
+					 tensors, p50 {:.3} ms, p99 {:.3} ms",
+					report.shape,
+					report.concurrency,
+					if http2 { "HTTP/2" } else { "HTTP/1.1" },
+					report.requests,
+					report.failures,
+					report.req_per_s,
+					report.tensor_mb_per_s,
+					report.p50_ms,
+					report.p99_ms
+				);
+			}
+			Ok(())
+		},
+	}
+}

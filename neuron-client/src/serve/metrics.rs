@@ -1,0 +1,118 @@
+//! The axon's Prometheus metrics, and a tiny HTTP endpoint serving them at `/metrics`.
+
+use super::protocol::{Endpoint, Reason};
+use prometheus::{
+	Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, Opts, Registry, TextEncoder,
+};
+use std::{net::SocketAddr, sync::Arc};
+
+/// Counters and histograms of one axon.
+#[derive(Clone)]
+pub struct Metrics {
+	registry: Registry,
+	/// Calls answered, by endpoint and HTTP status.
+	pub requests: IntCounterVec,
+	/// Refusals, by reason.
+	pub refusals: IntCounterVec,
+	/// Seconds from a call's arrival to its answer, by endpoint.
+	pub latency: HistogramVec,
+	/// Request body bytes read.
+	pub bytes_in: IntCounter,
+	/// Response body bytes written.
+	pub bytes_out: IntCounter,
+}
+
+impl Default for Metrics {
+	fn default() -> Self {
+		Self::new()
+	}
+}
+
+impl Metrics {
+	/// A fresh set, registered in its own registry.
+	pub fn new() -> Self {
+		let registry = Registry::new();
+		let requests = IntCounterVec::new(
+			Opts::new("axon_requests_total", "Calls answered, by endpoint and HTTP status"),
+			&["endpoint", "status"],
+		)
+		.expect("static metric definition");
+		let refusals = IntCounterVec::new(
+			Opts::new("axon_refusals_total", "Calls refused, by reason"),
+			&["reason"],
+		)
+		.expect("static metric definition");
+		let latency = HistogramVec::new(
+			HistogramOpts::new("axon_request_duration_seconds", "Time from arrival to answer")
+				.buckets(vec![
+					0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
+					2.5, 5.0, 10.0,
+				]),
+			&["endpoint"],
+		)
+		.expect("static metric definition");
+		let bytes_in = IntCounter::new("axon_bytes_in_total", "Request body bytes read")
+			.expect("static metric definition");
+		let bytes_out = IntCounter::new("axon_bytes_out_total", "Response body bytes written")
+			.expect("static metric definition");
+		for collector in [
+			Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
+			Box::new(refusals.clone()),
+			Box::new(latency.clone()),
+			Box::new(bytes_in.clone()),
+			Box::new(bytes_out.clone()),
+		] {
+			registry.register(collector).expect("distinct metric names");
+		}
+		// Every reason appears from the start, at zero, so dashboards see the full set.
+		for reason in Reason::ALL {
+			refusals.with_label_values(&[reason.code()]);
+		}
+		Self { registry, requests, refusals, latency, bytes_in, bytes_out }
+	}
+
+	/// Counts an answered call.
+	pub fn answered(&self, endpoint: Option<Endpoint>, status: u16, seconds: f64) {
+		let endpoint = endpoint.map_or("unknown", Endpoint::name);
+		self.requests.with_label_values(&[endpoint, &status.to_string()]).inc();
+		self.latency.with_label_values(&[endpoint]).observe(seconds);
+	}
+
+	/// The metrics in Prometheus' text format.
+	pub fn render(&self) -> String {
+		let mut out = Vec::new();
+		let _ = TextEncoder::new().encode(&self.registry.gather(), &mut out);
+		String::from_utf8(out).unwrap_or_default()
+	}
+
+	/// A refusal's counter value (tests and the benchmark read it).
+	pub fn refused(&self, reason: Reason) -> u64 {
+		self.refusals.with_label_values(&[reason.code()]).get()
+	}
+
+	/// Serves `GET /metrics` on `addr` until the task is aborted.
+	pub async fn serve(
+		self: Arc<Self>,
+		addr: SocketAddr,
+	) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
+		let listener = tokio::net::TcpListener::bind(addr).await?;
+		let local = listener.local_addr()?;
+		let router = axum::Router::new().route(
+			"/metrics",
+			axum::routing::get(move || {
+				let metrics = self.clone();
+				async move {
+					(
+						[(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+						metrics.render(),
+					)
+				}
+			}),
+		);
+		let task = tokio::spawn(async move {
+			let _ =
+				super::axon::serve_router(listener, router, super::axon::Limits::default()).await;
+		});
+		Ok((local, task))
+	}
+}

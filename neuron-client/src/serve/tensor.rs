@@ -1,0 +1,308 @@
+//! Tensors on the wire: the safetensors format (an 8-byte little-endian header length, a JSON
+//! header naming each tensor's dtype, shape and byte range, then the raw little-endian data).
+//! Only the header is text; tensor data is never JSON. Any other safetensors implementation
+//! (Python's `safetensors.torch.load`, for one) reads and writes these bodies.
+
+use safetensors::{tensor::TensorView, Dtype, SafeTensors, View};
+use std::borrow::Cow;
+
+/// Element types a neuron exchanges: token ids and representations or gradients.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DType {
+	/// 32-bit float (`F32`).
+	F32,
+	/// 64-bit signed integer (`I64`).
+	I64,
+}
+
+impl DType {
+	fn safetensors(self) -> Dtype {
+		match self {
+			DType::F32 => Dtype::F32,
+			DType::I64 => Dtype::I64,
+		}
+	}
+
+	/// The name safetensors gives it.
+	pub fn name(self) -> &'static str {
+		match self {
+			DType::F32 => "F32",
+			DType::I64 => "I64",
+		}
+	}
+}
+
+/// A tensor's elements, row-major.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Data {
+	/// `F32` elements.
+	F32(Vec<f32>),
+	/// `I64` elements.
+	I64(Vec<i64>),
+}
+
+/// A dense tensor: a shape and its elements in row-major order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Tensor {
+	/// Dimensions, outermost first.
+	pub shape: Vec<usize>,
+	/// Elements; their count is the product of `shape`.
+	pub data: Data,
+}
+
+/// Why a body is not a valid set of tensors.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum CodecError {
+	/// Not parseable as safetensors.
+	#[error("not a safetensors body: {0}")]
+	Format(String),
+	/// A tensor the endpoint needs is missing.
+	#[error("the body has no tensor named `{0}`")]
+	Missing(&'static str),
+	/// A tensor the endpoint does not take.
+	#[error("the body has a tensor named `{0}`, which this endpoint does not take")]
+	Unexpected(String),
+	/// Dtype other than F32 or I64.
+	#[error("tensor `{name}` has dtype {dtype}; only F32 and I64 are exchanged")]
+	UnsupportedDtype {
+		/// Its name.
+		name: String,
+		/// Its dtype as safetensors names it.
+		dtype: String,
+	},
+	/// Shape whose element count overflows or disagrees with the data.
+	#[error("tensor `{0}` has a shape that does not match its data")]
+	BadShape(String),
+}
+
+impl Tensor {
+	/// An `F32` tensor; `None` when `data` does not have `shape`'s element count.
+	pub fn f32(shape: Vec<usize>, data: Vec<f32>) -> Option<Self> {
+		(element_count(&shape) == Some(data.len())).then_some(Self { shape, data: Data::F32(data) })
+	}
+
+	/// An `I64` tensor; `None` when `data` does not have `shape`'s element count.
+	pub fn i64(shape: Vec<usize>, data: Vec<i64>) -> Option<Self> {
+		(element_count(&shape) == Some(data.len())).then_some(Self { shape, data: Data::I64(data) })
+	}
+
+	/// An `F32` tensor of zeros.
+	pub fn zeros_f32(shape: Vec<usize>) -> Self {
+		let n = element_count(&shape).unwrap_or(0);
+		Self { shape, data: Data::F32(vec![0.0; n]) }
+	}
+
+	/// Its element type.
+	pub fn dtype(&self) -> DType {
+		match self.data {
+			Data::F32(_) => DType::F32,
+			Data::I64(_) => DType::I64,
+		}
+	}
+
+	/// Its `F32` elements, if it has that type.
+	pub fn as_f32(&self) -> Option<&[f32]> {
+		match &self.data {
+			Data::F32(v) => Some(v),
+			Data::I64(_) => None,
+		}
+	}
+
+	/// Its `I64` elements, if it has that type.
+	pub fn as_i64(&self) -> Option<&[i64]> {
+		match &self.data {
+			Data::I64(v) => Some(v),
+			Data::F32(_) => None,
+		}
+	}
+
+	/// Bytes of its data on the wire.
+	pub fn byte_len(&self) -> usize {
+		match &self.data {
+			Data::F32(v) => v.len() * 4,
+			Data::I64(v) => v.len() * 8,
+		}
+	}
+
+	fn le_bytes(&self) -> Cow<'_, [u8]> {
+		// On little-endian machines the in-memory layout already is the wire layout.
+		#[cfg(target_endian = "little")]
+		{
+			match &self.data {
+				Data::F32(v) => Cow::Borrowed(as_bytes(v)),
+				Data::I64(v) => Cow::Borrowed(as_bytes(v)),
+			}
+		}
+		#[cfg(not(target_endian = "little"))]
+		{
+			match &self.data {
+				Data::F32(v) => Cow::Owned(v.iter().flat_map(|x| x.to_le_bytes()).collect()),
+				Data::I64(v) => Cow::Owned(v.iter().flat_map(|x| x.to_le_bytes()).collect()),
+			}
+		}
+	}
+}
+
+/// The product of `shape`, `None` on overflow.
+pub fn element_count(shape: &[usize]) -> Option<usize> {
+	shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d))
+}
+
+#[cfg(target_endian = "little")]
+fn as_bytes<T: Copy>(values: &[T]) -> &[u8] {
+	// SAFETY: f32 and i64 have no padding and every bit pattern is a valid u8; the slice
+	// covers exactly the values' memory.
+	unsafe {
+		std::slice::from_raw_parts(values.as_ptr().cast::<u8>(), std::mem::size_of_val(values))
+	}
+}
+
+struct Named<'a>(&'a Tensor);
+
+impl View for Named<'_> {
+	fn dtype(&self) -> Dtype {
+		self.0.dtype().safetensors()
+	}
+	fn shape(&self) -> &[usize] {
+		&self.0.shape
+	}
+	fn data(&self) -> Cow<'_, [u8]> {
+		self.0.le_bytes()
+	}
+	fn data_len(&self) -> usize {
+		self.0.byte_len()
+	}
+}
+
+/// Encodes named tensors as one safetensors body.
+pub fn encode(tensors: &[(&str, &Tensor)]) -> Vec<u8> {
+	let views = tensors.iter().map(|(name, tensor)| (*name, Named(tensor)));
+	// Serialising only fails for headers over 100 MB or inconsistent shapes, which `Tensor`'s
+	// constructors rule out; an empty body then fails to decode on the other side.
+	safetensors::serialize(views, None).unwrap_or_default()
+}
+
+/// Decodes a safetensors body holding exactly the tensors named in `names`, in that order.
+pub fn decode<const N: usize>(
+	body: &[u8],
+	names: [&'static str; N],
+) -> Result<[Tensor; N], CodecError> {
+	let parsed = SafeTensors::deserialize(body).map_err(|e| CodecError::Format(e.to_string()))?;
+	for name in parsed.names() {
+		if !names.contains(&name) {
+			return Err(CodecError::Unexpected(name.chars().take(64).collect()));
+		}
+	}
+	let mut out = Vec::with_capacity(N);
+	for name in names {
+		let view = parsed.tensor(name).map_err(|_| CodecError::Missing(name))?;
+		out.push(from_view(name, &view)?);
+	}
+	out.try_into().map_err(|_| CodecError::Missing(names[0]))
+}
+
+fn from_view(name: &str, view: &TensorView<'_>) -> Result<Tensor, CodecError> {
+	let shape = view.shape().to_vec();
+	let bytes = view.data();
+	let count = element_count(&shape).ok_or_else(|| CodecError::BadShape(name.into()))?;
+	let tensor = match view.dtype() {
+		Dtype::F32 if bytes.len() == count * 4 => Tensor {
+			shape,
+			data: Data::F32(
+				bytes
+					.chunks_exact(4)
+					.map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+					.collect(),
+			),
+		},
+		Dtype::I64 if bytes.len() == count * 8 => Tensor {
+			shape,
+			data: Data::I64(
+				bytes
+					.chunks_exact(8)
+					.map(|c| i64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
+					.collect(),
+			),
+		},
+		Dtype::F32 | Dtype::I64 => return Err(CodecError::BadShape(name.into())),
+		other => {
+			return Err(CodecError::UnsupportedDtype {
+				name: name.into(),
+				dtype: format!("{other:?}"),
+			})
+		},
+	};
+	Ok(tensor)
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use proptest::prelude::*;
+
+	fn shape_strategy() -> impl Strategy<Value = Vec<usize>> {
+		prop::collection::vec(0usize..6, 0..4)
+	}
+
+	proptest! {
+		#[test]
+		fn f32_round_trips_bit_exactly(shape in shape_strategy(), seed in any::<u64>()) {
+			let n = element_count(&shape).unwrap();
+			// Arbitrary bit patterns, NaN payloads and infinities included.
+			let data: Vec<f32> = (0..n as u64)
+				.map(|i| f32::from_bits((seed ^ i.wrapping_mul(0x9e37_79b9_7f4a_7c15)) as u32))
+				.collect();
+			let t = Tensor::f32(shape, data).unwrap();
+			let body = encode(&[("outputs", &t)]);
+			let [back] = decode(&body, ["outputs"]).unwrap();
+			prop_assert_eq!(&back.shape, &t.shape);
+			let bits = |x: &Tensor| x.as_f32().unwrap().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+			prop_assert_eq!(bits(&back), bits(&t));
+		}
+
+		#[test]
+		fn i64_and_f32_pairs_round_trip(tokens in prop::collection::vec(any::<i64>(), 0..40), grads in prop::collection::vec(any::<f32>(), 0..40)) {
+			let a = Tensor::i64(vec![tokens.len()], tokens).unwrap();
+			let b = Tensor::f32(vec![1, grads.len()], grads).unwrap();
+			let body = encode(&[("inputs", &a), ("grads", &b)]);
+			let [x, y] = decode(&body, ["inputs", "grads"]).unwrap();
+			prop_assert_eq!(x, a);
+			prop_assert_eq!(y.as_f32().unwrap().iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+				b.as_f32().unwrap().iter().map(|v| v.to_bits()).collect::<Vec<_>>());
+		}
+
+		#[test]
+		fn any_bytes_give_an_error_never_a_panic(body in prop::collection::vec(any::<u8>(), 0..512)) {
+			let _ = decode(&body, ["inputs"]);
+			let _ = decode(&body, ["inputs", "grads"]);
+		}
+
+		#[test]
+		fn corrupted_valid_bodies_never_panic(flip in any::<(usize, u8)>(), cut in any::<usize>()) {
+			let t = Tensor::f32(vec![2, 3], vec![1.0; 6]).unwrap();
+			let mut body = encode(&[("inputs", &t)]);
+			let i = flip.0 % body.len();
+			body[i] ^= flip.1;
+			let _ = decode(&body, ["inputs"]);
+			body.truncate(cut % (body.len() + 1));
+			let _ = decode(&body, ["inputs"]);
+		}
+	}
+
+	#[test]
+	fn missing_and_unexpected_tensors_are_named() {
+		let t = Tensor::i64(vec![1], vec![3]).unwrap();
+		let body = encode(&[("inputs", &t)]);
+		assert_eq!(decode(&body, ["grads"]).unwrap_err(), CodecError::Unexpected("inputs".into()));
+		assert_eq!(decode(&body, ["inputs", "grads"]).unwrap_err(), CodecError::Missing("grads"));
+	}
+
+	#[test]
+	fn other_dtypes_are_refused() {
+		let header = br#"{"inputs":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}}"#;
+		let mut body = (header.len() as u64).to_le_bytes().to_vec();
+		body.extend_from_slice(header);
+		body.extend_from_slice(&[0; 4]);
+		assert!(matches!(decode(&body, ["inputs"]), Err(CodecError::UnsupportedDtype { .. })));
+	}
+}

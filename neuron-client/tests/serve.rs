@@ -1,0 +1,636 @@
+//! The axon and the dendrite over real loopback sockets: every refusal with its status, reason
+//! and counter; replays refused across a restart; overload shedding the lowest stakes; slow and
+//! half-open clients; forged, dead and slow peers seen by the dendrite.
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::{
+	client::legacy::{connect::HttpConnector, Client},
+	rt::TokioExecutor,
+};
+use neuron_client::serve::{
+	axon::{Axon, AxonConfig, Limits, Model, Running, Schema},
+	dendrite::{outputs_or_zeros, Dendrite, DendriteConfig, Failure, Target},
+	metrics::Metrics,
+	protocol::{self, body_hash, names, now_nanos, Endpoint, Hotkey, Reason, RequestHead, Signer},
+	tensor::{self, Tensor},
+	view::{Member, SharedView, SubnetView},
+};
+use std::{
+	str::FromStr,
+	sync::Arc,
+	time::{Duration, Instant},
+};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const DIM: usize = 4;
+
+fn signer(uri: &str) -> Signer {
+	let uri = subxt_signer::SecretUri::from_str(uri).unwrap();
+	Signer::new(&subxt_signer::sr25519::Keypair::from_uri(&uri).unwrap())
+}
+
+/// Token t at position p answers [t, p, 0, 1] / 256; backward counts calls; optionally slow.
+struct Toy {
+	delay: Duration,
+	backwards: std::sync::atomic::AtomicUsize,
+}
+
+impl Model for Toy {
+	fn forward(&self, _: &Member, inputs: Tensor) -> Result<Tensor, String> {
+		std::thread::sleep(self.delay);
+		let ids = inputs.as_i64().ok_or("not tokens")?;
+		let (b, t) = (inputs.shape[0], inputs.shape[1]);
+		let mut out = Vec::with_capacity(b * t * DIM);
+		for (i, &id) in ids.iter().enumerate() {
+			out.extend([id as f32 / 256.0, (i % t) as f32 / 256.0, 0.0, 1.0 / 256.0]);
+		}
+		Tensor::f32(vec![b, t, DIM], out).ok_or_else(|| "shape".into())
+	}
+	fn backward(&self, _: &Member, _: Tensor, _: Tensor) -> Result<(), String> {
+		self.backwards.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+		Ok(())
+	}
+}
+
+struct Net {
+	axon_key: Signer,
+	axon: Arc<Axon>,
+	running: Running,
+	toy: Arc<Toy>,
+	view: SharedView,
+}
+
+/// Callers: //caller (stake 10), //poor (stake 1); the axon wants at least 5.
+fn members(axon: &Signer) -> Vec<Member> {
+	vec![
+		Member { uid: 0, hotkey: axon.hotkey(), stake: 100, axon: None },
+		Member { uid: 1, hotkey: signer("//caller").hotkey(), stake: 10, axon: None },
+		Member { uid: 2, hotkey: signer("//poor").hotkey(), stake: 1, axon: None },
+		Member { uid: 3, hotkey: signer("//whale").hotkey(), stake: 1000, axon: None },
+	]
+}
+
+fn config() -> AxonConfig {
+	let mut config = AxonConfig::new(Schema::tokens(DIM, 8, 32));
+	config.min_stake = 5;
+	config.max_clock_skew = Duration::from_millis(200);
+	config.limits = Limits {
+		header_timeout: Duration::from_millis(600),
+		body_timeout: Duration::from_millis(600),
+		max_connections: 64,
+	};
+	config
+}
+
+async fn start_with(config: AxonConfig, delay: Duration) -> Net {
+	let axon_key = signer("//axon");
+	let view = SharedView::new(SubnetView::new(1, members(&axon_key)));
+	let toy = Arc::new(Toy { delay, backwards: Default::default() });
+	let axon =
+		Axon::new(axon_key.clone(), view.clone(), toy.clone(), config, Arc::new(Metrics::new()));
+	let running = axon.start("127.0.0.1:0".parse().unwrap()).await.unwrap();
+	// Let the nonce floor (start + skew) pass.
+	tokio::time::sleep(Duration::from_millis(250)).await;
+	Net { axon_key, axon, running, toy, view }
+}
+
+async fn start() -> Net {
+	start_with(config(), Duration::ZERO).await
+}
+
+fn tokens(b: usize, t: usize) -> Tensor {
+	Tensor::i64(vec![b, t], (0..(b * t) as i64).map(|i| i % 256).collect()).unwrap()
+}
+
+/// A request as the protocol describes it, with a hook to spoil it.
+struct Raw {
+	path: String,
+	headers: Vec<(&'static str, String)>,
+	body: Vec<u8>,
+}
+
+fn raw(
+	caller: &Signer,
+	callee: Hotkey,
+	endpoint: Endpoint,
+	body: Vec<u8>,
+	spoil: impl FnOnce(&mut RequestHead),
+) -> Raw {
+	let mut head = RequestHead {
+		endpoint,
+		caller: caller.hotkey(),
+		callee,
+		nonce: now_nanos(),
+		request_id: [7; 16],
+		deadline: now_nanos() + 5_000_000_000,
+		body_hash: body_hash(&body),
+	};
+	let signature = caller.sign(&head.message());
+	// Spoil after signing, so the signature no longer matches unless re-signed by the test.
+	spoil(&mut head);
+	Raw {
+		path: endpoint.path().into(),
+		headers: vec![
+			(protocol::CALLER, head.caller.to_string()),
+			(protocol::CALLEE, head.callee.to_string()),
+			(protocol::NONCE, head.nonce.to_string()),
+			(protocol::REQUEST_ID, hex::encode(head.request_id)),
+			(protocol::DEADLINE, head.deadline.to_string()),
+			(protocol::BODY_HASH, hex::encode(head.body_hash)),
+			(protocol::SIGNATURE, hex::encode(signature)),
+		],
+		body,
+	}
+}
+
+/// A correctly signed request for `head` (after any change) by `caller`.
+fn signed(
+	caller: &Signer,
+	callee: Hotkey,
+	endpoint: Endpoint,
+	body: Vec<u8>,
+	change: impl FnOnce(&mut RequestHead),
+) -> Raw {
+	let mut head = RequestHead {
+		endpoint,
+		caller: caller.hotkey(),
+		callee,
+		nonce: now_nanos(),
+		request_id: [7; 16],
+		deadline: now_nanos() + 5_000_000_000,
+		body_hash: body_hash(&body),
+	};
+	change(&mut head);
+	let signature = caller.sign(&head.message());
+	Raw {
+		path: endpoint.path().into(),
+		headers: vec![
+			(protocol::CALLER, head.caller.to_string()),
+			(protocol::CALLEE, head.callee.to_string()),
+			(protocol::NONCE, head.nonce.to_string()),
+			(protocol::REQUEST_ID, hex::encode(head.request_id)),
+			(protocol::DEADLINE, head.deadline.to_string()),
+			(protocol::BODY_HASH, hex::encode(head.body_hash)),
+			(protocol::SIGNATURE, hex::encode(signature)),
+		],
+		body,
+	}
+}
+
+struct Reply {
+	status: u16,
+	reason: Option<String>,
+	body: Bytes,
+}
+
+async fn send(net: &Net, request: &Raw) -> Reply {
+	let client: Client<HttpConnector, Full<Bytes>> =
+		Client::builder(TokioExecutor::new()).build(HttpConnector::new());
+	let mut builder = hyper::Request::post(format!("http://{}{}", net.running.addr, request.path));
+	for (name, value) in &request.headers {
+		builder = builder.header(*name, value);
+	}
+	let response = client
+		.request(builder.body(Full::new(Bytes::from(request.body.clone()))).unwrap())
+		.await
+		.unwrap();
+	let status = response.status().as_u16();
+	let reason = response.headers().get(protocol::REASON).map(|v| v.to_str().unwrap().to_string());
+	// Every answer, refusals included, is signed by the axon.
+	assert!(response.headers().contains_key(protocol::SIGNATURE));
+	let body = response.into_body().collect().await.unwrap().to_bytes();
+	Reply { status, reason, body }
+}
+
+fn forward_body(t: &Tensor) -> Vec<u8> {
+	tensor::encode(&[(names::INPUTS, t)])
+}
+
+async fn expect(net: &Net, request: Raw, reason: Reason, needle: &str) {
+	let before = net.axon.metrics().refused(reason);
+	let reply = send(net, &request).await;
+	let text = String::from_utf8_lossy(&reply.body).to_string();
+	assert_eq!(reply.status, reason.status(), "{reason}: {text}");
+	assert_eq!(reply.reason.as_deref(), Some(reason.code()), "{text}");
+	assert!(text.contains(needle), "{reason}: expected `{needle}` in `{text}`");
+	assert_eq!(net.axon.metrics().refused(reason), before + 1, "{reason} is counted");
+}
+
+#[tokio::test]
+async fn a_signed_call_is_answered_and_verified() {
+	let net = start().await;
+	let dendrite = Dendrite::new(signer("//caller"), DendriteConfig::default());
+	let target = Target { uid: 0, hotkey: net.axon_key.hotkey(), addr: net.running.addr };
+	let inputs = tokens(2, 3);
+	let answers = dendrite.forward(&[target.clone()], &inputs, DIM).await;
+	let out = answers[0].result.as_ref().unwrap();
+	assert_eq!(out.shape, vec![2, 3, DIM]);
+	assert_eq!(out.as_f32().unwrap()[4..8], [1.0 / 256.0, 1.0 / 256.0, 0.0, 1.0 / 256.0]);
+	let grads = Tensor::f32(vec![2, 3, DIM], vec![0.5; 24]).unwrap();
+	let acks = dendrite.backward(&[target], &inputs, &[grads]).await;
+	acks[0].result.as_ref().unwrap();
+	assert_eq!(net.toy.backwards.load(std::sync::atomic::Ordering::SeqCst), 1);
+	// HTTP/2 (cleartext, prior knowledge) works too.
+	let h2 =
+		Dendrite::new(signer("//caller"), DendriteConfig { http2: true, ..Default::default() });
+	let target = Target { uid: 0, hotkey: net.axon_key.hotkey(), addr: net.running.addr };
+	assert!(h2.forward(&[target], &inputs, DIM).await[0].result.is_ok());
+	let metrics = net.axon.metrics().render();
+	assert!(
+		metrics.contains("axon_requests_total{endpoint=\"forward\",status=\"200\"} 2"),
+		"{metrics}"
+	);
+	assert!(metrics.contains("axon_request_duration_seconds_bucket"));
+}
+
+#[tokio::test]
+async fn every_bad_request_is_refused_with_its_reason_and_counted() {
+	let net = start().await;
+	let caller = signer("//caller");
+	let me = net.axon_key.hotkey();
+	let body = forward_body(&tokens(1, 4));
+	let fwd = Endpoint::Forward;
+
+	// Unsigned: no signature header, or an empty one (never served as anonymous).
+	let mut r = signed(&caller, me, fwd, body.clone(), |_| {});
+	r.headers.retain(|(n, _)| *n != protocol::SIGNATURE);
+	expect(&net, r, Reason::MissingField, "not signed").await;
+	let mut r = signed(&caller, me, fwd, body.clone(), |_| {});
+	r.headers.iter_mut().filter(|(n, _)| *n == protocol::SIGNATURE).for_each(|h| h.1.clear());
+	expect(&net, r, Reason::MissingField, "not signed").await;
+	// Missing and malformed fields.
+	let mut r = signed(&caller, me, fwd, body.clone(), |_| {});
+	r.headers.retain(|(n, _)| *n != protocol::NONCE);
+	expect(&net, r, Reason::MissingField, "bt-nonce").await;
+	let mut r = signed(&caller, me, fwd, body.clone(), |_| {});
+	r.headers.iter_mut().filter(|(n, _)| *n == protocol::CALLER).for_each(|h| h.1 = "zz".into());
+	expect(&net, r, Reason::MalformedField, "bt-caller").await;
+	// Signed by someone else than the hotkey it claims (e.g. a validator's).
+	let forged = raw(&signer("//mallory"), me, fwd, body.clone(), |h| h.caller = caller.hotkey());
+	expect(&net, forged, Reason::BadSignature, "signature").await;
+	// A signed field changed on the way.
+	let tampered = raw(&caller, me, fwd, body.clone(), |h| h.deadline += 1);
+	expect(&net, tampered, Reason::BadSignature, "signature").await;
+	// Addressed to another hotkey.
+	let other = signed(&caller, signer("//elsewhere").hotkey(), fwd, body.clone(), |_| {});
+	expect(&net, other, Reason::WrongCallee, "not").await;
+	// Nonces: too old, too far ahead, replayed.
+	let old = signed(&caller, me, fwd, body.clone(), |h| h.nonce -= 60_000_000_000);
+	expect(&net, old, Reason::StaleNonce, "old").await;
+	let ahead = signed(&caller, me, fwd, body.clone(), |h| h.nonce += 60_000_000_000);
+	expect(&net, ahead, Reason::StaleNonce, "future").await;
+	let once = signed(&caller, me, fwd, body.clone(), |_| {});
+	assert_eq!(send(&net, &once).await.status, 200);
+	let used: u64 =
+		once.headers.iter().find(|(n, _)| *n == protocol::NONCE).unwrap().1.parse().unwrap();
+	expect(&net, once, Reason::ReplayedNonce, "not greater").await;
+	let earlier = signed(&caller, me, fwd, body.clone(), |h| h.nonce = used - 1);
+	expect(&net, earlier, Reason::ReplayedNonce, "not greater").await;
+	// Not registered; registered with too little stake.
+	let stranger = signed(&signer("//stranger"), me, fwd, body.clone(), |_| {});
+	expect(&net, stranger, Reason::NotRegistered, "not registered in subnet 1").await;
+	let poor = signed(&signer("//poor"), me, fwd, body.clone(), |_| {});
+	expect(&net, poor, Reason::InsufficientStake, "at least 5").await;
+	// Past its deadline.
+	let late = signed(&caller, me, fwd, body.clone(), |h| h.deadline = now_nanos() - 1_000_000);
+	expect(&net, late, Reason::DeadlinePassed, "deadline").await;
+	// Body that does not match its hash; body that is not safetensors.
+	let swapped = signed(&caller, me, fwd, body.clone(), |h| h.body_hash = [9; 32]);
+	expect(&net, swapped, Reason::BodyHashMismatch, "BLAKE3").await;
+	let junk = signed(&caller, me, fwd, b"not tensors".to_vec(), |_| {});
+	expect(&net, junk, Reason::MalformedBody, "safetensors").await;
+	// Wrong dtype, rank, shape, token range.
+	let floats = Tensor::f32(vec![1, 4], vec![0.0; 4]).unwrap();
+	let r = signed(&caller, me, fwd, forward_body(&floats), |_| {});
+	expect(&net, r, Reason::BadTensor, "dtype F32").await;
+	let rank3 = Tensor::i64(vec![1, 2, 2], vec![0; 4]).unwrap();
+	let r = signed(&caller, me, fwd, forward_body(&rank3), |_| {});
+	expect(&net, r, Reason::BadTensor, "rank 3").await;
+	let r = signed(&caller, me, fwd, forward_body(&tokens(9, 4)), |_| {});
+	expect(&net, r, Reason::BadTensor, "batch must be").await;
+	let big_id = Tensor::i64(vec![1, 1], vec![300]).unwrap();
+	let r = signed(&caller, me, fwd, forward_body(&big_id), |_| {});
+	expect(&net, r, Reason::BadTensor, "token id 300").await;
+	// Gradients of the wrong shape, or with NaN / infinity.
+	let inputs = tokens(1, 4);
+	let bad = Tensor::f32(vec![1, 4, DIM + 1], vec![0.0; 4 * (DIM + 1)]).unwrap();
+	let body = tensor::encode(&[(names::INPUTS, &inputs), (names::GRADS, &bad)]);
+	let r = signed(&caller, me, Endpoint::Backward, body, |_| {});
+	expect(&net, r, Reason::BadTensor, "grads have shape").await;
+	for poison in [f32::NAN, f32::INFINITY] {
+		let mut g = vec![0.1; 4 * DIM];
+		g[3] = poison;
+		let nan = Tensor::f32(vec![1, 4, DIM], g).unwrap();
+		let body = tensor::encode(&[(names::INPUTS, &inputs), (names::GRADS, &nan)]);
+		let r = signed(&caller, me, Endpoint::Backward, body, |_| {});
+		expect(&net, r, Reason::BadTensor, "NaN or infinity").await;
+	}
+	assert_eq!(
+		net.toy.backwards.load(std::sync::atomic::Ordering::SeqCst),
+		0,
+		"nothing reached the model"
+	);
+	// No such endpoint.
+	let mut r = signed(&caller, me, fwd, vec![], |_| {});
+	r.path = "/admin".into();
+	expect(&net, r, Reason::UnknownEndpoint, "/admin").await;
+	// The axon still serves.
+	let ok = signed(&caller, me, fwd, forward_body(&tokens(1, 4)), |_| {});
+	assert_eq!(send(&net, &ok).await.status, 200);
+	let metrics = net.axon.metrics().render();
+	assert!(metrics.contains("axon_refusals_total{reason=\"bad_tensor\"} 7"), "{metrics}");
+}
+
+/// Reads until the server answers or closes, with a limit.
+async fn read_reply(stream: &mut tokio::net::TcpStream, within: Duration) -> String {
+	let mut buf = vec![0u8; 8192];
+	let mut text = String::new();
+	let _ = tokio::time::timeout(within, async {
+		loop {
+			match stream.read(&mut buf).await {
+				Ok(0) | Err(_) => break,
+				Ok(n) => {
+					text.push_str(&String::from_utf8_lossy(&buf[..n]));
+					if text.contains("\r\n\r\n") {
+						break;
+					}
+				},
+			}
+		}
+	})
+	.await;
+	text
+}
+
+fn head_text(request: &Raw, content_length: u64) -> String {
+	let mut text = format!(
+		"POST {} HTTP/1.1\r\nhost: x\r\ncontent-length: {content_length}\r\n",
+		request.path
+	);
+	for (name, value) in &request.headers {
+		text.push_str(&format!("{name}: {value}\r\n"));
+	}
+	text.push_str("\r\n");
+	text
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_refused_before_they_are_read() {
+	let net = start().await;
+	let caller = signer("//caller");
+	let request = signed(&caller, net.axon_key.hotkey(), Endpoint::Forward, vec![], |_| {});
+	let mut stream = tokio::net::TcpStream::connect(net.running.addr).await.unwrap();
+	// Declares 1 GB and sends none of it: the refusal must come without waiting for the body.
+	stream.write_all(head_text(&request, 1_000_000_000).as_bytes()).await.unwrap();
+	let started = Instant::now();
+	let reply = read_reply(&mut stream, Duration::from_secs(5)).await;
+	assert!(reply.starts_with("HTTP/1.1 413"), "{reply}");
+	assert!(reply.contains("bt-reason: body_too_large"), "{reply}");
+	assert!(started.elapsed() < Duration::from_millis(500));
+	// A chunked body with no length is cut off at the limit while streaming.
+	let limit = config().max_body_bytes;
+	let big = vec![0u8; limit + 10];
+	let request = signed(&caller, net.axon_key.hotkey(), Endpoint::Forward, big.clone(), |_| {});
+	let mut stream = tokio::net::TcpStream::connect(net.running.addr).await.unwrap();
+	let mut text = format!("POST /forward HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n");
+	for (name, value) in &request.headers {
+		text.push_str(&format!("{name}: {value}\r\n"));
+	}
+	text.push_str("\r\n");
+	stream.write_all(text.as_bytes()).await.unwrap();
+	stream.write_all(format!("{:x}\r\n", big.len()).as_bytes()).await.unwrap();
+	let _ = stream.write_all(&big).await;
+	let _ = stream.write_all(b"\r\n0\r\n\r\n").await;
+	let reply = read_reply(&mut stream, Duration::from_secs(5)).await;
+	assert!(reply.starts_with("HTTP/1.1 413"), "{reply}");
+	assert_eq!(net.axon.metrics().refused(Reason::BodyTooLarge), 2);
+}
+
+#[tokio::test]
+async fn slow_and_half_open_clients_do_not_hold_the_axon() {
+	let net = start().await;
+	let caller = signer("//caller");
+	// Half-open: a connection that sends half a request line and then nothing.
+	let mut idle = tokio::net::TcpStream::connect(net.running.addr).await.unwrap();
+	idle.write_all(b"POST /forward HTTP/1.1\r\nhost: x\r\n").await.unwrap();
+	// Slow body: a valid signed head, then 10 of its 100 body bytes.
+	let body = vec![1u8; 100];
+	let request = signed(&caller, net.axon_key.hotkey(), Endpoint::Forward, body.clone(), |_| {});
+	let mut slow = tokio::net::TcpStream::connect(net.running.addr).await.unwrap();
+	slow.write_all(head_text(&request, 100).as_bytes()).await.unwrap();
+	slow.write_all(&body[..10]).await.unwrap();
+	// Meanwhile honest calls are served at once.
+	let dendrite = Dendrite::new(caller.clone(), DendriteConfig::default());
+	let target = Target { uid: 0, hotkey: net.axon_key.hotkey(), addr: net.running.addr };
+	for _ in 0..5 {
+		let started = Instant::now();
+		assert!(dendrite.forward(&[target.clone()], &tokens(1, 2), DIM).await[0].result.is_ok());
+		assert!(started.elapsed() < Duration::from_millis(300));
+	}
+	// The slow body is refused after the body timeout; the idle connection is closed.
+	let reply = read_reply(&mut slow, Duration::from_secs(3)).await;
+	assert!(reply.starts_with("HTTP/1.1 408"), "{reply}");
+	assert!(reply.contains("bt-reason: body_timeout"), "{reply}");
+	let started = Instant::now();
+	let mut buf = [0u8; 256];
+	let closed = tokio::time::timeout(Duration::from_secs(3), async {
+		loop {
+			match idle.read(&mut buf).await {
+				Ok(0) | Err(_) => return,
+				Ok(_) => continue,
+			}
+		}
+	})
+	.await;
+	assert!(closed.is_ok(), "the half-open connection was not closed");
+	assert!(started.elapsed() < Duration::from_secs(3));
+}
+
+#[tokio::test]
+async fn replays_stay_refused_after_a_restart() {
+	let first = start().await;
+	let caller = signer("//caller");
+	let request = signed(
+		&caller,
+		first.axon_key.hotkey(),
+		Endpoint::Forward,
+		forward_body(&tokens(1, 3)),
+		|_| {},
+	);
+	assert_eq!(send(&first, &request).await.status, 200);
+	let addr = first.running.addr;
+	first.running.stop().await;
+	// The same hotkey, restarted on the same port with no memory of past nonces.
+	let axon_key = signer("//axon");
+	let view = SharedView::new(SubnetView::new(1, members(&axon_key)));
+	let toy = Arc::new(Toy { delay: Duration::ZERO, backwards: Default::default() });
+	let axon =
+		Axon::new(axon_key.clone(), view.clone(), toy.clone(), config(), Arc::new(Metrics::new()));
+	let running = axon.start(addr).await.unwrap();
+	let second = Net { axon_key, axon, running, toy, view };
+	expect(&second, request, Reason::StaleNonce, "predates this axon's start").await;
+	// New calls are served once the restart is more than the allowed clock skew ago.
+	tokio::time::sleep(Duration::from_millis(250)).await;
+	let fresh = signed(
+		&caller,
+		second.axon_key.hotkey(),
+		Endpoint::Forward,
+		forward_body(&tokens(1, 3)),
+		|_| {},
+	);
+	assert_eq!(send(&second, &fresh).await.status, 200);
+}
+
+#[tokio::test]
+async fn under_overload_the_lowest_stakes_are_shed_first() {
+	let mut config = config();
+	config.min_stake = 0;
+	config.workers = 1;
+	config.queue = 2;
+	let net = start_with(config, Duration::from_millis(150)).await;
+	let target = Target { uid: 0, hotkey: net.axon_key.hotkey(), addr: net.running.addr };
+	let call = |uri: &'static str, after: u64| {
+		let target = target.clone();
+		tokio::spawn(async move {
+			tokio::time::sleep(Duration::from_millis(after)).await;
+			let d = Dendrite::new(signer(uri), DendriteConfig::default());
+			d.forward(&[target], &tokens(1, 2), DIM).await.remove(0).result
+		})
+	};
+	// One low-stake call runs, two low-stake calls fill the queue, then two whales arrive.
+	let low: Vec<_> = [0, 20, 40, 60].into_iter().map(|t| call("//poor", t)).collect();
+	let high: Vec<_> = [100, 120].into_iter().map(|t| call("//whale", t)).collect();
+	for h in high {
+		h.await.unwrap().expect("higher-stake callers are served");
+	}
+	let mut shed = 0;
+	for l in low {
+		if let Err(Failure::Refused { status, reason, .. }) = l.await.unwrap() {
+			assert_eq!((status, reason), (503, Some(Reason::Overloaded)));
+			shed += 1;
+		}
+	}
+	// The one running call finished; of the three that waited or came, three were shed in
+	// favour of the whales or for lack of room.
+	assert_eq!(shed, 3);
+	assert_eq!(net.axon.metrics().refused(Reason::Overloaded), 3);
+}
+
+/// A server that answers like an axon but signs with the wrong key (or not at all).
+async fn impostor(sign_with: Option<Signer>, delay: Duration) -> std::net::SocketAddr {
+	let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+	let addr = listener.local_addr().unwrap();
+	let router = axum::Router::new().fallback(move |headers: axum::http::HeaderMap| {
+		let sign_with = sign_with.clone();
+		async move {
+			tokio::time::sleep(delay).await;
+			let get = |n: &str| headers.get(n).unwrap().to_str().unwrap().to_string();
+			let outputs = Tensor::zeros_f32(vec![1, 2, DIM]);
+			let body = tensor::encode(&[(names::OUTPUTS, &outputs)]);
+			let mut response = axum::response::Response::new(axum::body::Body::from(body.clone()));
+			if let Some(key) = sign_with {
+				let head = protocol::ResponseHead {
+					endpoint: Endpoint::Forward,
+					callee: key.hotkey(),
+					caller: Hotkey::from_str(&get(protocol::CALLER)).unwrap(),
+					nonce: get(protocol::NONCE).parse().unwrap(),
+					request_id: protocol::parse_hex(&get(protocol::REQUEST_ID)).unwrap(),
+					status: 200,
+					body_hash: body_hash(&body),
+				};
+				let sig = hex::encode(key.sign(&head.message()));
+				response.headers_mut().insert(protocol::SIGNATURE, sig.parse().unwrap());
+			}
+			response
+		}
+	});
+	tokio::spawn(neuron_client::serve::axon::serve_router(listener, router, Limits::default()));
+	addr
+}
+
+#[tokio::test]
+async fn the_dendrite_reports_each_failure_and_still_gets_the_good_answers() {
+	let net = start().await;
+	let caller = signer("//caller");
+	let dendrite = Dendrite::new(
+		caller,
+		DendriteConfig { timeout: Duration::from_millis(400), ..Default::default() },
+	);
+	let good = Target { uid: 0, hotkey: net.axon_key.hotkey(), addr: net.running.addr };
+	// A forger at an address the chain lists for //honest, signing with its own key.
+	let forger = Target {
+		uid: 1,
+		hotkey: signer("//honest").hotkey(),
+		addr: impostor(Some(signer("//forger")), Duration::ZERO).await,
+	};
+	let unsigned = Target {
+		uid: 2,
+		hotkey: signer("//honest").hotkey(),
+		addr: impostor(None, Duration::ZERO).await,
+	};
+	let dead = {
+		let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+		let addr = l.local_addr().unwrap();
+		drop(l);
+		Target { uid: 3, hotkey: signer("//dead").hotkey(), addr }
+	};
+	let slow_key = signer("//slow");
+	let slow = Target {
+		uid: 4,
+		hotkey: slow_key.hotkey(),
+		addr: impostor(Some(slow_key), Duration::from_secs(3)).await,
+	};
+	let refusing = Target { uid: 5, hotkey: signer("//someone").hotkey(), addr: net.running.addr };
+	let targets = [good, forger, unsigned, dead, slow, refusing];
+	let started = Instant::now();
+	let answers = dendrite.forward(&targets, &tokens(1, 2), DIM).await;
+	assert!(started.elapsed() < Duration::from_millis(1500), "peers are queried concurrently");
+	assert!(answers[0].result.is_ok());
+	assert!(matches!(answers[1].result, Err(Failure::BadSignature(_))), "{:?}", answers[1].result);
+	assert!(matches!(answers[2].result, Err(Failure::Malformed(_))), "{:?}", answers[2].result);
+	assert!(matches!(answers[3].result, Err(Failure::Unreachable(_))), "{:?}", answers[3].result);
+	assert_eq!(answers[4].result, Err(Failure::Timeout));
+	// A real axon, but not the hotkey the chain lists at that address: it refuses with
+	// `wrong_callee`, and that refusal is signed by a key the caller does not expect.
+	assert!(matches!(answers[5].result, Err(Failure::BadSignature(_))), "{:?}", answers[5].result);
+	assert_eq!(net.axon.metrics().refused(Reason::WrongCallee), 1);
+	let uids: Vec<u16> = answers.iter().map(|a| a.uid).collect();
+	assert_eq!(uids, [0, 1, 2, 3, 4, 5]);
+	// The model gets a tensor per peer: the answer, or zeros.
+	let mixed = outputs_or_zeros(&answers, &[1, 2, DIM]);
+	assert_eq!(mixed.len(), 6);
+	assert!(mixed[0].as_f32().unwrap().iter().any(|&v| v != 0.0));
+	assert!(mixed[1..].iter().all(|t| t.as_f32().unwrap().iter().all(|&v| v == 0.0)));
+}
+
+#[tokio::test]
+async fn metrics_are_served_over_http() {
+	let net = start().await;
+	let (addr, _task) =
+		net.axon.metrics().clone().serve("127.0.0.1:0".parse().unwrap()).await.unwrap();
+	let stranger =
+		signed(&signer("//stranger"), net.axon_key.hotkey(), Endpoint::Forward, vec![], |_| {});
+	send(&net, &stranger).await;
+	let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+	stream
+		.write_all(b"GET /metrics HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+		.await
+		.unwrap();
+	let mut text = String::new();
+	stream.read_to_string(&mut text).await.unwrap();
+	assert!(text.contains("axon_refusals_total{reason=\"not_registered\"} 1"), "{text}");
+	assert!(text.contains("axon_bytes_out_total"));
+	// The view can change under a running axon: registering the stranger lets it in.
+	let mut members = members(&net.axon_key);
+	members.push(Member { uid: 4, hotkey: signer("//stranger").hotkey(), stake: 50, axon: None });
+	net.view.set(SubnetView::new(1, members));
+	let again = signed(
+		&signer("//stranger"),
+		net.axon_key.hotkey(),
+		Endpoint::Forward,
+		forward_body(&tokens(1, 1)),
+		|_| {},
+	);
+	assert_eq!(send(&net, &again).await.status, 200);
+}
