@@ -1,15 +1,19 @@
 //! What each command does. Every command checks what it can before sending anything, so
 //! that bad input costs no fee and changes nothing.
 
+mod axon;
+mod balance;
 mod bench;
 pub mod metagraph;
-mod neuron;
+mod register;
 mod stake;
 mod subnet;
+mod transfer;
 mod wallet;
+mod weights;
 
 use crate::{
-	chain::Chain,
+	chain::{runtime, Chain},
 	cli::{Cli, Command},
 	config::{self, Settings},
 	wallet::Wallet,
@@ -133,12 +137,12 @@ pub async fn run(cli: Cli) -> Result<()> {
 	match cli.command {
 		Command::Wallet(command) => wallet::run(&ctx, command).await,
 		Command::Subnet(command) => subnet::run(&ctx, command).await,
-		Command::Register { netuid } => neuron::register(&ctx, netuid).await,
-		Command::Axon(command) => neuron::axon(&ctx, command).await,
+		Command::Register { netuid } => register::run(&ctx, netuid).await,
+		Command::Axon(command) => axon::run(&ctx, command).await,
 		Command::Stake(command) => stake::run(&ctx, command).await,
-		Command::Transfer { dest, amount } => stake::transfer(&ctx, &dest, &amount).await,
-		Command::Balance { json } => stake::balance(&ctx, json).await,
-		Command::Weights(command) => neuron::weights(&ctx, command).await,
+		Command::Transfer { dest, amount } => transfer::run(&ctx, &dest, &amount).await,
+		Command::Balance { json } => balance::run(&ctx, json).await,
+		Command::Weights(command) => weights::run(&ctx, command).await,
 		Command::Metagraph { netuid, json } => metagraph::run(&ctx, netuid, json).await,
 		Command::Bench(command) => bench::run(command).await,
 	}
@@ -179,4 +183,15 @@ pub async fn ensure_affordable<C: subxt::tx::Payload>(
 		);
 	}
 	Ok(free)
+}
+
+/// The uid of `hotkey` in subnet `netuid`, if registered there.
+pub async fn uid_of(chain: &Chain, netuid: u16, hotkey: &AccountId32) -> Result<Option<u16>> {
+	let at = chain.at_best().await?;
+	let value =
+		at.storage().try_fetch(runtime::storage().bittensor().uids(), (netuid, *hotkey)).await?;
+	Ok(match value {
+		Some(v) => Some(v.decode()?),
+		None => None,
+	})
 }

@@ -1,16 +1,16 @@
-//! Moving tokens: `stake add|remove|list`, `transfer`, `balance`.
+//! `neuron stake add|remove|list`: balance moved into and out of stake on a hotkey.
 
 use super::{ensure_affordable, Context};
 use crate::{
 	chain::{runtime, Chain},
 	cli::StakeCommand,
 	output::exact_number,
-	wallet::{self, Wallet},
+	wallet::Wallet,
 };
 use anyhow::{anyhow, bail, Result};
 use serde::Serialize;
 use serde_json::value::RawValue;
-use subxt::utils::{AccountId32, MultiAddress};
+use subxt::utils::AccountId32;
 
 pub async fn run(ctx: &Context, command: StakeCommand) -> Result<()> {
 	match command {
@@ -20,7 +20,7 @@ pub async fn run(ctx: &Context, command: StakeCommand) -> Result<()> {
 	}
 }
 
-fn positive(chain: &Chain, text: &str) -> Result<u128> {
+pub(super) fn positive(chain: &Chain, text: &str) -> Result<u128> {
 	let amount = chain.rpc.token.parse(text).map_err(|e| anyhow!("--amount: {e}"))?;
 	if amount == 0 {
 		bail!("--amount must be above zero");
@@ -94,13 +94,16 @@ async fn remove(ctx: &Context, amount: &str) -> Result<()> {
 }
 
 #[derive(Serialize)]
-struct HotkeyStake {
-	hotkey: String,
-	ss58: String,
-	stake: Box<RawValue>,
+pub(super) struct HotkeyStake {
+	pub(super) hotkey: String,
+	pub(super) ss58: String,
+	pub(super) stake: Box<RawValue>,
 }
 
-async fn stakes(chain: &Chain, wallet: &Wallet) -> Result<Vec<(String, AccountId32, u128)>> {
+pub(super) async fn stakes(
+	chain: &Chain,
+	wallet: &Wallet,
+) -> Result<Vec<(String, AccountId32, u128)>> {
 	let mut out = Vec::new();
 	for name in wallet.hotkey_names()? {
 		let address = wallet.hotkey_address(&name)?;
@@ -131,60 +134,5 @@ async fn list(ctx: &Context, as_json: bool) -> Result<()> {
 		println!("{name:<16} {address}  {}", chain.rpc.token.display(*stake));
 	}
 	println!("total stake of wallet `{}`: {}", wallet.name, chain.rpc.token.display(total));
-	Ok(())
-}
-
-pub async fn transfer(ctx: &Context, dest: &str, amount: &str) -> Result<()> {
-	let dest = wallet::parse_address(dest).map_err(|e| anyhow!("--dest: {e}"))?;
-	let wallet = ctx.existing_wallet()?;
-	wallet.coldkey_address()?;
-	let chain = ctx.chain().await?;
-	let amount = positive(&chain, amount)?;
-	let coldkey = ctx.coldkey()?;
-	let call = runtime::tx().balances().transfer_keep_alive(MultiAddress::Id(dest), amount);
-	ensure_affordable(&chain, &call, &coldkey, amount, "coldkey").await?;
-	let what = format!("sending {} to {dest}", chain.rpc.token.display(amount));
-	let included = chain.submit(&call, &coldkey, &what, ctx.settings.wait_finalized).await?;
-	println!("sent {} to {dest} (block {})", chain.rpc.token.display(amount), included.block_hash);
-	Ok(())
-}
-
-#[derive(Serialize)]
-struct Balance {
-	coldkey: String,
-	free: Box<RawValue>,
-	staked: Box<RawValue>,
-	hotkeys: Vec<HotkeyStake>,
-}
-
-pub async fn balance(ctx: &Context, as_json: bool) -> Result<()> {
-	let wallet = ctx.existing_wallet()?;
-	let coldkey = wallet.coldkey_address()?;
-	let chain = ctx.chain().await?;
-	let free = chain.free_balance(&coldkey).await?;
-	let stakes = stakes(&chain, &wallet).await?;
-	let staked: u128 = stakes.iter().map(|s| s.2).sum();
-	let token = &chain.rpc.token;
-	if as_json {
-		let balance = Balance {
-			coldkey: coldkey.to_string(),
-			free: exact_number(token.format(free)),
-			staked: exact_number(token.format(staked)),
-			hotkeys: stakes
-				.iter()
-				.map(|(name, address, stake)| HotkeyStake {
-					hotkey: name.clone(),
-					ss58: address.to_string(),
-					stake: exact_number(token.format(*stake)),
-				})
-				.collect(),
-		};
-		println!("{}", serde_json::to_string_pretty(&balance)?);
-		return Ok(());
-	}
-	println!("coldkey {coldkey}");
-	println!("free    {}", token.display(free));
-	println!("staked  {}", token.display(staked));
-	println!("total   {}", token.display(free.saturating_add(staked)));
 	Ok(())
 }
