@@ -3,7 +3,7 @@
 //! Every call passes the same checks, cheapest first, each one a small function below:
 //! headers present and well-formed → addressed to this hotkey → deadline not passed → nonce
 //! inside the time window → caller registered with enough stake → declared body size → caller's
-//! signature → nonce greater than the caller's last → body read within size and time limits →
+//! signature → nonce not used before by that caller → body read within size and time limits →
 //! body hash → tensors decode → tensors fit the schema → admission (stake-ordered) → model.
 //! Nothing is read past the headers before the signature verifies. Each refusal answers with
 //! its own status and `bt-reason`, is counted, and is signed like any answer.
@@ -15,6 +15,7 @@ use super::{
 		self, body_hash, names, now_nanos, parse_hex, Endpoint, Hotkey, Reason, RequestHead,
 		ResponseHead, Signer,
 	},
+	replay::{Replay, ReplayGuard, MAX_TRACKED},
 	tensor::{self, DType, Tensor},
 	view::{Member, SharedView},
 };
@@ -34,7 +35,6 @@ use hyper_util::{
 	service::TowerToHyperService,
 };
 use std::{
-	collections::HashMap,
 	net::SocketAddr,
 	sync::{Arc, Mutex},
 	time::{Duration, Instant},
@@ -134,7 +134,7 @@ impl Schema {
 			}
 		}
 		if let Some(values) = inputs.as_f32() {
-			if values.iter().any(|v| !v.is_finite()) {
+			if !tensor::all_finite(values) {
 				return Err("inputs contain NaN or infinity".into());
 			}
 		}
@@ -150,7 +150,7 @@ impl Schema {
 		if grads.shape != want {
 			return Err(format!("grads have shape {:?}, expected {want:?}", grads.shape));
 		}
-		if values.iter().any(|v| !v.is_finite()) {
+		if !tensor::all_finite(values) {
 			return Err("grads contain NaN or infinity".into());
 		}
 		Ok(())
@@ -244,8 +244,8 @@ pub struct Axon {
 	config: AxonConfig,
 	metrics: Arc<Metrics>,
 	admission: Arc<Admission>,
-	/// Last nonce accepted from each caller.
-	nonces: Mutex<HashMap<Hotkey, u64>>,
+	/// Nonces accepted from each caller.
+	nonces: Mutex<ReplayGuard>,
 	/// No nonce at or below this is accepted: a request signed before this axon started (even
 	/// by a caller whose clock runs `max_clock_skew` ahead) cannot be replayed after a restart.
 	nonce_floor: u64,
@@ -289,9 +289,9 @@ impl Axon {
 			view,
 			model,
 			admission: Admission::new(config.workers, config.queue),
+			nonces: Mutex::new(ReplayGuard::new(config.max_nonce_age.as_nanos() as u64)),
 			config,
 			metrics,
-			nonces: Mutex::default(),
 			nonce_floor,
 		})
 	}
@@ -471,20 +471,28 @@ impl Axon {
 
 	fn check_replay(&self, head: &RequestHead) -> Result<(), Refusal> {
 		let mut nonces = self.nonces.lock().unwrap_or_else(|p| p.into_inner());
-		let last = nonces.get(&head.caller).copied().unwrap_or(0);
-		if head.nonce <= last {
-			return refuse(
-				Reason::ReplayedNonce,
-				format!("nonce {} is not greater than this caller's last, {last}", head.nonce),
+		// Callers silent for longer than the window can be forgotten: their nonces would fail
+		// the window check anyway.
+		if nonces.len() >= 4 * self.view.get().members.len().max(1024) {
+			nonces.forget_older_than(
+				now_nanos().saturating_sub(self.config.max_nonce_age.as_nanos() as u64),
 			);
 		}
-		// Entries older than the window can be forgotten: their nonces fail the window check.
-		if nonces.len() >= 4 * self.view.get().members.len().max(1024) {
-			let oldest = now_nanos().saturating_sub(self.config.max_nonce_age.as_nanos() as u64);
-			nonces.retain(|_, n| *n >= oldest);
+		match nonces.accept(head.caller, head.nonce) {
+			Ok(()) => Ok(()),
+			Err(Replay::Seen) => refuse(
+				Reason::ReplayedNonce,
+				format!("nonce {} was already used by this caller", head.nonce),
+			),
+			Err(Replay::TooOld { newest }) => refuse(
+				Reason::ReplayedNonce,
+				format!(
+					"nonce {} is not greater than this caller's last, {newest}, nor one of its \
+					 {MAX_TRACKED} most recent",
+					head.nonce
+				),
+			),
 		}
-		nonces.insert(head.caller, head.nonce);
-		Ok(())
 	}
 
 	async fn read_body(&self, body: Body) -> Result<Bytes, Refusal> {

@@ -100,8 +100,12 @@ pub async fn run(args: &BenchArgs) -> Result<BenchReport> {
 	config.min_stake = 1;
 	config.queue = args.concurrency.max(64);
 	let axon_hotkey = axon_key.hotkey();
+	let skew = config.max_clock_skew;
 	let axon = Axon::new(axon_key, view, Arc::new(Identity), config, Arc::new(Metrics::new()));
 	let running = axon.start("127.0.0.1:0".parse()?).await?;
+	// A fresh axon refuses nonces until its start is `max_clock_skew` old (replays from
+	// before a restart): wait that out, as a restarted peer's callers would.
+	tokio::time::sleep(skew + Duration::from_millis(10)).await;
 	let dendrite = Arc::new(Dendrite::new(
 		dendrite_key,
 		DendriteConfig {

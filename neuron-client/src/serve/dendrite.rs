@@ -328,9 +328,7 @@ fn outputs(body: &[u8], want: &[usize]) -> Result<Tensor, Failure> {
 	let [outputs] =
 		tensor::decode(body, [names::OUTPUTS]).map_err(|e| Failure::Malformed(e.to_string()))?;
 	match outputs.as_f32() {
-		Some(values) if outputs.shape == want && values.iter().all(|v| v.is_finite()) => {
-			Ok(outputs)
-		},
+		Some(values) if outputs.shape == want && tensor::all_finite(values) => Ok(outputs),
 		Some(_) => Err(Failure::Malformed(format!(
 			"outputs of shape {:?} (expected {want:?}) or with NaN/infinity",
 			outputs.shape

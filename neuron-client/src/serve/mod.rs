@@ -8,5 +8,6 @@ pub mod bench;
 pub mod dendrite;
 pub mod metrics;
 pub mod protocol;
+pub mod replay;
 pub mod tensor;
 pub mod view;

@@ -225,9 +225,31 @@ impl Signer {
 
 /// Whether `signature` is `hotkey`'s sr25519 signature of `message` under [`SIGNING_CONTEXT`].
 pub fn verify(hotkey: &Hotkey, message: &[u8], signature: &[u8; 64]) -> bool {
-	let Ok(public) = schnorrkel::PublicKey::from_bytes(&hotkey.0) else { return false };
 	let Ok(signature) = schnorrkel::Signature::from_bytes(signature) else { return false };
+	let Some(public) = public_key(hotkey) else { return false };
 	public.verify_simple(SIGNING_CONTEXT, message, &signature).is_ok()
+}
+
+thread_local! {
+	/// Decompressed public keys: decompressing costs a field inversion per call, a sizeable
+	/// part of a verification. Only valid keys are kept, and the cache is emptied when full.
+	static PUBLIC_KEYS: std::cell::RefCell<std::collections::HashMap<Hotkey, schnorrkel::PublicKey>> =
+		Default::default();
+}
+
+fn public_key(hotkey: &Hotkey) -> Option<schnorrkel::PublicKey> {
+	PUBLIC_KEYS.with(|cache| {
+		let mut cache = cache.borrow_mut();
+		if let Some(key) = cache.get(hotkey) {
+			return Some(*key);
+		}
+		let key = schnorrkel::PublicKey::from_bytes(&hotkey.0).ok()?;
+		if cache.len() >= 8192 {
+			cache.clear();
+		}
+		cache.insert(*hotkey, key);
+		Some(key)
+	})
 }
 
 /// Why an axon refused a request: a machine-readable code (the `bt-reason` header) and the

@@ -157,6 +157,56 @@ fn as_bytes<T: Copy>(values: &[T]) -> &[u8] {
 	}
 }
 
+/// Little-endian bytes as numbers (whose every bit pattern is valid): one copy.
+trait FromLe: Copy {
+	const SIZE: usize;
+	#[cfg_attr(target_endian = "little", allow(dead_code))]
+	fn from_le_slice(bytes: &[u8]) -> Self;
+}
+
+impl FromLe for f32 {
+	const SIZE: usize = 4;
+	fn from_le_slice(b: &[u8]) -> Self {
+		f32::from_le_bytes([b[0], b[1], b[2], b[3]])
+	}
+}
+
+impl FromLe for i64 {
+	const SIZE: usize = 8;
+	fn from_le_slice(b: &[u8]) -> Self {
+		i64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])
+	}
+}
+
+fn from_le<T: FromLe>(bytes: &[u8]) -> Vec<T> {
+	let n = bytes.len() / T::SIZE;
+	#[cfg(target_endian = "little")]
+	{
+		let mut out = Vec::<T>::with_capacity(n);
+		// SAFETY: `out` has room for n values = n·SIZE bytes, all of which are written before
+		// the length is set; f32 and i64 accept any bit pattern, and on little-endian machines
+		// memory order is wire order. The source may be unaligned, which a byte copy allows.
+		unsafe {
+			std::ptr::copy_nonoverlapping(
+				bytes.as_ptr(),
+				out.as_mut_ptr().cast::<u8>(),
+				n * T::SIZE,
+			);
+			out.set_len(n);
+		}
+		out
+	}
+	#[cfg(not(target_endian = "little"))]
+	{
+		bytes.chunks_exact(T::SIZE).map(T::from_le_slice).collect()
+	}
+}
+
+/// Whether every value is finite; branch-free so that it vectorises.
+pub fn all_finite(values: &[f32]) -> bool {
+	values.chunks(1024).all(|chunk| chunk.iter().fold(true, |ok, v| ok & v.is_finite()))
+}
+
 struct Named<'a>(&'a Tensor);
 
 impl View for Named<'_> {
@@ -206,24 +256,8 @@ fn from_view(name: &str, view: &TensorView<'_>) -> Result<Tensor, CodecError> {
 	let bytes = view.data();
 	let count = element_count(&shape).ok_or_else(|| CodecError::BadShape(name.into()))?;
 	let tensor = match view.dtype() {
-		Dtype::F32 if bytes.len() == count * 4 => Tensor {
-			shape,
-			data: Data::F32(
-				bytes
-					.chunks_exact(4)
-					.map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-					.collect(),
-			),
-		},
-		Dtype::I64 if bytes.len() == count * 8 => Tensor {
-			shape,
-			data: Data::I64(
-				bytes
-					.chunks_exact(8)
-					.map(|c| i64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
-					.collect(),
-			),
-		},
+		Dtype::F32 if bytes.len() == count * 4 => Tensor { shape, data: Data::F32(from_le(bytes)) },
+		Dtype::I64 if bytes.len() == count * 8 => Tensor { shape, data: Data::I64(from_le(bytes)) },
 		Dtype::F32 | Dtype::I64 => return Err(CodecError::BadShape(name.into())),
 		other => {
 			return Err(CodecError::UnsupportedDtype {
