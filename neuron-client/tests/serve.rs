@@ -103,18 +103,21 @@ fn tokens(b: usize, t: usize) -> Tensor {
 	Tensor::i64(vec![b, t], (0..(b * t) as i64).map(|i| i % 256).collect()).unwrap()
 }
 
-/// A request as the protocol describes it, with a hook to spoil it.
+/// A request as the protocol describes it.
 struct Raw {
 	path: String,
 	headers: Vec<(&'static str, String)>,
 	body: Vec<u8>,
 }
 
-fn raw(
+/// A request by `caller`: `change` edits the head before it is signed, `spoil` after (so the
+/// signature no longer matches).
+fn build(
 	caller: &Signer,
 	callee: Hotkey,
 	endpoint: Endpoint,
 	body: Vec<u8>,
+	change: impl FnOnce(&mut RequestHead),
 	spoil: impl FnOnce(&mut RequestHead),
 ) -> Raw {
 	let mut head = RequestHead {
@@ -126,8 +129,8 @@ fn raw(
 		deadline: now_nanos() + 5_000_000_000,
 		body_hash: body_hash(&body),
 	};
+	change(&mut head);
 	let signature = caller.sign(&head.message());
-	// Spoil after signing, so the signature no longer matches unless re-signed by the test.
 	spoil(&mut head);
 	Raw {
 		path: endpoint.path().into(),
@@ -144,7 +147,7 @@ fn raw(
 	}
 }
 
-/// A correctly signed request for `head` (after any change) by `caller`.
+/// A correctly signed request, after `change`.
 fn signed(
 	caller: &Signer,
 	callee: Hotkey,
@@ -152,30 +155,18 @@ fn signed(
 	body: Vec<u8>,
 	change: impl FnOnce(&mut RequestHead),
 ) -> Raw {
-	let mut head = RequestHead {
-		endpoint,
-		caller: caller.hotkey(),
-		callee,
-		nonce: now_nanos(),
-		request_id: [7; 16],
-		deadline: now_nanos() + 5_000_000_000,
-		body_hash: body_hash(&body),
-	};
-	change(&mut head);
-	let signature = caller.sign(&head.message());
-	Raw {
-		path: endpoint.path().into(),
-		headers: vec![
-			(protocol::CALLER, head.caller.to_string()),
-			(protocol::CALLEE, head.callee.to_string()),
-			(protocol::NONCE, head.nonce.to_string()),
-			(protocol::REQUEST_ID, hex::encode(head.request_id)),
-			(protocol::DEADLINE, head.deadline.to_string()),
-			(protocol::BODY_HASH, hex::encode(head.body_hash)),
-			(protocol::SIGNATURE, hex::encode(signature)),
-		],
-		body,
-	}
+	build(caller, callee, endpoint, body, change, |_| {})
+}
+
+/// A signed request changed after signing by `spoil`.
+fn raw(
+	caller: &Signer,
+	callee: Hotkey,
+	endpoint: Endpoint,
+	body: Vec<u8>,
+	spoil: impl FnOnce(&mut RequestHead),
+) -> Raw {
+	build(caller, callee, endpoint, body, |_| {}, spoil)
 }
 
 struct Reply {
@@ -223,7 +214,7 @@ async fn a_signed_call_is_answered_and_verified() {
 	let dendrite = Dendrite::new(signer("//caller"), DendriteConfig::default());
 	let target = Target { uid: 0, hotkey: net.axon_key.hotkey(), addr: net.running.addr };
 	let inputs = tokens(2, 3);
-	let answers = dendrite.forward(&[target.clone()], &inputs, DIM).await;
+	let answers = dendrite.forward(std::slice::from_ref(&target), &inputs, DIM).await;
 	let out = answers[0].result.as_ref().unwrap();
 	assert_eq!(out.shape, vec![2, 3, DIM]);
 	assert_eq!(out.as_f32().unwrap()[4..8], [1.0 / 256.0, 1.0 / 256.0, 0.0, 1.0 / 256.0]);
@@ -397,7 +388,8 @@ async fn oversized_bodies_are_refused_before_they_are_read() {
 	let big = vec![0u8; limit + 10];
 	let request = signed(&caller, net.axon_key.hotkey(), Endpoint::Forward, big.clone(), |_| {});
 	let mut stream = tokio::net::TcpStream::connect(net.running.addr).await.unwrap();
-	let mut text = format!("POST /forward HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n");
+	let mut text =
+		"POST /forward HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n".to_string();
 	for (name, value) in &request.headers {
 		text.push_str(&format!("{name}: {value}\r\n"));
 	}
@@ -429,7 +421,9 @@ async fn slow_and_half_open_clients_do_not_hold_the_axon() {
 	let target = Target { uid: 0, hotkey: net.axon_key.hotkey(), addr: net.running.addr };
 	for _ in 0..5 {
 		let started = Instant::now();
-		assert!(dendrite.forward(&[target.clone()], &tokens(1, 2), DIM).await[0].result.is_ok());
+		assert!(dendrite.forward(std::slice::from_ref(&target), &tokens(1, 2), DIM).await[0]
+			.result
+			.is_ok());
 		assert!(started.elapsed() < Duration::from_millis(300));
 	}
 	// The slow body is refused after the body timeout; the idle connection is closed.

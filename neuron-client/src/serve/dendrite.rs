@@ -203,7 +203,7 @@ impl Dendrite {
 				let result = self
 					.exchange(target, Endpoint::Forward, body, hash)
 					.await
-					.and_then(|ex| accepted(ex))
+					.and_then(accepted)
 					.and_then(|body| outputs(&body, want));
 				Answer { uid: target.uid, result, latency: started.elapsed() }
 			}
@@ -227,7 +227,7 @@ impl Dendrite {
 			let result = self
 				.exchange(target, Endpoint::Backward, body, hash)
 				.await
-				.and_then(|ex| accepted(ex))
+				.and_then(accepted)
 				.map(drop);
 			Answer { uid: target.uid, result, latency: started.elapsed() }
 		});
