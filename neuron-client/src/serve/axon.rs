@@ -299,8 +299,8 @@ impl Axon {
 	/// The endpoints, all in one place.
 	pub fn router(self: &Arc<Self>) -> Router {
 		Router::new()
-			.route("/forward", post(forward))
-			.route("/backward", post(backward))
+			.route(Endpoint::Forward.path(), post(forward))
+			.route(Endpoint::Backward.path(), post(backward))
 			.fallback(unknown_endpoint)
 			.with_state(self.clone())
 	}
@@ -473,7 +473,8 @@ impl Axon {
 		let mut nonces = self.nonces.lock().unwrap_or_else(|p| p.into_inner());
 		// Callers silent for longer than the window can be forgotten: their nonces would fail
 		// the window check anyway.
-		if nonces.len() >= 4 * self.view.get().members.len().max(1024) {
+		// (4 × max(subnet size, 1024); the view is only read once the map is that large.)
+		if nonces.len() >= 4096 && nonces.len() >= 4 * self.view.get().members.len() {
 			nonces.forget_older_than(
 				now_nanos().saturating_sub(self.config.max_nonce_age.as_nanos() as u64),
 			);
