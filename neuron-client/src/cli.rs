@@ -90,9 +90,87 @@ pub enum Command {
 		#[arg(long)]
 		json: bool,
 	},
+	/// Run a learning neuron: register if needed, serve the axon, train with peers, set
+	/// weights every epoch, until Ctrl-C.
+	Run(Box<RunArgs>),
 	/// Measure parts of the neuron on this machine.
 	#[command(subcommand)]
 	Bench(BenchCommand),
+}
+
+/// `neuron run`.
+#[derive(Args, Debug, Clone)]
+pub struct RunArgs {
+	/// Subnet to take part in.
+	#[arg(long)]
+	pub netuid: u16,
+	/// Address peers reach the axon at, recorded on chain with `serve_axon`.
+	#[arg(long, default_value = "127.0.0.1")]
+	pub axon_ip: std::net::IpAddr,
+	/// Port the axon listens on and records on chain.
+	#[arg(long, default_value_t = 8091)]
+	pub axon_port: u16,
+	/// Local address the axon binds to.
+	#[arg(long, default_value = "0.0.0.0")]
+	pub axon_bind: std::net::IpAddr,
+	/// Serve Prometheus metrics on this port (on --axon-bind) at /metrics.
+	#[arg(long)]
+	pub metrics_port: Option<u16>,
+	/// Train nothing and answer every forward with random tensors of the right shape.
+	#[arg(long)]
+	pub serve_noise: bool,
+	/// Where the model trains: cpu or cuda.
+	#[arg(long, default_value = "cpu")]
+	pub device: String,
+	/// Folder for checkpoints (parameters, optimiser state, peer scores), resumed on start.
+	#[arg(long)]
+	pub checkpoint: Option<PathBuf>,
+	/// Steps between checkpoints.
+	#[arg(long, default_value_t = 200)]
+	pub checkpoint_every: u64,
+	/// Training text: a file or a folder of files [default: a generated corpus].
+	#[arg(long)]
+	pub data: Option<PathBuf>,
+	/// The part of --data this neuron trains on, `i/n` (0-based).
+	#[arg(long, default_value = "0/1")]
+	pub shard: String,
+	/// Peers queried per batch.
+	#[arg(long, default_value_t = 4)]
+	pub topk: usize,
+	/// The subnet's representation size.
+	#[arg(long, default_value_t = 128)]
+	pub dim: usize,
+	/// Factor on gradients callers push with `backward`.
+	#[arg(long, default_value_t = 0.1)]
+	pub caller_grad_scale: f64,
+	/// Sequences per batch.
+	#[arg(long, default_value_t = 16)]
+	pub batch: usize,
+	/// Bytes per sequence.
+	#[arg(long, default_value_t = 64)]
+	pub seq_len: usize,
+	/// Adam's learning rate.
+	#[arg(long, default_value_t = 1e-3)]
+	pub learning_rate: f64,
+	/// Milliseconds to wait for a peer's answer.
+	#[arg(long, default_value_t = 3000)]
+	pub timeout_ms: u64,
+	/// Blocks between weight updates [default: the subnet's tempo, never below its
+	/// weights_rate_limit].
+	#[arg(long)]
+	pub weights_every: Option<u64>,
+	/// Seconds between reads of the subnet's metagraph.
+	#[arg(long, default_value_t = 6.0)]
+	pub sync_secs: f64,
+	/// Steps between progress lines when standard error is not a terminal.
+	#[arg(long, default_value_t = 50)]
+	pub log_every: u64,
+	/// Stop after this many training steps (default: run until Ctrl-C).
+	#[arg(long)]
+	pub steps: Option<u64>,
+	/// Threads libtorch may use [default: libtorch's choice].
+	#[arg(long)]
+	pub threads: Option<i32>,
 }
 
 /// `neuron bench …`.
@@ -113,6 +191,31 @@ pub enum BenchCommand {
 		/// Use cleartext HTTP/2 instead of HTTP/1.1.
 		#[arg(long)]
 		http2: bool,
+		/// Print one JSON object.
+		#[arg(long)]
+		json: bool,
+	},
+	/// Trains the default model on random windows of the generated corpus (no peers):
+	/// steps_per_s, tokens_per_s, params.
+	Train {
+		/// Training steps to time (after 3 warm-up steps).
+		#[arg(long, default_value_t = 100)]
+		steps: u64,
+		/// Sequences per batch.
+		#[arg(long, default_value_t = 16)]
+		batch: usize,
+		/// Bytes per sequence.
+		#[arg(long, default_value_t = 64)]
+		seq_len: usize,
+		/// Representation size.
+		#[arg(long, default_value_t = 128)]
+		dim: usize,
+		/// cpu or cuda.
+		#[arg(long, default_value = "cpu")]
+		device: String,
+		/// Threads libtorch may use [default: libtorch's choice].
+		#[arg(long)]
+		threads: Option<i32>,
 		/// Print one JSON object.
 		#[arg(long)]
 		json: bool,

@@ -5,6 +5,11 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
 	let cli = neuron_client::cli::Cli::parse();
+	// Logs go to standard error; RUST_LOG overrides the default level.
+	let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+		tracing_subscriber::EnvFilter::new("info,subxt=warn,jsonrpsee=warn,hyper=warn")
+	});
+	tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
 	let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
 		Ok(runtime) => runtime,
 		Err(e) => {

@@ -113,6 +113,78 @@ pub fn check(uids: &[u16], values: &[f64], rules: &Rules) -> Result<Vec<u16>> {
 	Ok(values)
 }
 
+/// A weight row from a neuron's peer scores (indexed by uid): the highest positive scores of
+/// other neurons, normalised, with no share above `max_weight_limit` (the excess is spread over
+/// the rest, water-filling) and padded with zero weights up to `min_allowed_weights`. `None`
+/// when no other neuron has a positive score yet, or the limits cannot all be met.
+pub fn from_scores(scores: &[f64], rules: &Rules) -> Option<(Vec<u16>, Vec<f64>)> {
+	let size = rules.subnet_size as usize;
+	let most = size.min(rules.max_weights_per_neuron as usize);
+	let mut ranked: Vec<(u16, f64)> = scores
+		.iter()
+		.take(size)
+		.enumerate()
+		.map(|(uid, &s)| (uid as u16, s))
+		.filter(|&(uid, s)| uid != rules.own_uid && s.is_finite() && s > 0.0)
+		.collect();
+	if ranked.is_empty() {
+		return None;
+	}
+	ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+	ranked.truncate(most);
+	let limit = rules.max_weight_limit as f64 / 1e9;
+	let min_allowed = (rules.min_allowed_weights as usize).min(size);
+	// Zero-weight uids to pad with: the unscored others, lowest uid first.
+	let scored: std::collections::HashSet<u16> = ranked.iter().map(|r| r.0).collect();
+	let mut padding = (0..size as u16).filter(|uid| *uid != rules.own_uid && !scored.contains(uid));
+	while ranked.len() < min_allowed.min(most) {
+		ranked.push((padding.next()?, 0.0));
+	}
+	let mut values: Vec<f64> = ranked.iter().map(|r| r.1).collect();
+	if limit < 1.0 {
+		cap_shares(&mut values, limit)?;
+	}
+	let total: f64 = values.iter().sum();
+	let values = values.iter().map(|v| v / total).collect();
+	Some((ranked.into_iter().map(|r| r.0).collect(), values))
+}
+
+/// Scales `values` to sum 1 with none above `limit`, moving the excess to the others in
+/// proportion to their values (zeros stay zero); `None` if that is impossible. The limit is
+/// aimed a little below, so the chain's integer rounding cannot push a share over it.
+fn cap_shares(values: &mut [f64], limit: f64) -> Option<()> {
+	let limit = limit * 0.999;
+	let positive = values.iter().filter(|&&v| v > 0.0).count();
+	if positive as f64 * limit < 1.0 {
+		// Too few scored peers to stay under the limit: give every entry an equal share.
+		if values.len() as f64 * limit < 1.0 {
+			return None;
+		}
+		values.iter_mut().for_each(|v| *v = 1.0);
+	}
+	let total: f64 = values.iter().sum();
+	values.iter_mut().for_each(|v| *v /= total);
+	let mut capped = vec![false; values.len()];
+	loop {
+		let over: Vec<usize> =
+			(0..values.len()).filter(|&i| !capped[i] && values[i] > limit).collect();
+		if over.is_empty() {
+			return Some(());
+		}
+		for i in over {
+			capped[i] = true;
+			values[i] = limit;
+		}
+		let fixed: f64 = (0..values.len()).filter(|&i| capped[i]).map(|i| values[i]).sum();
+		let free: f64 = (0..values.len()).filter(|&i| !capped[i]).map(|i| values[i]).sum();
+		if free <= 0.0 {
+			return None;
+		}
+		let scale = (1.0 - fixed) / free;
+		(0..values.len()).filter(|&i| !capped[i]).for_each(|i| values[i] *= scale);
+	}
+}
+
 #[cfg(test)]
 mod tests {
 	use super::*;
@@ -161,5 +233,29 @@ mod tests {
 		assert!(err(&[1, 2], &[0.0, 0.0]).contains("zero"));
 		// A lone self-weight is always allowed.
 		assert!(check(&[0], &[1.0], &r).is_ok());
+	}
+
+	#[test]
+	fn rows_from_scores_respect_the_rules() {
+		let rules = Rules {
+			subnet_size: 6,
+			own_uid: 0,
+			min_allowed_weights: 3,
+			max_weight_limit: 500_000_000,
+			max_weights_per_neuron: 4,
+		};
+		// Own score ignored, the best four kept, no share above one half.
+		let (uids, values) = from_scores(&[9.0, 100.0, 1.0, 0.0, 2.0, 3.0], &rules).expect("a row");
+		assert_eq!(uids, vec![1, 5, 4, 2]);
+		assert!(values[0] <= 0.5 && values[0] > values[1] && values[1] > values[2]);
+		assert!((values.iter().sum::<f64>() - 1.0).abs() < 1e-9);
+		check(&uids, &values, &rules).expect("the chain accepts it");
+		// One scored peer: padded with zero weights, then shared equally to meet the limit.
+		let (uids, values) = from_scores(&[0.0, 0.0, 5.0, 0.0, 0.0, 0.0], &rules).unwrap();
+		assert_eq!(uids.len(), 3);
+		assert_eq!(uids[0], 2);
+		check(&uids, &values, &rules).expect("the chain accepts it");
+		// Nothing scored: nothing to send.
+		assert!(from_scores(&[1.0, 0.0, f64::NAN], &rules).is_none());
 	}
 }

@@ -1,7 +1,8 @@
-//! `neuron bench serve`.
+//! `neuron bench serve` and `neuron bench train`.
 
 use crate::{
 	cli::BenchCommand,
+	learn,
 	serve::bench::{self, BenchArgs},
 };
 use anyhow::{bail, Result};
@@ -34,6 +35,28 @@ pub async fn run(command: BenchCommand) -> Result<()> {
 					report.tensor_mb_per_s,
 					report.p50_ms,
 					report.p99_ms
+				);
+			}
+			Ok(())
+		},
+		BenchCommand::Train { steps, batch, seq_len, dim, device, threads, json } => {
+			if let Some(threads) = threads {
+				tch::set_num_threads(threads);
+			}
+			let bench =
+				learn::bench::TrainBench { steps, batch, seq_len, dim, capacity: 4096, device };
+			let report = tokio::task::spawn_blocking(move || learn::bench::run(&bench)).await??;
+			if json {
+				println!("{}", serde_json::to_string(&report)?);
+			} else {
+				println!(
+					"{} steps on {}: {:.2} steps/s, {:.0} tokens/s, {} parameters, last loss {:.3}",
+					report.steps,
+					report.device,
+					report.steps_per_s,
+					report.tokens_per_s,
+					report.params,
+					report.final_loss
 				);
 			}
 			Ok(())

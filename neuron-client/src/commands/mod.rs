@@ -1,11 +1,12 @@
 //! What each command does. Every command checks what it can before sending anything, so
 //! that bad input costs no fee and changes nothing.
 
-mod axon;
+pub(crate) mod axon;
 mod balance;
 mod bench;
 pub mod metagraph;
-mod register;
+pub(crate) mod register;
+mod run;
 mod stake;
 mod subnet;
 mod transfer;
@@ -144,6 +145,7 @@ pub async fn run(cli: Cli) -> Result<()> {
 		Command::Balance { json } => balance::run(&ctx, json).await,
 		Command::Weights(command) => weights::run(&ctx, command).await,
 		Command::Metagraph { netuid, json } => metagraph::run(&ctx, netuid, json).await,
+		Command::Run(args) => run::run(&ctx, *args).await,
 		Command::Bench(command) => bench::run(command).await,
 	}
 }

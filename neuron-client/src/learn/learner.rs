@@ -1,0 +1,481 @@
+//! One neuron's learning: its model and optimiser, the choice of peers, the training step that
+//! mixes their answers in, the gradients it sends back, the gradients its callers push, and the
+//! value it assigns each peer.
+
+use super::{
+	model::{Config, Distiller, Encoder, Gate, Head},
+	optim::Adam,
+};
+use std::{collections::VecDeque, path::Path};
+use tch::{nn, nn::Module, nn::ModuleT, Device, Kind, Reduction, Tensor};
+
+/// How a neuron learns.
+#[derive(Clone, Debug)]
+pub struct LearnConfig {
+	/// Model sizes.
+	pub model: Config,
+	/// Uids the gate has room for (the subnet's `max_uids`).
+	pub capacity: i64,
+	/// Peers queried per batch.
+	pub topk: usize,
+	/// Adam's learning rate.
+	pub learning_rate: f64,
+	/// Factor on gradients pushed by callers.
+	pub caller_grad_scale: f64,
+	/// Largest norm of one caller's gradient before scaling.
+	pub caller_grad_clip: f64,
+	/// Exponential moving average decay of peer scores.
+	pub score_decay: f64,
+	/// Factor applied to a peer's score when it fails to answer.
+	pub failure_decay: f64,
+	/// Standard deviation of the noise added to gate logits when choosing peers.
+	pub gate_noise: f64,
+	/// Where tensors live.
+	pub device: Device,
+}
+
+impl LearnConfig {
+	/// Defaults for a subnet of representation size `dim` and room for `capacity` uids.
+	pub fn new(dim: i64, capacity: i64) -> Self {
+		Self {
+			model: Config::new(dim),
+			capacity,
+			topk: 4,
+			learning_rate: 1e-3,
+			caller_grad_scale: 0.1,
+			caller_grad_clip: 1.0,
+			score_decay: 0.995,
+			failure_decay: 0.9,
+			gate_noise: 1.0,
+			device: Device::Cpu,
+		}
+	}
+}
+
+/// What one training step did.
+#[derive(Debug)]
+pub struct Step {
+	/// CE of the head with the distilled context.
+	pub local_loss: f64,
+	/// CE of the head with the peers' context.
+	pub remote_loss: f64,
+	/// MSE between the distilled and the peers' context.
+	pub distill_loss: f64,
+	/// Gradient of the loss with respect to each answering peer's answer, to send back.
+	pub peer_grads: Vec<(u16, Tensor)>,
+	/// Caller gradients folded into this step.
+	pub caller_grads: usize,
+}
+
+/// A neuron's model, optimiser and peer scores.
+pub struct Learner {
+	/// The model's parameters.
+	pub vs: nn::VarStore,
+	encoder: Encoder,
+	gate: Gate,
+	distiller: Distiller,
+	head: Head,
+	adam: Adam,
+	config: LearnConfig,
+	scores: Vec<f64>,
+	caller_grads: VecDeque<(Tensor, Tensor)>,
+}
+
+/// Most caller gradients kept between two steps; older ones are dropped.
+const CALLER_QUEUE: usize = 64;
+
+/// Peers' answers are clamped to ±this before use: an encoder's layer-normed outputs are far
+/// inside it, and a hostile peer's huge (finite) values cannot blow up the step.
+const ANSWER_LIMIT: f64 = 30.0;
+
+/// The checkpoint's files.
+pub const MODEL_FILE: &str = "model.safetensors";
+const OPTIMIZER_FILE: &str = "optimizer.safetensors";
+const SCORES_FILE: &str = "scores.safetensors";
+
+impl Learner {
+	/// A fresh model.
+	pub fn new(config: LearnConfig) -> Self {
+		let vs = nn::VarStore::new(config.device);
+		let root = vs.root();
+		let encoder = Encoder::new(&root / "encoder", &config.model);
+		let gate = Gate::new(&root / "gate", &config.model, config.capacity);
+		let distiller = Distiller::new(&root / "distiller", &config.model);
+		let head = Head::new(&root / "head", &config.model);
+		let adam = Adam::new(&vs, config.learning_rate);
+		let scores = vec![0.0; config.capacity as usize];
+		Self {
+			vs,
+			encoder,
+			gate,
+			distiller,
+			head,
+			adam,
+			config,
+			scores,
+			caller_grads: VecDeque::new(),
+		}
+	}
+
+	/// Its configuration.
+	pub fn config(&self) -> &LearnConfig {
+		&self.config
+	}
+
+	/// Number of parameters.
+	pub fn parameters(&self) -> i64 {
+		self.vs.trainable_variables().iter().map(|t| t.numel() as i64).sum()
+	}
+
+	/// What the axon serves: `[batch, seq, dim]` representations of `tokens`, no gradient.
+	pub fn represent(&self, tokens: &Tensor) -> Tensor {
+		tch::no_grad(|| self.encoder.forward_t(&tokens.to_device(self.config.device), false))
+	}
+
+	/// Queues a caller's gradient with respect to this neuron's answer for `inputs`; it is
+	/// folded into the next step.
+	pub fn push_caller_grad(&mut self, inputs: Tensor, grads: Tensor) {
+		if self.caller_grads.len() >= CALLER_QUEUE {
+			self.caller_grads.pop_front();
+		}
+		self.caller_grads.push_back((inputs, grads));
+	}
+
+	/// Chooses up to `topk` peers among `available` uids for `inputs`: the gate's batch-mean
+	/// logits plus Gaussian noise (so peers with low scores are still tried now and then) plus
+	/// a tiny uniform jitter (so ties fall at random, not by uid).
+	pub fn choose(&self, inputs: &Tensor, available: &[u16]) -> Vec<u16> {
+		let k = self.config.topk.min(available.len());
+		if k == 0 {
+			return Vec::new();
+		}
+		let logits = tch::no_grad(|| {
+			let encoded = self.encoder.forward_t(&inputs.to_device(self.config.device), false);
+			self.gate.logits(&encoded).mean_dim(Some([0i64].as_slice()), false, Kind::Float)
+		});
+		let mut noisy: Vec<(f64, u16)> = available
+			.iter()
+			.filter(|&&uid| (uid as i64) < self.gate.capacity())
+			.map(|&uid| {
+				let logit = logits.double_value(&[uid as i64]);
+				(logit + self.config.gate_noise * gaussian() + 1e-6 * uniform(), uid)
+			})
+			.collect();
+		noisy.sort_by(|a, b| b.0.total_cmp(&a.0));
+		noisy.into_iter().take(k).map(|(_, uid)| uid).collect()
+	}
+
+	/// One step on `inputs` → `targets` (both `[batch, seq]` i64) with the chosen peers'
+	/// answers (`None` for a peer that failed: it counts as zeros).
+	pub fn step(
+		&mut self,
+		inputs: &Tensor,
+		targets: &Tensor,
+		peers: &[(u16, Option<Tensor>)],
+	) -> Step {
+		let device = self.config.device;
+		let inputs = inputs.to_device(device);
+		let targets = targets.to_device(device);
+		let encoded = self.encoder.forward_t(&inputs, true);
+		let (b, t, d) = encoded.size3().expect("[batch, seq, dim]");
+		let detached = encoded.detach();
+
+		// The remote context r = Σ_j g_j · f_j(x), g = softmax over the chosen peers' logits.
+		let answers: Vec<Tensor> = peers
+			.iter()
+			.map(|(_, answer)| match answer {
+				Some(a) => a
+					.to_device(device)
+					.to_kind(Kind::Float)
+					.clamp(-ANSWER_LIMIT, ANSWER_LIMIT)
+					.detach()
+					.set_requires_grad(true),
+				None => Tensor::zeros([b, t, d], (Kind::Float, device)).set_requires_grad(true),
+			})
+			.collect();
+		let (remote, gates) = if answers.is_empty() {
+			(Tensor::zeros([b, t, d], (Kind::Float, device)), None)
+		} else {
+			let uids: Vec<i64> = peers.iter().map(|(uid, _)| *uid as i64).collect();
+			let index = Tensor::from_slice(&uids).to_device(device);
+			let gates =
+				self.gate.logits(&detached).index_select(1, &index).softmax(-1, Kind::Float);
+			let stacked = Tensor::stack(&answers, 1);
+			let remote = (gates.unsqueeze(-1).unsqueeze(-1) * stacked).sum_dim_intlist(
+				Some([1i64].as_slice()),
+				false,
+				Kind::Float,
+			);
+			(remote, Some(gates))
+		};
+		let distilled = self.distiller.forward(&detached);
+		let vocab = self.config.model.vocab;
+		let ce =
+			|logits: Tensor| logits.view([-1, vocab]).cross_entropy_for_logits(&targets.view([-1]));
+		let local_loss = ce(self.head.logits(&encoded, &distilled));
+		let remote_loss = ce(self.head.logits(&encoded, &remote));
+		let distill_loss = distilled.mse_loss(&remote.detach(), Reduction::Mean);
+
+		self.adam.zero_grad();
+		if let Some(gates) = &gates {
+			// Valuation, before the parameter gradients are taken (the graph is kept).
+			let dgate = Tensor::run_backward(&[&remote_loss], &[gates], true, false);
+			self.value_peers(peers, gates, &dgate[0], b);
+		}
+		let total = &local_loss + &remote_loss + &distill_loss;
+		total.backward();
+		let peer_grads = peers
+			.iter()
+			.zip(&answers)
+			.filter(|((_, answer), _)| answer.is_some())
+			.map(|((uid, _), a)| (*uid, a.grad().detach().to_device(Device::Cpu)))
+			.collect();
+		let caller_grads = self.fold_caller_grads();
+		self.adam.clip_grad_norm(1.0);
+		self.adam.step();
+		Step {
+			local_loss: local_loss.double_value(&[]),
+			remote_loss: remote_loss.double_value(&[]),
+			distill_loss: distill_loss.double_value(&[]),
+			peer_grads,
+			caller_grads,
+		}
+	}
+
+	/// Scores each chosen peer by the loss it would cost to lose it.
+	///
+	/// Estimator: a second-order Taylor expansion of the remote loss L around the gate weight
+	/// g_j, at a minimum of L in g_j, gives ΔL ≈ ½ · H_jj · g_j² for setting g_j to zero (the
+	/// peer gone), with H_jj the Hessian's diagonal. We estimate H_jj by the empirical Fisher
+	/// information E[(∂l/∂g_j)²] over the batch's examples, where l is one example's loss
+	/// (`dgate` holds ∂L/∂g for L the batch mean, so one example's gradient is batch · dgate).
+	/// The Fisher is never negative, so neither is the score. The batch's average goes into an
+	/// exponential moving average with decay `score_decay` (0.995, as in the original code).
+	fn value_peers(
+		&mut self,
+		peers: &[(u16, Option<Tensor>)],
+		gates: &Tensor,
+		dgate: &Tensor,
+		batch: i64,
+	) {
+		let per_example = dgate * batch as f64;
+		let importance = (per_example.square() * gates.detach().square() * 0.5).mean_dim(
+			Some([0i64].as_slice()),
+			false,
+			Kind::Double,
+		);
+		let decay = self.config.score_decay;
+		for (j, (uid, answer)) in peers.iter().enumerate() {
+			let Some(score) = self.scores.get_mut(*uid as usize) else { continue };
+			if answer.is_none() {
+				*score *= self.config.failure_decay;
+				continue;
+			}
+			let value = importance.double_value(&[j as i64]).max(0.0);
+			if value.is_finite() {
+				*score = decay * *score + (1.0 - decay) * value;
+			}
+		}
+	}
+
+	/// Runs the encoder on each queued caller's inputs and backpropagates its gradient (norm
+	/// clipped to `caller_grad_clip`, scaled by `caller_grad_scale`), adding to this step's
+	/// parameter gradients.
+	fn fold_caller_grads(&mut self) -> usize {
+		let mut n = 0;
+		while let Some((inputs, grads)) = self.caller_grads.pop_front() {
+			let grads = grads.to_device(self.config.device).to_kind(Kind::Float);
+			let norm = grads.norm().double_value(&[]);
+			if !norm.is_finite() || norm == 0.0 {
+				continue;
+			}
+			let factor =
+				self.config.caller_grad_scale * (self.config.caller_grad_clip / norm).min(1.0);
+			let encoded = self.encoder.forward_t(&inputs.to_device(self.config.device), true);
+			(encoded * (grads * factor)).sum(Kind::Float).backward();
+			n += 1;
+		}
+		n
+	}
+
+	/// Each uid's score.
+	pub fn scores(&self) -> &[f64] {
+		&self.scores
+	}
+
+	/// A peer that did not answer loses part of its score.
+	pub fn record_failure(&mut self, uid: u16) {
+		if let Some(score) = self.scores.get_mut(uid as usize) {
+			*score *= self.config.failure_decay;
+		}
+	}
+
+	/// Forgets a uid's score (its neuron was replaced).
+	pub fn forget(&mut self, uid: u16) {
+		if let Some(score) = self.scores.get_mut(uid as usize) {
+			*score = 0.0;
+		}
+	}
+
+	/// Mean next-byte CE of the local path (encoder + distilled context) on held-out data.
+	pub fn evaluate(&self, inputs: &Tensor, targets: &Tensor) -> f64 {
+		tch::no_grad(|| {
+			let inputs = inputs.to_device(self.config.device);
+			let encoded = self.encoder.forward_t(&inputs, false);
+			let distilled = self.distiller.forward(&encoded);
+			let logits = self.head.logits(&encoded, &distilled);
+			logits
+				.view([-1, self.config.model.vocab])
+				.cross_entropy_for_logits(&targets.to_device(self.config.device).view([-1]))
+				.double_value(&[])
+		})
+	}
+
+	/// Updates taken so far.
+	pub fn steps(&self) -> u64 {
+		self.adam.steps()
+	}
+
+	/// Saves parameters, optimiser state and scores under `dir` (written to temporary files
+	/// and renamed, so a crash mid-save keeps the previous checkpoint).
+	pub fn save(&self, dir: &Path) -> anyhow::Result<()> {
+		std::fs::create_dir_all(dir)?;
+		let scores = Tensor::from_slice(&self.scores);
+		// `.tmp.safetensors`: tch picks the format from the extension.
+		let tmp = |name: &str| dir.join(name.replace(".safetensors", ".tmp.safetensors"));
+		self.vs.save(tmp(MODEL_FILE))?;
+		self.adam.state.save(tmp(OPTIMIZER_FILE))?;
+		Tensor::write_safetensors(&[("scores", &scores)], tmp(SCORES_FILE))?;
+		for name in [MODEL_FILE, OPTIMIZER_FILE, SCORES_FILE] {
+			std::fs::rename(tmp(name), dir.join(name))?;
+		}
+		Ok(())
+	}
+
+	/// Loads a checkpoint saved by [`Learner::save`] (its model must have the same sizes).
+	pub fn load(&mut self, dir: &Path) -> anyhow::Result<()> {
+		self.vs.load(dir.join(MODEL_FILE))?;
+		self.adam.state.load(dir.join(OPTIMIZER_FILE))?;
+		let saved = Tensor::read_safetensors(dir.join(SCORES_FILE))?;
+		if let Some((_, scores)) = saved.into_iter().find(|(n, _)| n == "scores") {
+			let n = (scores.numel()).min(self.scores.len());
+			for (i, s) in self.scores.iter_mut().take(n).enumerate() {
+				*s = scores.double_value(&[i as i64]);
+			}
+		}
+		Ok(())
+	}
+}
+
+fn uniform() -> f64 {
+	Tensor::rand([1], (Kind::Double, Device::Cpu)).double_value(&[0])
+}
+
+fn gaussian() -> f64 {
+	Tensor::randn([1], (Kind::Double, Device::Cpu)).double_value(&[0])
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use crate::learn::data::Corpus;
+
+	fn tiny(capacity: i64) -> LearnConfig {
+		let mut config = LearnConfig::new(32, capacity);
+		config.model.layers = 1;
+		config.model.max_seq = 32;
+		config.model.dropout = 0.0;
+		config.learning_rate = 3e-3;
+		config
+	}
+
+	fn corpus() -> Corpus {
+		Corpus::new(&Corpus::generated(64 << 10), (0, 1), 7).unwrap()
+	}
+
+	#[test]
+	fn training_lowers_the_held_out_loss() {
+		tch::manual_seed(1);
+		let mut learner = Learner::new(tiny(4));
+		let mut data = corpus();
+		let (hx, hy) = data.held_out(16, 32);
+		let before = learner.evaluate(&hx, &hy);
+		for _ in 0..80 {
+			let (x, y) = data.batch(16, 32);
+			learner.step(&x, &y, &[]);
+		}
+		let after = learner.evaluate(&hx, &hy);
+		// ln(256) ≈ 5.55 at the start; the generated text's words are learned quickly.
+		assert!(after < before - 1.5, "held-out loss {before:.3} → {after:.3}");
+	}
+
+	#[test]
+	fn a_peer_that_knows_the_next_byte_outranks_a_noisy_one() {
+		tch::manual_seed(2);
+		let mut learner = Learner::new(tiny(4));
+		let mut data = corpus();
+		// A fixed random code per byte: uid 1 answers the code of each position's next byte.
+		let codes = Tensor::randn([256, 32], (Kind::Float, Device::Cpu));
+		for _ in 0..60 {
+			let (x, y) = data.batch(8, 32);
+			let oracle = codes.index_select(0, &y.view([-1])).view([8, 32, 32]);
+			let noise = Tensor::randn([8, 32, 32], (Kind::Float, Device::Cpu));
+			learner.step(&x, &y, &[(1, Some(oracle)), (2, Some(noise))]);
+		}
+		let s = learner.scores();
+		assert!(s[1] > 0.0 && s[1] > 2.0 * s[2], "oracle {} vs noise {}", s[1], s[2]);
+		// A failing peer's score decays.
+		let before = s[1];
+		let (x, y) = data.batch(8, 32);
+		learner.step(&x, &y, &[(1, None)]);
+		assert!(learner.scores()[1] < before);
+	}
+
+	#[test]
+	fn a_callers_gradient_changes_the_encoder() {
+		let run = |push: bool| {
+			tch::manual_seed(3);
+			let mut learner = Learner::new(tiny(4));
+			let (x, y) = corpus().batch(4, 16);
+			if push {
+				let grads = Tensor::ones([4, 16, 32], (Kind::Float, Device::Cpu));
+				learner.push_caller_grad(x.shallow_clone(), grads);
+			}
+			let step = learner.step(&x, &y, &[]);
+			assert_eq!(step.caller_grads, usize::from(push));
+			learner.vs.variables()["encoder.tokens.weight"].copy()
+		};
+		let with = run(true);
+		let without = run(false);
+		assert!(!with.equal(&without), "the caller's gradient must move the encoder");
+	}
+
+	#[test]
+	fn a_checkpoint_resumes_bit_identically() {
+		tch::manual_seed(4);
+		let dir = tempfile::tempdir().unwrap();
+		let mut learner = Learner::new(tiny(4));
+		let mut data = corpus();
+		let codes = Tensor::randn([256, 32], (Kind::Float, Device::Cpu));
+		for _ in 0..3 {
+			let (x, y) = data.batch(4, 16);
+			let answer = codes.index_select(0, &y.view([-1])).view([4, 16, 32]);
+			learner.step(&x, &y, &[(1, Some(answer))]);
+		}
+		learner.save(dir.path()).unwrap();
+		tch::manual_seed(99);
+		let mut resumed = Learner::new(tiny(4));
+		resumed.load(dir.path()).unwrap();
+		let (a, b) = (learner.vs.variables(), resumed.vs.variables());
+		assert_eq!(a.len(), b.len());
+		for (name, t) in &a {
+			assert!(t.equal(&b[name]), "{name} differs after resuming");
+		}
+		assert_eq!(resumed.steps(), 3);
+		assert_eq!(resumed.scores(), learner.scores());
+		let (sa, sb) = (learner.adam.state.variables(), resumed.adam.state.variables());
+		for (name, t) in &sa {
+			assert!(t.equal(&sb[name]), "optimizer {name} differs after resuming");
+		}
+	}
+}

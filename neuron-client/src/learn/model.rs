@@ -1,0 +1,224 @@
+//! The neuron's model, shaped like the tch-rs examples: a config struct, `new` on an
+//! `nn::Path`, `forward_t`. A small causal byte-level transformer encoder (what the axon
+//! serves), the gating network that picks peers, the distiller that learns to imitate them, and
+//! the next-byte head.
+
+use tch::{nn, nn::Module, nn::ModuleT, Device, IndexOp, Kind, Tensor};
+
+/// The model's sizes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Config {
+	/// Byte-level vocabulary.
+	pub vocab: i64,
+	/// Representation size (the subnet's `dim`).
+	pub dim: i64,
+	/// Attention heads per layer (`dim` must be a multiple).
+	pub heads: i64,
+	/// Transformer blocks.
+	pub layers: i64,
+	/// Longest sequence.
+	pub max_seq: i64,
+	/// Dropout while training.
+	pub dropout: f64,
+}
+
+impl Config {
+	/// The default neuron: 2 blocks of width `dim`, 4 heads, sequences up to 128 bytes.
+	pub fn new(dim: i64) -> Self {
+		Self { vocab: 256, dim, heads: 4, layers: 2, max_seq: 128, dropout: 0.1 }
+	}
+}
+
+#[derive(Debug)]
+struct Attention {
+	qkv: nn::Linear,
+	proj: nn::Linear,
+	heads: i64,
+	mask: Tensor,
+	dropout: f64,
+}
+
+impl Attention {
+	fn new(p: nn::Path, cfg: &Config) -> Self {
+		let mask = Tensor::ones([cfg.max_seq, cfg.max_seq], (Kind::Bool, p.device())).tril(0);
+		Self {
+			qkv: nn::linear(&p / "qkv", cfg.dim, 3 * cfg.dim, Default::default()),
+			proj: nn::linear(&p / "proj", cfg.dim, cfg.dim, Default::default()),
+			heads: cfg.heads,
+			mask,
+			dropout: cfg.dropout,
+		}
+	}
+}
+
+impl ModuleT for Attention {
+	fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
+		let (b, t, c) = xs.size3().expect("[batch, seq, dim]");
+		let split = |x: Tensor| x.view([b, t, self.heads, c / self.heads]).transpose(1, 2);
+		let qkv = xs.apply(&self.qkv).chunk(3, 2);
+		let (q, k, v) = (
+			split(qkv[0].shallow_clone()),
+			split(qkv[1].shallow_clone()),
+			split(qkv[2].shallow_clone()),
+		);
+		let scale = 1.0 / ((c / self.heads) as f64).sqrt();
+		let att = q.matmul(&k.transpose(-2, -1)) * scale;
+		let causal = self.mask.i((..t, ..t)).logical_not();
+		let att = att.masked_fill(&causal, f64::NEG_INFINITY).softmax(-1, Kind::Float);
+		let att = att.dropout(self.dropout, train);
+		att.matmul(&v).transpose(1, 2).contiguous().view([b, t, c]).apply(&self.proj)
+	}
+}
+
+#[derive(Debug)]
+struct Block {
+	ln1: nn::LayerNorm,
+	ln2: nn::LayerNorm,
+	attention: Attention,
+	up: nn::Linear,
+	down: nn::Linear,
+	dropout: f64,
+}
+
+impl Block {
+	fn new(p: nn::Path, cfg: &Config) -> Self {
+		Self {
+			ln1: nn::layer_norm(&p / "ln1", vec![cfg.dim], Default::default()),
+			ln2: nn::layer_norm(&p / "ln2", vec![cfg.dim], Default::default()),
+			attention: Attention::new(&p / "attention", cfg),
+			up: nn::linear(&p / "up", cfg.dim, 4 * cfg.dim, Default::default()),
+			down: nn::linear(&p / "down", 4 * cfg.dim, cfg.dim, Default::default()),
+			dropout: cfg.dropout,
+		}
+	}
+}
+
+impl ModuleT for Block {
+	fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
+		let xs = xs + xs.apply(&self.ln1).apply_t(&self.attention, train);
+		let ys = xs.apply(&self.ln2).apply(&self.up).gelu("none").apply(&self.down);
+		&xs + ys.dropout(self.dropout, train)
+	}
+}
+
+/// The causal byte-level encoder: `[batch, seq]` i64 → `[batch, seq, dim]` f32.
+#[derive(Debug)]
+pub struct Encoder {
+	tokens: nn::Embedding,
+	positions: Tensor,
+	blocks: Vec<Block>,
+	ln: nn::LayerNorm,
+	cfg: Config,
+}
+
+impl Encoder {
+	/// Builds the encoder's layers under `p`.
+	pub fn new(p: nn::Path, cfg: &Config) -> Self {
+		Self {
+			tokens: nn::embedding(&p / "tokens", cfg.vocab, cfg.dim, Default::default()),
+			positions: p.randn("positions", &[1, cfg.max_seq, cfg.dim], 0.0, 0.02),
+			blocks: (0..cfg.layers).map(|i| Block::new(&p / "blocks" / i, cfg)).collect(),
+			ln: nn::layer_norm(&p / "ln", vec![cfg.dim], Default::default()),
+			cfg: *cfg,
+		}
+	}
+
+	/// Its sizes.
+	pub fn config(&self) -> &Config {
+		&self.cfg
+	}
+}
+
+impl ModuleT for Encoder {
+	fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
+		let t = xs.size()[1];
+		let mut h = xs.apply(&self.tokens) + self.positions.i((.., ..t, ..));
+		h = h.dropout(self.cfg.dropout, train);
+		for block in &self.blocks {
+			h = h.apply_t(block, train);
+		}
+		h.apply(&self.ln)
+	}
+}
+
+/// Learns to predict the peers' context from the encoder's output, so the neuron still has a
+/// context when its peers are gone.
+#[derive(Debug)]
+pub struct Distiller {
+	up: nn::Linear,
+	down: nn::Linear,
+}
+
+impl Distiller {
+	/// Builds it under `p`.
+	pub fn new(p: nn::Path, cfg: &Config) -> Self {
+		Self {
+			up: nn::linear(&p / "up", cfg.dim, 2 * cfg.dim, Default::default()),
+			down: nn::linear(&p / "down", 2 * cfg.dim, cfg.dim, Default::default()),
+		}
+	}
+}
+
+impl Module for Distiller {
+	fn forward(&self, xs: &Tensor) -> Tensor {
+		xs.apply(&self.up).gelu("none").apply(&self.down)
+	}
+}
+
+/// Next-byte logits from the encoder output joined with a context: `[B, T, 2·dim]` → `[B, T, vocab]`.
+#[derive(Debug)]
+pub struct Head {
+	hidden: nn::Linear,
+	out: nn::Linear,
+}
+
+impl Head {
+	/// Builds it under `p`.
+	pub fn new(p: nn::Path, cfg: &Config) -> Self {
+		Self {
+			hidden: nn::linear(&p / "hidden", 2 * cfg.dim, cfg.dim, Default::default()),
+			out: nn::linear(&p / "out", cfg.dim, cfg.vocab, Default::default()),
+		}
+	}
+
+	/// Logits for `encoded` with `context`.
+	pub fn logits(&self, encoded: &Tensor, context: &Tensor) -> Tensor {
+		Tensor::cat(&[encoded, context], 2).apply(&self.hidden).gelu("none").apply(&self.out)
+	}
+}
+
+/// The gating network: one logit per uid of the subnet, from the mean of the encoder output.
+/// It has room for `capacity` uids (the subnet's `max_uids`), so it never needs resizing as
+/// neurons come and go; uids that are absent, silent or the neuron itself are masked out.
+#[derive(Debug)]
+pub struct Gate {
+	linear: nn::Linear,
+	capacity: i64,
+}
+
+impl Gate {
+	/// Builds it under `p` for `capacity` uids.
+	pub fn new(p: nn::Path, cfg: &Config, capacity: i64) -> Self {
+		Self { linear: nn::linear(&p / "linear", cfg.dim, capacity, Default::default()), capacity }
+	}
+
+	/// How many uids it has room for.
+	pub fn capacity(&self) -> i64 {
+		self.capacity
+	}
+
+	/// `[batch, capacity]` logits for `encoded` (`[batch, seq, dim]`).
+	pub fn logits(&self, encoded: &Tensor) -> Tensor {
+		encoded.mean_dim(Some([1i64].as_slice()), false, Kind::Float).apply(&self.linear)
+	}
+}
+
+/// Where tensors live.
+pub fn device(name: &str) -> anyhow::Result<Device> {
+	match name {
+		"cpu" => Ok(Device::Cpu),
+		"cuda" if tch::Cuda::is_available() => Ok(Device::Cuda(0)),
+		"cuda" => anyhow::bail!("--device cuda: libtorch sees no CUDA device on this machine"),
+		other => anyhow::bail!("--device `{other}`: expected cpu or cuda"),
+	}
+}

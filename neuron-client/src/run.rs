@@ -1,0 +1,480 @@
+//! `neuron run`: one long-running neuron, tying the chain, the wallet, the axon and dendrite and
+//! the learner together. It makes sure its hotkey is registered and its axon recorded on chain,
+//! keeps its view of the subnet fresh, serves its encoder to callers, trains on its text while
+//! mixing in the answers of the peers its gate picks, sends those peers the gradients of its
+//! loss, values them, and writes those values to the chain as weights once an epoch.
+
+use crate::{
+	chain::{
+		find_event,
+		metagraph::Metagraph,
+		runtime,
+		weights::{self, Rules},
+		Chain,
+	},
+	cli::{AxonCommand, RunArgs},
+	commands::{self, Context},
+	learn::{
+		data::{parse_shard, Corpus},
+		learner::{LearnConfig, Learner},
+		model,
+		serving::{Noise, Served},
+		to_tch, to_wire_f32, to_wire_i64,
+	},
+	serve::{
+		axon::{Axon, AxonConfig, Model, Schema},
+		dendrite::{Dendrite, DendriteConfig, Target},
+		metrics::Metrics,
+		protocol::Signer,
+		tensor::Tensor as WireTensor,
+		view::{socket_addr, SharedView},
+	},
+	wallet,
+};
+use anyhow::{anyhow, bail, Context as _, Result};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::{
+	io::IsTerminal,
+	net::SocketAddr,
+	sync::{
+		atomic::{AtomicBool, Ordering},
+		Arc, Mutex, MutexGuard,
+	},
+	time::{Duration, Instant},
+};
+use subxt_signer::sr25519::Keypair;
+use tracing::{info, warn};
+
+/// Runs the neuron until Ctrl-C, SIGTERM or `--steps`.
+pub async fn run(ctx: &Context, args: RunArgs) -> Result<()> {
+	check_args(&args)?;
+	if let Some(threads) = args.threads {
+		tch::set_num_threads(threads);
+	}
+	let netuid = args.netuid;
+	let hotkey = ctx.hotkey()?;
+	let address = wallet::address(&hotkey);
+	let chain = ctx.chain().await?;
+	let mut graph = commands::metagraph::fetch(&chain.rpc, netuid).await?;
+	if own_uid(&graph, &hotkey).is_none() {
+		info!(%address, netuid, "the hotkey is not registered: registering it (the coldkey pays)");
+		commands::register::run(ctx, netuid).await?;
+		graph = commands::metagraph::fetch(&chain.rpc, netuid).await?;
+	}
+	let me =
+		own_uid(&graph, &hotkey).context("the hotkey is not in the metagraph after registering")?;
+	info!(uid = me, netuid, %address, "registered");
+
+	// The learner (or the noise it serves instead) and the axon in front of it.
+	let dim = args.dim;
+	let learner = if args.serve_noise { None } else { Some(new_learner(&args, &graph)?) };
+	let served: Arc<dyn Model> = match &learner {
+		Some(l) => Arc::new(Served(l.clone())),
+		None => Arc::new(Noise { dim }),
+	};
+	let view = SharedView::default();
+	let sync = Duration::from_secs_f64(args.sync_secs);
+	let refresher = view.keep_fresh(ctx.settings.url.clone(), netuid, sync).await?;
+	let schema = Schema::tokens(dim, args.batch.max(64), args.seq_len);
+	let metrics = Arc::new(Metrics::new());
+	let signer = Signer::new(&hotkey);
+	let axon =
+		Axon::new(signer.clone(), view.clone(), served, AxonConfig::new(schema), metrics.clone());
+	let bind = SocketAddr::new(args.axon_bind, args.axon_port);
+	let running = axon.start(bind).await.with_context(|| format!("starting the axon on {bind}"))?;
+	info!(addr = %running.addr, "axon listening");
+	let _metrics_server = match args.metrics_port {
+		Some(port) => {
+			let (addr, task) = metrics.clone().serve(SocketAddr::new(args.axon_bind, port)).await?;
+			info!(%addr, "metrics at /metrics");
+			Some(AbortOnDrop(task))
+		},
+		None => None,
+	};
+	let wanted = SocketAddr::new(args.axon_ip, args.axon_port);
+	let recorded = graph.neurons.iter().find(|n| n.uid == me).and_then(|n| n.axon.as_ref());
+	if recorded.and_then(socket_addr) != Some(wanted) {
+		let command = AxonCommand::Serve {
+			netuid,
+			ip: args.axon_ip.to_string(),
+			port: args.axon_port,
+			version: 1,
+			protocol: 0,
+		};
+		commands::axon::run(ctx, command).await.context("recording the axon on chain")?;
+	}
+
+	let stop = Arc::new(AtomicBool::new(false));
+	let signals = tokio::spawn(wait_for_stop(stop.clone()));
+	let result = match learner {
+		Some(learner) => {
+			let trainer = Trainer {
+				args: &args,
+				chain: &chain,
+				hotkey: &hotkey,
+				me,
+				view: &view,
+				learner,
+				dendrite: Arc::new(Dendrite::new(
+					signer,
+					DendriteConfig {
+						timeout: Duration::from_millis(args.timeout_ms),
+						..Default::default()
+					},
+				)),
+				stop: &stop,
+			};
+			trainer.train().await
+		},
+		None => {
+			info!("serving noise until stopped");
+			while !stop.load(Ordering::Relaxed) {
+				tokio::time::sleep(Duration::from_millis(100)).await;
+			}
+			Ok(())
+		},
+	};
+	signals.abort();
+	refresher.abort();
+	running.stop().await;
+	result
+}
+
+fn check_args(args: &RunArgs) -> Result<()> {
+	if args.dim == 0 || args.dim > 4096 {
+		bail!("--dim {}: expected 1 to 4096", args.dim);
+	}
+	if args.dim % model::Config::new(1).heads as usize != 0 {
+		bail!(
+			"--dim {}: must be a multiple of {} (the attention heads)",
+			args.dim,
+			model::Config::new(1).heads
+		);
+	}
+	if args.batch == 0 || args.seq_len < 2 {
+		bail!("--batch must be at least 1 and --seq-len at least 2");
+	}
+	if args.axon_port == 0 {
+		bail!("--axon-port must be between 1 and 65535");
+	}
+	if args.axon_ip.is_unspecified() {
+		bail!(
+			"--axon-ip {} is unspecified; give the address peers should connect to",
+			args.axon_ip
+		);
+	}
+	if !(args.sync_secs.is_finite() && args.sync_secs > 0.0) {
+		bail!("--sync-secs must be a positive number");
+	}
+	if !(args.caller_grad_scale.is_finite() && args.caller_grad_scale >= 0.0) {
+		bail!("--caller-grad-scale must be a finite number ≥ 0");
+	}
+	if !(args.learning_rate.is_finite() && args.learning_rate > 0.0) {
+		bail!("--learning-rate must be a positive number");
+	}
+	if args.log_every == 0 || args.checkpoint_every == 0 {
+		bail!("--log-every and --checkpoint-every must be at least 1");
+	}
+	parse_shard(&args.shard)?;
+	model::device(&args.device)?;
+	Ok(())
+}
+
+fn own_uid(graph: &Metagraph, hotkey: &Keypair) -> Option<u16> {
+	let address = wallet::address(hotkey).to_string();
+	graph.neurons.iter().find(|n| n.hotkey == address).map(|n| n.uid)
+}
+
+fn new_learner(args: &RunArgs, graph: &Metagraph) -> Result<Arc<Mutex<Learner>>> {
+	let mut config = LearnConfig::new(args.dim as i64, i64::from(graph.hyperparameters.max_uids));
+	config.topk = args.topk;
+	config.learning_rate = args.learning_rate;
+	config.caller_grad_scale = args.caller_grad_scale;
+	config.model.max_seq = args.seq_len as i64;
+	config.device = model::device(&args.device)?;
+	let mut learner = Learner::new(config);
+	if let Some(dir) = &args.checkpoint {
+		if dir.join(crate::learn::learner::MODEL_FILE).exists() {
+			learner.load(dir).with_context(|| format!("resuming from {}", dir.display()))?;
+			info!(steps = learner.steps(), "resumed from {}", dir.display());
+		}
+	}
+	info!(params = learner.parameters(), dim = args.dim, device = %args.device, "model ready");
+	Ok(Arc::new(Mutex::new(learner)))
+}
+
+/// Sets `stop` on Ctrl-C or SIGTERM.
+async fn wait_for_stop(stop: Arc<AtomicBool>) {
+	#[cfg(unix)]
+	{
+		use tokio::signal::unix::{signal, SignalKind};
+		if let Ok(mut term) = signal(SignalKind::terminate()) {
+			tokio::select! {
+				_ = tokio::signal::ctrl_c() => {},
+				_ = term.recv() => {},
+			}
+			stop.store(true, Ordering::Relaxed);
+			return;
+		}
+	}
+	let _ = tokio::signal::ctrl_c().await;
+	stop.store(true, Ordering::Relaxed);
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+	fn drop(&mut self) {
+		self.0.abort();
+	}
+}
+
+/// What the progress line shows about the chain.
+#[derive(Default)]
+struct ChainStatus {
+	stake: u128,
+	emission: u128,
+	block: u64,
+	weights_set: u64,
+}
+
+struct Trainer<'a> {
+	args: &'a RunArgs,
+	chain: &'a Chain,
+	hotkey: &'a Keypair,
+	me: u16,
+	view: &'a SharedView,
+	learner: Arc<Mutex<Learner>>,
+	dendrite: Arc<Dendrite>,
+	stop: &'a AtomicBool,
+}
+
+fn lock(learner: &Mutex<Learner>) -> MutexGuard<'_, Learner> {
+	// A panic while training leaves the learner as consistent as any step boundary.
+	learner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Trainer<'_> {
+	async fn train(self) -> Result<()> {
+		let args = self.args;
+		let bytes = match &args.data {
+			Some(path) => Corpus::load(path)?,
+			None => Corpus::generated(4 << 20),
+		};
+		let shard = parse_shard(&args.shard)?;
+		let mut corpus = Corpus::new(&bytes, shard, u64::from(self.me) + 1)?;
+		let (held_x, held_y) = corpus.held_out(16, args.seq_len);
+		info!(bytes = bytes.len(), shard = %args.shard, "training data ready");
+
+		let bar = std::io::stderr().is_terminal().then(|| {
+			let bar = ProgressBar::new_spinner();
+			bar.set_style(
+				ProgressStyle::with_template("{spinner} {elapsed_precise} {msg}")
+					.unwrap_or_else(|_| ProgressStyle::default_spinner()),
+			);
+			bar.enable_steady_tick(Duration::from_millis(200));
+			bar
+		});
+		let mut status = ChainStatus::default();
+		let mut next_weights_block = 0u64;
+		let mut last_chain_check = Instant::now() - Duration::from_secs(3600);
+		let started = Instant::now();
+		let mut step = 0u64;
+		let mut backs = tokio::task::JoinSet::new();
+		while !self.stop.load(Ordering::Relaxed) && args.steps.is_none_or(|n| step < n) {
+			let (inputs, targets) = corpus.batch(args.batch, args.seq_len);
+			let current = self.view.get();
+			let available: Vec<u16> = current
+				.members
+				.iter()
+				.filter(|m| m.uid != self.me && m.axon.is_some())
+				.map(|m| m.uid)
+				.collect();
+			let chosen =
+				tokio::task::block_in_place(|| lock(&self.learner).choose(&inputs, &available));
+			let targets_: Vec<Target> = chosen
+				.iter()
+				.filter_map(|uid| {
+					let m = current.members.get(usize::from(*uid))?;
+					Some(Target { uid: m.uid, hotkey: m.hotkey, addr: m.axon? })
+				})
+				.collect();
+			let wire_inputs =
+				to_wire_i64(&inputs).ok_or_else(|| anyhow!("a batch left libtorch unreadable"))?;
+			let answers = self.dendrite.forward(&targets_, &wire_inputs, args.dim).await;
+			let answering = answers.iter().filter(|a| a.result.is_ok()).count();
+			let peers: Vec<(u16, Option<tch::Tensor>)> =
+				answers.iter().map(|a| (a.uid, a.result.as_ref().ok().map(to_tch))).collect();
+			let outcome =
+				tokio::task::block_in_place(|| lock(&self.learner).step(&inputs, &targets, &peers));
+			step += 1;
+
+			// Gradients go back to the peers that answered without holding up training; at most
+			// a few rounds are in flight, older ones are dropped.
+			let back: Vec<(Target, WireTensor)> = outcome
+				.peer_grads
+				.iter()
+				.filter_map(|(uid, g)| {
+					Some((targets_.iter().find(|t| t.uid == *uid)?.clone(), to_wire_f32(g)?))
+				})
+				.collect();
+			while backs.len() >= 4 {
+				backs.join_next().await;
+			}
+			if !back.is_empty() {
+				let dendrite = self.dendrite.clone();
+				backs.spawn(async move {
+					let (targets, grads): (Vec<_>, Vec<_>) = back.into_iter().unzip();
+					dendrite.backward(&targets, &wire_inputs, &grads).await;
+				});
+			}
+
+			if last_chain_check.elapsed() >= Duration::from_secs_f64(args.sync_secs) {
+				last_chain_check = Instant::now();
+				match self.chain_round(&mut status, &mut next_weights_block).await {
+					Ok(()) => {},
+					Err(e) => warn!("chain: {e:#}"),
+				}
+			}
+			let top = self.top_scores(3);
+			let line = format!(
+				"step {step} | loss local {:.3} remote {:.3} distill {:.4} | peers {answering}/{} | \
+				 top {} | stake {} emission {} | block {} weights set {} | {:.1} steps/s",
+				outcome.local_loss,
+				outcome.remote_loss,
+				outcome.distill_loss,
+				targets_.len(),
+				top,
+				self.chain.rpc.token.display(status.stake),
+				self.chain.rpc.token.display(status.emission),
+				status.block,
+				status.weights_set,
+				step as f64 / started.elapsed().as_secs_f64(),
+			);
+			match &bar {
+				Some(bar) => bar.set_message(line),
+				None if step % args.log_every == 0 => {
+					let held = tokio::task::block_in_place(|| {
+						lock(&self.learner).evaluate(&held_x, &held_y)
+					});
+					info!(held_out = format!("{held:.3}"), "{line}");
+				},
+				None => {},
+			}
+			if let Some(dir) = &args.checkpoint {
+				if step % args.checkpoint_every == 0 {
+					tokio::task::block_in_place(|| lock(&self.learner).save(dir))?;
+				}
+			}
+		}
+		if let Some(bar) = bar {
+			bar.finish_and_clear();
+		}
+		backs.shutdown().await;
+		if let Some(dir) = &args.checkpoint {
+			tokio::task::block_in_place(|| lock(&self.learner).save(dir))?;
+			info!(steps = lock(&self.learner).steps(), "checkpoint saved to {}", dir.display());
+		}
+		info!(step, "stopped");
+		Ok(())
+	}
+
+	/// `uid:score` of the best `n` peers.
+	fn top_scores(&self, n: usize) -> String {
+		let learner = lock(&self.learner);
+		let mut top: Vec<(usize, f64)> =
+			learner.scores().iter().copied().enumerate().filter(|(_, s)| *s > 0.0).collect();
+		top.sort_by(|a, b| b.1.total_cmp(&a.1));
+		top.truncate(n);
+		let parts: Vec<String> = top.iter().map(|(uid, s)| format!("{uid}:{s:.2e}")).collect();
+		if parts.is_empty() {
+			"-".into()
+		} else {
+			parts.join(" ")
+		}
+	}
+
+	/// Reads the neuron's state from the chain and, once an epoch, sets its weights.
+	async fn chain_round(
+		&self,
+		status: &mut ChainStatus,
+		next_weights_block: &mut u64,
+	) -> Result<()> {
+		let graph = commands::metagraph::fetch(&self.chain.rpc, self.args.netuid).await?;
+		let Some(mine) = graph.neurons.iter().find(|n| n.uid == self.me) else {
+			bail!("uid {} is no longer in subnet {}", self.me, self.args.netuid);
+		};
+		if mine.hotkey != wallet::address(self.hotkey).to_string() {
+			bail!("uid {} now belongs to another hotkey: this neuron was replaced", self.me);
+		}
+		status.stake = mine.stake;
+		status.emission = mine.emission;
+		let block = self.chain.best_block().await?;
+		status.block = block;
+		let h = &graph.hyperparameters;
+		let interval = self
+			.args
+			.weights_every
+			.unwrap_or(u64::from(h.tempo))
+			.max(u64::from(h.weights_rate_limit))
+			.max(1);
+		let ready =
+			block + 1 >= mine.last_update + u64::from(h.weights_rate_limit) || mine.weights == 0;
+		if block < *next_weights_block || !ready {
+			return Ok(());
+		}
+		if mine.stake < h.min_stake_to_set_weights {
+			*next_weights_block = block + interval;
+			warn!(
+				"uid {} has {} staked; subnet {} needs {} to set weights",
+				self.me,
+				self.chain.rpc.token.display(mine.stake),
+				self.args.netuid,
+				self.chain.rpc.token.display(h.min_stake_to_set_weights)
+			);
+			return Ok(());
+		}
+		let rules = Rules {
+			subnet_size: graph.neurons.len() as u16,
+			own_uid: self.me,
+			min_allowed_weights: h.min_allowed_weights,
+			max_weight_limit: h.max_weight_limit,
+			max_weights_per_neuron: self
+				.chain
+				.constant::<u32>("Bittensor", "MaxWeightsPerNeuron")?,
+		};
+		let scores = lock(&self.learner).scores().to_vec();
+		let Some((uids, values)) = weights::from_scores(&scores, &rules) else {
+			return Ok(());
+		};
+		let row = weights::check(&uids, &values, &rules)?;
+		let call = runtime::tx().bittensor().set_weights(
+			self.args.netuid,
+			uids.clone(),
+			row,
+			h.weights_version_key,
+		);
+		*next_weights_block = block + interval;
+		let what = format!("setting {} weights of uid {}", uids.len(), self.me);
+		let included = submit_quietly(self.chain, &call, self.hotkey, &what).await?;
+		if find_event::<runtime::bittensor::events::WeightsSet>(&included)?.is_some() {
+			status.weights_set += 1;
+			let shown: Vec<String> =
+				uids.iter().zip(&values).map(|(u, v)| format!("{u}:{v:.3}")).collect();
+			info!(block, weights = %shown.join(" "), "weights set");
+		}
+		Ok(())
+	}
+}
+
+/// Submits `call` signed by `signer` and waits for its block, with no spinner (the progress
+/// line owns the terminal).
+async fn submit_quietly<C: subxt::tx::Payload>(
+	chain: &Chain,
+	call: &C,
+	signer: &Keypair,
+	what: &str,
+) -> Result<crate::chain::Included> {
+	commands::ensure_affordable(chain, call, signer, 0, "hotkey").await?;
+	chain.submit(call, signer, what, false).await
+}
