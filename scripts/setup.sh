@@ -40,4 +40,24 @@ if command -v rustup >/dev/null 2>&1; then
 	done
 fi
 
+repo_root="$(cd "$(dirname "$0")/.." && pwd)"
+# libtorch for the learning neuron: tch 0.26 is built for PyTorch 2.13.0. PyPI's wheel (with
+# its CUDA libraries, about 4.7 GB) goes into a virtual environment outside the checkout, and
+# `.libtorch` in the checkout points at its torch package, where `.cargo/config.toml` tells tch
+# to look, so a plain `cargo build` needs nothing exported.
+torch_version=2.13.0
+torch_venv="${BITTENSOR_TORCH_VENV:-$HOME/.cache/bittensor-torch}"
+if ! "$torch_venv/bin/python" -c "import sys, torch; sys.exit(torch.__version__.split('+')[0] != '$torch_version')" >/dev/null 2>&1; then
+	if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
+		log "installing python3-venv with apt"
+		$SUDO apt-get update -qq
+		DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-venv python3-pip >/dev/null
+	fi
+	log "installing torch==$torch_version into $torch_venv (a few minutes, about 4.7 GB)"
+	python3 -m venv "$torch_venv"
+	"$torch_venv/bin/pip" install --quiet --disable-pip-version-check --no-cache-dir "torch==$torch_version"
+fi
+torch_dir="$("$torch_venv/bin/python" -W ignore -c 'import os, torch; print(os.path.dirname(torch.__file__))')"
+ln -sfn "$torch_dir" "$repo_root/.libtorch"
+
 log "done"

@@ -16,7 +16,7 @@ use crate::{
 	commands::{self, Context},
 	learn::{
 		data::{parse_shard, Corpus},
-		learner::{LearnConfig, Learner},
+		learner::{LearnConfig, Learner, Step},
 		model,
 		serving::{Noise, Served},
 		to_tch, to_wire_f32, to_wire_i64,
@@ -27,7 +27,7 @@ use crate::{
 		metrics::Metrics,
 		protocol::Signer,
 		tensor::Tensor as WireTensor,
-		view::{socket_addr, SharedView},
+		view::{socket_addr, SharedView, SubnetView},
 	},
 	wallet,
 };
@@ -249,7 +249,8 @@ struct Trainer<'a> {
 	stop: &'a AtomicBool,
 }
 
-fn lock(learner: &Mutex<Learner>) -> MutexGuard<'_, Learner> {
+/// The learner, even after a panic elsewhere while it was held.
+pub fn lock(learner: &Mutex<Learner>) -> MutexGuard<'_, Learner> {
 	// A panic while training leaves the learner as consistent as any step boundary.
 	learner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
@@ -284,49 +285,20 @@ impl Trainer<'_> {
 		while !self.stop.load(Ordering::Relaxed) && args.steps.is_none_or(|n| step < n) {
 			let (inputs, targets) = corpus.batch(args.batch, args.seq_len);
 			let current = self.view.get();
-			let available: Vec<u16> = current
-				.members
-				.iter()
-				.filter(|m| m.uid != self.me && m.axon.is_some())
-				.map(|m| m.uid)
-				.collect();
-			let chosen =
-				tokio::task::block_in_place(|| lock(&self.learner).choose(&inputs, &available));
-			let targets_: Vec<Target> = chosen
-				.iter()
-				.filter_map(|uid| {
-					let m = current.members.get(usize::from(*uid))?;
-					Some(Target { uid: m.uid, hotkey: m.hotkey, addr: m.axon? })
-				})
-				.collect();
-			let wire_inputs =
-				to_wire_i64(&inputs).ok_or_else(|| anyhow!("a batch left libtorch unreadable"))?;
-			let answers = self.dendrite.forward(&targets_, &wire_inputs, args.dim).await;
-			let answering = answers.iter().filter(|a| a.result.is_ok()).count();
-			let peers: Vec<(u16, Option<tch::Tensor>)> =
-				answers.iter().map(|a| (a.uid, a.result.as_ref().ok().map(to_tch))).collect();
-			let outcome =
-				tokio::task::block_in_place(|| lock(&self.learner).step(&inputs, &targets, &peers));
+			let round =
+				round(&self.learner, &self.dendrite, &current, self.me, &inputs, &targets, args.dim)
+					.await?;
+			let outcome = &round.step;
+			let (asked, answering) = (round.asked, round.answered);
 			step += 1;
-
 			// Gradients go back to the peers that answered without holding up training; at most
-			// a few rounds are in flight, older ones are dropped.
-			let back: Vec<(Target, WireTensor)> = outcome
-				.peer_grads
-				.iter()
-				.filter_map(|(uid, g)| {
-					Some((targets_.iter().find(|t| t.uid == *uid)?.clone(), to_wire_f32(g)?))
-				})
-				.collect();
+			// a few rounds are in flight, older ones wait.
 			while backs.len() >= 4 {
 				backs.join_next().await;
 			}
-			if !back.is_empty() {
+			if let Some(back) = round.backward {
 				let dendrite = self.dendrite.clone();
-				backs.spawn(async move {
-					let (targets, grads): (Vec<_>, Vec<_>) = back.into_iter().unzip();
-					dendrite.backward(&targets, &wire_inputs, &grads).await;
-				});
+				backs.spawn(async move { back.send(&dendrite).await });
 			}
 
 			if last_chain_check.elapsed() >= Duration::from_secs_f64(args.sync_secs) {
@@ -343,7 +315,7 @@ impl Trainer<'_> {
 				outcome.local_loss,
 				outcome.remote_loss,
 				outcome.distill_loss,
-				targets_.len(),
+				asked,
 				top,
 				self.chain.rpc.token.display(status.stake),
 				self.chain.rpc.token.display(status.emission),
@@ -465,6 +437,75 @@ impl Trainer<'_> {
 		}
 		Ok(())
 	}
+}
+
+/// One training round of a neuron: choose peers for the batch, ask them, take a step with their
+/// answers, and prepare the gradients for those that answered.
+pub struct Round {
+	/// The step's losses and the gradients it produced.
+	pub step: Step,
+	/// Peers asked.
+	pub asked: usize,
+	/// Peers that gave a usable answer.
+	pub answered: usize,
+	/// What to send back with `backward`, if any peer answered.
+	pub backward: Option<Backward>,
+}
+
+/// Gradients of a step's loss with respect to each answering peer's answer.
+pub struct Backward {
+	/// The peers.
+	pub targets: Vec<Target>,
+	/// The inputs they answered.
+	pub inputs: WireTensor,
+	/// One gradient per peer.
+	pub grads: Vec<WireTensor>,
+}
+
+impl Backward {
+	/// Sends every gradient, concurrently; returns how many peers accepted theirs.
+	pub async fn send(self, dendrite: &Dendrite) -> usize {
+		let answers = dendrite.backward(&self.targets, &self.inputs, &self.grads).await;
+		answers.iter().filter(|a| a.result.is_ok()).count()
+	}
+}
+
+/// Runs one round for neuron `me` on `inputs` → `targets` against the peers in `view` (every
+/// other member with an axon is a candidate for the gate).
+pub async fn round(
+	learner: &Arc<Mutex<Learner>>,
+	dendrite: &Dendrite,
+	view: &SubnetView,
+	me: u16,
+	inputs: &tch::Tensor,
+	targets: &tch::Tensor,
+	dim: usize,
+) -> Result<Round> {
+	let available: Vec<u16> =
+		view.members.iter().filter(|m| m.uid != me && m.axon.is_some()).map(|m| m.uid).collect();
+	let chosen = tokio::task::block_in_place(|| lock(learner).choose(inputs, &available));
+	let asked: Vec<Target> = chosen
+		.iter()
+		.filter_map(|uid| {
+			let m = view.members.get(usize::from(*uid))?;
+			Some(Target { uid: m.uid, hotkey: m.hotkey, addr: m.axon? })
+		})
+		.collect();
+	let wire_inputs =
+		to_wire_i64(inputs).ok_or_else(|| anyhow!("a batch left libtorch unreadable"))?;
+	let answers = dendrite.forward(&asked, &wire_inputs, dim).await;
+	let answered = answers.iter().filter(|a| a.result.is_ok()).count();
+	let peers: Vec<(u16, Option<tch::Tensor>)> =
+		answers.iter().map(|a| (a.uid, a.result.as_ref().ok().map(to_tch))).collect();
+	let step = tokio::task::block_in_place(|| lock(learner).step(inputs, targets, &peers));
+	let (targets, grads): (Vec<Target>, Vec<WireTensor>) = step
+		.peer_grads
+		.iter()
+		.filter_map(|(uid, g)| Some((asked.iter().find(|t| t.uid == *uid)?.clone(), to_wire_f32(g)?)))
+		.unzip();
+	let backward =
+		(!targets.is_empty()).then_some(Backward { targets, inputs: wire_inputs, grads });
+	Ok(Round { step, asked: asked.len(), answered, backward })
 }
 
 /// Submits `call` signed by `signer` and waits for its block, with no spinner (the progress

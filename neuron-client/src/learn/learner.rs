@@ -141,6 +141,11 @@ impl Learner {
 		self.caller_grads.push_back((inputs, grads));
 	}
 
+	/// Caller gradients waiting for the next step.
+	pub fn pending_caller_grads(&self) -> usize {
+		self.caller_grads.len()
+	}
+
 	/// Chooses up to `topk` peers among `available` uids for `inputs`: the gate's batch-mean
 	/// logits plus Gaussian noise (so peers with low scores are still tried now and then) plus
 	/// a tiny uniform jitter (so ties fall at random, not by uid).
