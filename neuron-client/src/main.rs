@@ -9,7 +9,11 @@ fn main() -> ExitCode {
 	let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
 		tracing_subscriber::EnvFilter::new("info,subxt=warn,jsonrpsee=warn,hyper=warn")
 	});
-	tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+	tracing_subscriber::fmt()
+		.with_env_filter(filter)
+		.with_writer(std::io::stderr)
+		.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+		.init();
 	let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
 		Ok(runtime) => runtime,
 		Err(e) => {

@@ -25,7 +25,7 @@ use crate::{
 		axon::{Axon, AxonConfig, Model, Schema},
 		dendrite::{Dendrite, DendriteConfig, Target},
 		metrics::Metrics,
-		protocol::Signer,
+		protocol::{Hotkey, Signer},
 		tensor::Tensor as WireTensor,
 		view::{socket_addr, SharedView, SubnetView},
 	},
@@ -56,9 +56,19 @@ pub async fn run(ctx: &Context, args: RunArgs) -> Result<()> {
 	let address = wallet::address(&hotkey);
 	let chain = ctx.chain().await?;
 	let mut graph = commands::metagraph::fetch(&chain.rpc, netuid).await?;
-	if own_uid(&graph, &hotkey).is_none() {
+	// Several neurons of one coldkey starting together compete for its nonce: retry a few
+	// times (the coldkey is unlocked once and kept).
+	let mut attempt = 0;
+	while own_uid(&graph, &hotkey).is_none() {
+		attempt += 1;
 		info!(%address, netuid, "the hotkey is not registered: registering it (the coldkey pays)");
-		commands::register::run(ctx, netuid).await?;
+		if let Err(e) = commands::register::run(ctx, netuid).await {
+			if attempt >= 4 {
+				return Err(e.context(format!("registering in subnet {netuid}")));
+			}
+			warn!("registering failed ({e:#}); trying again");
+			tokio::time::sleep(Duration::from_secs(2 * attempt)).await;
+		}
 		graph = commands::metagraph::fetch(&chain.rpc, netuid).await?;
 	}
 	let me =
@@ -144,7 +154,7 @@ fn check_args(args: &RunArgs) -> Result<()> {
 	if args.dim == 0 || args.dim > 4096 {
 		bail!("--dim {}: expected 1 to 4096", args.dim);
 	}
-	if args.dim % model::Config::new(1).heads as usize != 0 {
+	if !args.dim.is_multiple_of(model::Config::new(1).heads as usize) {
 		bail!(
 			"--dim {}: must be a multiple of {} (the attention heads)",
 			args.dim,
@@ -282,12 +292,28 @@ impl Trainer<'_> {
 		let started = Instant::now();
 		let mut step = 0u64;
 		let mut backs = tokio::task::JoinSet::new();
+		let mut known: Vec<Option<Hotkey>> = Vec::new();
 		while !self.stop.load(Ordering::Relaxed) && args.steps.is_none_or(|n| step < n) {
 			let (inputs, targets) = corpus.batch(args.batch, args.seq_len);
 			let current = self.view.get();
-			let round =
-				round(&self.learner, &self.dendrite, &current, self.me, &inputs, &targets, args.dim)
-					.await?;
+			// A uid that changed hands is a new peer: its old score is forgotten.
+			known.resize(current.members.len(), None);
+			for (slot, m) in known.iter_mut().zip(&current.members) {
+				if slot.is_some_and(|h| h != m.hotkey) {
+					lock(&self.learner).forget(m.uid);
+				}
+				*slot = Some(m.hotkey);
+			}
+			let round = round(
+				&self.learner,
+				&self.dendrite,
+				&current,
+				self.me,
+				&inputs,
+				&targets,
+				args.dim,
+			)
+			.await?;
 			let outcome = &round.step;
 			let (asked, answering) = (round.asked, round.answered);
 			step += 1;
@@ -325,7 +351,7 @@ impl Trainer<'_> {
 			);
 			match &bar {
 				Some(bar) => bar.set_message(line),
-				None if step % args.log_every == 0 => {
+				None if step.is_multiple_of(args.log_every) => {
 					let held = tokio::task::block_in_place(|| {
 						lock(&self.learner).evaluate(&held_x, &held_y)
 					});
@@ -334,7 +360,7 @@ impl Trainer<'_> {
 				None => {},
 			}
 			if let Some(dir) = &args.checkpoint {
-				if step % args.checkpoint_every == 0 {
+				if step.is_multiple_of(args.checkpoint_every) {
 					tokio::task::block_in_place(|| lock(&self.learner).save(dir))?;
 				}
 			}
@@ -501,7 +527,9 @@ pub async fn round(
 	let (targets, grads): (Vec<Target>, Vec<WireTensor>) = step
 		.peer_grads
 		.iter()
-		.filter_map(|(uid, g)| Some((asked.iter().find(|t| t.uid == *uid)?.clone(), to_wire_f32(g)?)))
+		.filter_map(|(uid, g)| {
+			Some((asked.iter().find(|t| t.uid == *uid)?.clone(), to_wire_f32(g)?))
+		})
 		.unzip();
 	let backward =
 		(!targets.is_empty()).then_some(Backward { targets, inputs: wire_inputs, grads });

@@ -69,7 +69,12 @@ fn view(peers: &[(&Signer, SocketAddr)]) -> SharedView {
 	SharedView::new(SubnetView::new(1, members))
 }
 
-async fn serve(key: &Signer, view: &SharedView, model: Arc<dyn Model>, addr: SocketAddr) -> Running {
+async fn serve(
+	key: &Signer,
+	view: &SharedView,
+	model: Arc<dyn Model>,
+	addr: SocketAddr,
+) -> Running {
 	let mut config = AxonConfig::new(Schema::tokens(DIM, 64, SEQ));
 	config.max_clock_skew = Duration::from_millis(50);
 	let axon = Axon::new(key.clone(), view.clone(), model, config, Arc::new(Metrics::new()));
@@ -79,7 +84,10 @@ async fn serve(key: &Signer, view: &SharedView, model: Arc<dyn Model>, addr: Soc
 }
 
 fn dendrite(key: &Signer) -> Dendrite {
-	Dendrite::new(key.clone(), DendriteConfig { timeout: Duration::from_secs(5), ..Default::default() })
+	Dendrite::new(
+		key.clone(),
+		DendriteConfig { timeout: Duration::from_secs(5), ..Default::default() },
+	)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -110,7 +118,10 @@ async fn two_neurons_learn_from_each_other_over_loopback() {
 		}
 	}
 	let after = (lock(&a).evaluate(&ha.0, &ha.1), lock(&b).evaluate(&hb.0, &hb.1));
-	eprintln!("held-out loss: a {:.3} → {:.3}, b {:.3} → {:.3}", before.0, after.0, before.1, after.1);
+	eprintln!(
+		"held-out loss: a {:.3} → {:.3}, b {:.3} → {:.3}",
+		before.0, after.0, before.1, after.1
+	);
 	// Every call was answered and every gradient taken, by real axons over TCP.
 	assert_eq!(answered, 2 * STEPS);
 	assert_eq!(accepted, 2 * STEPS);
@@ -178,7 +189,8 @@ async fn a_pushed_gradient_moves_the_peer_and_a_malformed_one_is_refused() {
 	nan[7] = f32::NAN;
 	let nan = Tensor::f32(vec![2, 4, DIM], nan).unwrap();
 	for bad in [wrong_shape, nan] {
-		let answer = caller.backward(std::slice::from_ref(&target), &inputs, &[bad]).await.remove(0);
+		let answer =
+			caller.backward(std::slice::from_ref(&target), &inputs, &[bad]).await.remove(0);
 		match answer.result {
 			Err(Failure::Refused { status: 422, reason: Some(Reason::BadTensor), .. }) => {},
 			other => panic!("a malformed gradient must be refused with bad_tensor: {other:?}"),

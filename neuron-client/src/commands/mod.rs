@@ -29,9 +29,16 @@ use zeroize::Zeroizing;
 pub struct Context {
 	/// Resolved global settings.
 	pub settings: Settings,
+	/// The coldkey once unlocked, so a long-running command asks for the password once.
+	coldkey: std::sync::OnceLock<Keypair>,
 }
 
 impl Context {
+	/// A context with these settings.
+	pub fn new(settings: Settings) -> Self {
+		Self { settings, coldkey: std::sync::OnceLock::new() }
+	}
+
 	/// The selected wallet (which may not exist yet).
 	pub fn wallet(&self) -> Result<Wallet> {
 		Wallet::new(&self.settings.wallet_dir, &self.settings.wallet)
@@ -99,11 +106,15 @@ impl Context {
 
 	/// The wallet's coldkey, unlocked.
 	pub fn coldkey(&self) -> Result<Keypair> {
+		if let Some(key) = self.coldkey.get() {
+			return Ok(key.clone());
+		}
 		let wallet = self.existing_wallet()?;
 		// Fail on a missing coldkey before asking for a password.
 		wallet.coldkey_address()?;
 		let password = self.password()?;
-		wallet.unlock_coldkey(&password)
+		let key = wallet.unlock_coldkey(&password)?;
+		Ok(self.coldkey.get_or_init(|| key).clone())
 	}
 
 	/// The wallet's selected hotkey.
@@ -134,7 +145,7 @@ pub async fn run(cli: Cli) -> Result<()> {
 		},
 		file,
 	)?;
-	let ctx = Context { settings };
+	let ctx = Context::new(settings);
 	match cli.command {
 		Command::Wallet(command) => wallet::run(&ctx, command).await,
 		Command::Subnet(command) => subnet::run(&ctx, command).await,

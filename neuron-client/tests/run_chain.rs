@@ -1,0 +1,191 @@
+//! `neuron run` against a real dev node, as real processes: a learning neuron and a
+//! `--serve-noise` neuron register themselves, record their axons, exchange tensors, and the
+//! learner writes its own weight row with `set_weights`.
+
+mod common;
+
+use common::Env;
+use jsonrpsee::{core::client::ClientT, rpc_params};
+use serde_json::Value;
+use std::{
+	fs::File,
+	io::Write,
+	process::{Child, Command, Stdio},
+	str::FromStr,
+	time::{Duration, Instant},
+};
+
+const PW: &str = "pw\n";
+
+fn ss58(uri: &str) -> String {
+	let uri = subxt_signer::SecretUri::from_str(uri).unwrap();
+	subxt_signer::sr25519::Keypair::from_uri(&uri).unwrap().public_key().to_account_id().to_string()
+}
+
+/// A `neuron run` process; killed with SIGTERM on drop if still running.
+struct Neuron {
+	child: Child,
+	log: std::path::PathBuf,
+}
+
+impl Neuron {
+	fn start(env: &Env, hotkey: &str, port: u16, extra: &[&str]) -> Self {
+		let log = env.dir.path().join(format!("{hotkey}.log"));
+		let wallet_dir = env.wallet_dir();
+		let port = port.to_string();
+		let mut args = vec![
+			"--url",
+			&env.url(),
+			"--wallet-dir",
+			wallet_dir.to_str().unwrap(),
+			"--wallet",
+			"alice",
+			"--hotkey",
+			hotkey,
+			"--password-stdin",
+			"run",
+			"--netuid",
+			"1",
+			"--axon-ip",
+			"127.0.0.1",
+			"--axon-port",
+			&port,
+			"--dim",
+			"32",
+			"--threads",
+			"1",
+		]
+		.into_iter()
+		.map(String::from)
+		.collect::<Vec<_>>();
+		args.extend(extra.iter().map(|s| s.to_string()));
+		let mut child = Command::new(env!("CARGO_BIN_EXE_neuron"))
+			.args(&args)
+			.env("HOME", env.dir.path())
+			.stdin(Stdio::piped())
+			.stdout(File::create(&log).unwrap())
+			.stderr(File::create(log.with_extension("err")).unwrap())
+			.spawn()
+			.unwrap();
+		child.stdin.take().unwrap().write_all(PW.as_bytes()).unwrap();
+		Self { child, log }
+	}
+
+	fn output(&self) -> String {
+		let out = std::fs::read_to_string(&self.log).unwrap_or_default();
+		let err = std::fs::read_to_string(self.log.with_extension("err")).unwrap_or_default();
+		format!("{out}{err}")
+	}
+
+	fn terminate(&mut self) -> std::process::ExitStatus {
+		let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+		let deadline = Instant::now() + Duration::from_secs(30);
+		loop {
+			if let Some(status) = self.child.try_wait().unwrap() {
+				return status;
+			}
+			assert!(Instant::now() < deadline, "neuron did not stop:\n{}", self.output());
+			std::thread::sleep(Duration::from_millis(100));
+		}
+	}
+}
+
+impl Drop for Neuron {
+	fn drop(&mut self) {
+		if self.child.try_wait().ok().flatten().is_none() {
+			let _ = self.child.kill();
+			let _ = self.child.wait();
+		}
+	}
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn neuron_run_registers_serves_and_sets_its_own_weights() {
+	let env = Env::start().await;
+	env.neuron(
+		&["wallet", "regen", "--wallet", "alice", "--uri", "//Alice", "--password-stdin"],
+		PW,
+	)
+	.ok();
+	for name in ["noise", "learner"] {
+		let uri = format!("//Alice//{name}");
+		let args = [
+			"wallet", "regen", "--wallet", "alice", "--hotkey", name, "--key", "hotkey", "--uri",
+			&uri,
+		];
+		env.neuron(&args, "").ok();
+		// Hotkeys pay the fees of serve_axon and set_weights.
+		let dest = ss58(&uri);
+		let args =
+			["transfer", "--wallet", "alice", "--dest", &dest, "--amount", "5", "--password-stdin"];
+		env.neuron(&args, PW).ok();
+	}
+	let (noise_port, learner_port) =
+		(bittensor_e2e::free_port().unwrap(), bittensor_e2e::free_port().unwrap());
+	let mut noise = Neuron::start(&env, "noise", noise_port, &["--serve-noise"]);
+	let checkpoint = env.dir.path().join("checkpoint");
+	let mut learner = Neuron::start(
+		&env,
+		"learner",
+		learner_port,
+		&[
+			"--batch",
+			"4",
+			"--seq-len",
+			"16",
+			"--sync-secs",
+			"1",
+			"--log-every",
+			"20",
+			"--checkpoint",
+			checkpoint.to_str().unwrap(),
+		],
+	);
+
+	// Both register themselves and record their axons; the learner asks the noise neuron,
+	// values it, and sets its weights in subnet 1 by itself.
+	let rpc = env.node.rpc().unwrap();
+	let (noise_key, learner_key) = (ss58("//Alice//noise"), ss58("//Alice//learner"));
+	let started = Instant::now();
+	let (graph, learner_uid, noise_uid) = loop {
+		let graph: Value = rpc.request("bittensor_getMetagraph", rpc_params![1]).await.unwrap();
+		let find = |key: &str| {
+			graph["neurons"].as_array().unwrap().iter().find(|n| n["hotkey"] == key).cloned()
+		};
+		if let (Some(l), Some(n)) = (find(&learner_key), find(&noise_key)) {
+			let served = |n: &Value| !n["axon"].is_null();
+			if served(&l) && served(&n) && !l["weights"].as_array().unwrap().is_empty() {
+				let (lu, nu) = (l["uid"].as_u64().unwrap(), n["uid"].as_u64().unwrap());
+				break (graph, lu, nu);
+			}
+		}
+		assert!(
+			started.elapsed() < Duration::from_secs(180),
+			"no weights from the learner after 180 s\nlearner:\n{}\nnoise:\n{}",
+			learner.output(),
+			noise.output()
+		);
+		tokio::time::sleep(Duration::from_secs(1)).await;
+	};
+	let neurons = graph["neurons"].as_array().unwrap();
+	let me = &neurons[learner_uid as usize];
+	let other = &neurons[noise_uid as usize];
+	assert_eq!(me["axon"]["port"].as_u64(), Some(u64::from(learner_port)));
+	assert_eq!(other["axon"]["port"].as_u64(), Some(u64::from(noise_port)));
+	assert_eq!(me["axon"]["ip"].as_u64(), Some(0x7f00_0001));
+	// Its row names the peer it valued, with the largest weight, and not itself.
+	let row = me["weights"].as_array().unwrap();
+	assert_eq!(row[0][0].as_u64(), Some(noise_uid), "weights: {row:?}");
+	assert_eq!(row[0][1].as_u64(), Some(65535));
+	assert!(me["last_update"].as_u64().unwrap() > 0);
+	let output = learner.output();
+	assert!(output.contains("weights set"), "{output}");
+	assert!(output.contains("registered"), "{output}");
+
+	// SIGTERM stops both cleanly; the learner saves a checkpoint first.
+	let status = learner.terminate();
+	assert!(status.success(), "learner exit {status:?}:\n{}", learner.output());
+	assert!(checkpoint.join("model.safetensors").exists());
+	assert!(learner.output().contains("checkpoint saved"));
+	assert!(noise.terminate().success(), "noise exit:\n{}", noise.output());
+}
