@@ -14,6 +14,8 @@ command -v pkg-config >/dev/null 2>&1 || apt_packages+=(pkg-config)
 # Node.js and npm run the @polkadot/api explorer check.
 command -v node >/dev/null 2>&1 || apt_packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || apt_packages+=(npm)
+# Headless Chromium loads the explorer's page in its end-to-end test.
+command -v chromium >/dev/null 2>&1 || apt_packages+=(chromium)
 if [ "${#apt_packages[@]}" -gt 0 ]; then
 	log "installing ${apt_packages[*]} with apt"
 	$SUDO apt-get update -qq

@@ -1,28 +1,140 @@
 #!/usr/bin/env bash
-# The project's main job: builds the node and the `neuron` client (release) and starts a
-# development chain with Alice as its only validator, JSON-RPC on ws://127.0.0.1:9944 and
-# subnet 1 paying out every 10 blocks, then seeds a small market on it (three neurons with
-# stake and weights, scripts/seed-market.sh) so emissions show from the first epochs.
-# Extra arguments go to the node (e.g. `--base-path DIR` to keep the chain); SEED=0 skips the
-# seeding; NEURON_URL must follow a changed --rpc-port.
+# The project's main job: a development chain with a market of learning neurons on it.
+#
+# Does the set-up and the release build when missing, starts `bittensor-node --dev` (Alice
+# validates alone, archive state so history stays readable, JSON-RPC on ws://127.0.0.1:9944,
+# subnet 1 paying out every 10 blocks), then N neurons, each with its own wallet funded from
+# Alice, registered and staked on subnet 1, running `neuron run` with its axon on its own port:
+# honest trainers on different shards of the text and K `--serve-noise` neurons, plus the
+# explorer. Ctrl-C stops every process it started, and nothing else.
+#
+#   ./scripts/start.sh [--neurons N] [--noise K] [--keep] [--chain-only] [-- NODE ARGS...]
+#
+#   --neurons N    neurons to start (default 4)
+#   --noise K      how many of them serve noise (default 1)
+#   --keep         keep the chain and the wallets between runs (in ~/.cache/bittensor-market)
+#   --chain-only   start only the chain
+#   DATA=FILE      training text (default: ../shared/data/tinyshakespeare.txt when present,
+#                  otherwise the neurons' generated corpus)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/bittensor-target}"
 export WASM_BUILD_WORKSPACE_HINT="$PWD"
 
+neurons=4
+noise=1
+keep=0
+chain_only=0
+node_args=()
+while [ "$#" -gt 0 ]; do
+	case "$1" in
+	--neurons) neurons="$2"; shift 2 ;;
+	--noise) noise="$2"; shift 2 ;;
+	--keep) keep=1; shift ;;
+	--chain-only) chain_only=1; shift ;;
+	--) shift; node_args=("$@"); break ;;
+	-h | --help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	*) echo "start.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
+	esac
+done
+if ! [[ "$neurons" =~ ^[0-9]+$ && "$noise" =~ ^[0-9]+$ ]] || [ "$noise" -gt "$neurons" ]; then
+	echo "start.sh: --neurons and --noise must be whole numbers with --noise <= --neurons" >&2
+	exit 2
+fi
+
 ./scripts/setup.sh
 cargo build --release -p bittensor-node -p neuron-client
+node_bin="$CARGO_TARGET_DIR/release/bittensor-node"
 neuron="$CARGO_TARGET_DIR/release/neuron"
-echo "neuron client: $neuron (see README: The neuron client)"
-if [ "$#" -eq 0 ]; then set -- --tmp; fi
-"$CARGO_TARGET_DIR/release/bittensor-node" --dev --rpc-cors all "$@" &
-node_pid=$!
-trap 'kill "$node_pid" 2>/dev/null || true' INT TERM
-if [ "${SEED:-1}" != 0 ]; then
-	for _ in $(seq 1 60); do
-		if "$neuron" subnet list >/dev/null 2>&1; then break; fi
-		sleep 1
-	done
-	NEURON="$neuron" ./scripts/seed-market.sh || echo "seeding the market failed; the chain keeps running" >&2
+
+home="${MARKET_DIR:-$HOME/.cache/bittensor-market}"
+logs="$home/logs"
+if [ "$keep" = 0 ]; then rm -rf "$home"; fi
+mkdir -p "$logs"
+export NEURON_URL="ws://127.0.0.1:9944"
+export NEURON_WALLET_DIR="$home/wallets"
+data="${DATA:-}"
+if [ -z "$data" ] && [ -f ../shared/data/tinyshakespeare.txt ]; then
+	data="$(cd ../shared/data && pwd)/tinyshakespeare.txt"
 fi
-wait "$node_pid"
+
+pids=()
+stop() {
+	trap - INT TERM EXIT
+	echo
+	echo "stopping ${#pids[@]} processes"
+	for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+}
+trap stop INT TERM EXIT
+
+if [ "$keep" = 1 ]; then
+	chain=(--base-path "$home/chain")
+else
+	chain=(--tmp)
+fi
+"$node_bin" --dev --rpc-cors all --state-pruning archive "${chain[@]}" "${node_args[@]}" \
+	>"$logs/node.log" 2>&1 &
+pids+=("$!")
+echo "node: log $logs/node.log"
+for _ in $(seq 1 90); do
+	if "$neuron" subnet list >/dev/null 2>&1; then break; fi
+	sleep 1
+done
+"$neuron" subnet list >/dev/null
+
+address() { # wallet, hotkey name -> SS58 of that hotkey
+	"$neuron" wallet show --wallet "$1" --json | tr -d ' \n' |
+		grep -o "\"name\":\"$2\",\"ss58\":\"[^\"]*\"" | cut -d'"' -f8
+}
+
+if [ "$chain_only" = 0 ]; then
+	echo dev | "$neuron" wallet regen --wallet alice --uri //Alice --overwrite --password-stdin >/dev/null
+	honest=$((neurons - noise))
+	for i in $(seq 0 $((neurons - 1))); do
+		wallet="neuron$i"
+		if ! "$neuron" wallet show --wallet "$wallet" >/dev/null 2>&1; then
+			echo dev | "$neuron" wallet regen --wallet "$wallet" --uri "//Market//$i" --password-stdin >/dev/null
+			"$neuron" wallet regen --wallet "$wallet" --key hotkey --uri "//Market//$i//hot" >/dev/null
+		fi
+		coldkey="$("$neuron" wallet show --wallet "$wallet" --json | tr -d ' \n' | grep -o '"coldkey":"[^"]*"' | cut -d'"' -f4)"
+		hotkey="$(address "$wallet" default)"
+		if ! "$neuron" metagraph --netuid 1 --json | grep -q "\"$hotkey\""; then
+			echo "neuron$i: funding, registering and staking $hotkey"
+			echo dev | "$neuron" transfer --wallet alice --dest "$coldkey" --amount 1000 --password-stdin >/dev/null
+			# Hotkeys pay the fees of serve_axon and set_weights.
+			echo dev | "$neuron" transfer --wallet alice --dest "$hotkey" --amount 10 --password-stdin >/dev/null
+			echo dev | "$neuron" register --wallet "$wallet" --netuid 1 --password-stdin >/dev/null
+			echo dev | "$neuron" stake add --wallet "$wallet" --amount 100 --password-stdin >/dev/null
+		fi
+		args=(--wallet "$wallet" --password-stdin run --netuid 1 --axon-port $((8091 + i))
+			--metrics-port $((9100 + i)) --threads 1 --checkpoint "$home/checkpoints/neuron$i")
+		if [ "$i" -ge "$honest" ]; then
+			args+=(--serve-noise)
+			kind="serves noise"
+		else
+			args+=(--shard "$i/$honest")
+			if [ -n "$data" ]; then args+=(--data "$data"); fi
+			kind="trains on shard $i/$honest"
+		fi
+		echo dev | "$neuron" "${args[@]}" >"$logs/neuron$i.log" 2>&1 &
+		pids+=("$!")
+		echo "neuron$i: $kind, axon 127.0.0.1:$((8091 + i)), log $logs/neuron$i.log"
+	done
+fi
+if "$neuron" explorer --help >/dev/null 2>&1; then
+	"$neuron" explorer --port 8080 >"$logs/explorer.log" 2>&1 &
+	pids+=("$!")
+	echo "explorer: http://127.0.0.1:8080 (JSON under /api), log $logs/explorer.log"
+fi
+cat <<EOF
+
+The market is running. Where to look:
+  metagraph:        $neuron --url $NEURON_URL metagraph --netuid 1
+  polkadot.js Apps: https://polkadot.js.org/apps/?rpc=ws%3A%2F%2F127.0.0.1%3A9944#/explorer
+  logs:             $logs
+  wallets:          $NEURON_WALLET_DIR (password: dev)
+Ctrl-C stops everything this script started.
+EOF
+wait -n "${pids[0]}" || true
+echo "the node exited; see $logs/node.log" >&2

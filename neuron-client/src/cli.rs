@@ -93,6 +93,19 @@ pub enum Command {
 	/// Run a learning neuron: register if needed, serve the axon, train with peers, set
 	/// weights every epoch, until Ctrl-C.
 	Run(Box<RunArgs>),
+	/// Serve a web page that shows the market as blocks arrive (and the same figures as JSON
+	/// under /api/...).
+	Explorer {
+		/// Port to serve on.
+		#[arg(long, default_value_t = 8080)]
+		port: u16,
+		/// Address to bind.
+		#[arg(long, default_value = "127.0.0.1")]
+		bind: std::net::IpAddr,
+		/// Epochs of stake and emission history kept per subnet.
+		#[arg(long, default_value_t = 20)]
+		epochs: usize,
+	},
 	/// Measure parts of the neuron on this machine.
 	#[command(subcommand)]
 	Bench(BenchCommand),

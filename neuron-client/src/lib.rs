@@ -6,6 +6,7 @@ pub mod chain;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod explorer;
 pub mod learn;
 pub mod output;
 pub mod progress;

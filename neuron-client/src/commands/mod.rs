@@ -4,6 +4,7 @@
 pub(crate) mod axon;
 mod balance;
 mod bench;
+mod explorer;
 pub mod metagraph;
 pub(crate) mod register;
 mod run;
@@ -157,6 +158,7 @@ pub async fn run(cli: Cli) -> Result<()> {
 		Command::Weights(command) => weights::run(&ctx, command).await,
 		Command::Metagraph { netuid, json } => metagraph::run(&ctx, netuid, json).await,
 		Command::Run(args) => run::run(&ctx, *args).await,
+		Command::Explorer { port, bind, epochs } => explorer::run(&ctx, bind, port, epochs).await,
 		Command::Bench(command) => bench::run(command).await,
 	}
 }

@@ -1,7 +1,9 @@
 //! The paper's collusion experiment on the pallet's own epoch functions.
 //!
 //! Prints `<block> <cabal share of total stake after that block>` for each block, nothing
-//! else on stdout. See `--help` for the knobs.
+//! else on stdout. With `--sweep`, runs the experiment for every initial cabal stake from 0.05
+//! to 0.95 instead and prints `<initial share> <share after --blocks blocks>`; `--svg FILE`
+//! also draws that curve. See `--help` for the knobs.
 
 use clap::Parser;
 use pallet_bittensor::simulation::{run_cabal, CabalConfig};
@@ -38,10 +40,112 @@ struct Args {
 	/// Bonds moving average m in [0, 1).
 	#[arg(long, default_value_t = 0.0)]
 	bonds_moving_average: f64,
+	/// Sweep the cabal's initial stake from 0.05 to 0.95 (in steps of 0.01; --stake-a and
+	/// --stake-b are ignored) and print its share after --blocks blocks for each.
+	#[arg(long)]
+	sweep: bool,
+	/// With --sweep: also draw the curve as an SVG picture into FILE.
+	#[arg(long, requires = "sweep")]
+	svg: Option<std::path::PathBuf>,
+}
+
+/// The sweep as an SVG line chart: final share against initial share, the diagonal (no
+/// change) dashed, and the one-half line marked.
+fn svg(points: &[(f64, f64)], blocks: u32) -> String {
+	let (w, h, left, bottom, top, right) = (640.0, 420.0, 60.0, 50.0, 40.0, 20.0);
+	let x = |v: f64| left + v * (w - left - right);
+	let y = |v: f64| top + (1.0 - v) * (h - top - bottom);
+	let mut out = format!(
+		"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" \
+		 font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
+	);
+	out += &format!(
+		"<text x=\"{}\" y=\"22\" text-anchor=\"middle\" font-size=\"15\">Cabal's share of stake after {blocks} \
+		 epochs</text>\n",
+		w / 2.0
+	);
+	for i in 0..=10 {
+		let v = f64::from(i) / 10.0;
+		out += &format!(
+			"<line x1=\"{:.1}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" stroke=\"#e5e5e5\"/>\n\
+			 <line x1=\"{:.1}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" stroke=\"#e5e5e5\"/>\n\
+			 <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{v:.1}</text>\n\
+			 <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{v:.1}</text>\n",
+			x(v),
+			y(0.0),
+			x(v),
+			y(1.0),
+			x(0.0),
+			y(v),
+			x(1.0),
+			y(v),
+			x(v),
+			y(0.0) + 18.0,
+			x(0.0) - 6.0,
+			y(v) + 4.0,
+		);
+	}
+	out += &format!(
+		"<line x1=\"{:.1}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" stroke=\"#999\" stroke-dasharray=\"5,4\"/>\n\
+		 <line x1=\"{:.1}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" stroke=\"#d33\" stroke-dasharray=\"2,3\"/>\n\
+		 <text x=\"{:.1}\" y=\"{:.1}\" fill=\"#d33\">one half</text>\n",
+		x(0.0), y(0.0), x(1.0), y(1.0),
+		x(0.5), y(0.0), x(0.5), y(1.0),
+		x(0.5) + 4.0, y(1.0) + 12.0,
+	);
+	let path: Vec<String> =
+		points.iter().map(|(a, b)| format!("{:.1},{:.1}", x(*a), y(*b))).collect();
+	out += &format!(
+		"<polyline points=\"{}\" fill=\"none\" stroke=\"#1f6feb\" stroke-width=\"2.5\"/>\n",
+		path.join(" ")
+	);
+	out += &format!(
+		"<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">cabal's initial share of stake</text>\n\
+		 <text transform=\"translate(16 {:.1}) rotate(-90)\" text-anchor=\"middle\">share after {blocks} epochs</text>\n</svg>\n",
+		x(0.5),
+		h - 10.0,
+		y(0.5),
+	);
+	out
 }
 
 fn main() {
 	let args = Args::parse();
+	if args.sweep {
+		let mut points = Vec::new();
+		for percent in 5..=95u32 {
+			let cabal = f64::from(percent) / 100.0;
+			let config = CabalConfig {
+				blocks: args.blocks,
+				stake_a: 1.0 - cabal,
+				stake_b: cabal,
+				tau: args.tau,
+				rho: args.rho,
+				kappa: args.kappa,
+				peers_a: args.peers_a,
+				peers_b: args.peers_b,
+				bonds_moving_average: args.bonds_moving_average,
+			};
+			match run_cabal(&config) {
+				Ok(shares) => {
+					let last = shares.last().copied().unwrap_or(cabal);
+					println!("{cabal:.2} {last:.6}");
+					points.push((cabal, last));
+				},
+				Err(message) => {
+					eprintln!("cabal: {message}");
+					std::process::exit(2);
+				},
+			}
+		}
+		if let Some(path) = &args.svg {
+			if let Err(e) = std::fs::write(path, svg(&points, args.blocks)) {
+				eprintln!("cabal: writing {}: {e}", path.display());
+				std::process::exit(1);
+			}
+		}
+		return;
+	}
 	let config = CabalConfig {
 		blocks: args.blocks,
 		stake_a: args.stake_a,

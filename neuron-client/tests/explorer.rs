@@ -1,0 +1,251 @@
+//! `neuron explorer` against a real dev node with a seeded market, read by a real browser:
+//! headless Chromium (Debian's package) loads the page, and each registered hotkey's row shows
+//! the emission the chain holds. The screenshot is kept as a test artifact.
+
+mod common;
+
+use common::Env;
+use jsonrpsee::{core::client::ClientT, rpc_params};
+use neuron_client::amount::Token;
+use serde_json::Value;
+use std::{
+	path::{Path, PathBuf},
+	process::{Child, Command, Stdio},
+	time::{Duration, Instant},
+};
+
+const PW: &str = "pw\n";
+
+fn chromium() -> PathBuf {
+	["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+		.iter()
+		.map(PathBuf::from)
+		.find(|p| p.exists())
+		.expect("Chromium is missing: scripts/setup.sh installs Debian's `chromium` package")
+}
+
+/// Headless Chromium on `url`: the DOM after the page's scripts ran, and a screenshot.
+fn browse(url: &str, screenshot: &Path) -> String {
+	let profile = tempfile::tempdir().unwrap();
+	let flags = [
+		"--headless",
+		"--no-sandbox",
+		"--disable-gpu",
+		"--disable-quic",
+		"--no-first-run",
+		"--disable-background-networking",
+		"--disable-component-update",
+		"--disable-sync",
+		"--window-size=1400,1500",
+		"--virtual-time-budget=8000",
+	];
+	let user_data = format!("--user-data-dir={}", profile.path().display());
+	let run = |extra: &str| {
+		let out = Command::new(chromium())
+			.args(flags)
+			.arg(&user_data)
+			.arg(extra)
+			.arg(url)
+			.stderr(Stdio::null())
+			.output()
+			.unwrap();
+		assert!(out.status.success(), "chromium {extra} failed: {:?}", out.status);
+		String::from_utf8_lossy(&out.stdout).into_owned()
+	};
+	let dom = run("--dump-dom");
+	run(&format!("--screenshot={}", screenshot.display()));
+	dom
+}
+
+struct Explorer(Child);
+
+impl Drop for Explorer {
+	fn drop(&mut self) {
+		let _ = self.0.kill();
+		let _ = self.0.wait();
+	}
+}
+
+/// `GET url` over a plain TCP socket: the status and the JSON body.
+async fn http_json(url: &str) -> (u16, Value) {
+	use tokio::io::{AsyncReadExt, AsyncWriteExt};
+	let rest = url.trim_start_matches("http://");
+	let (host, path) =
+		rest.split_once('/').map(|(h, p)| (h, format!("/{p}"))).unwrap_or((rest, "/".into()));
+	let Ok(mut stream) = tokio::net::TcpStream::connect(host).await else {
+		return (0, Value::Null);
+	};
+	let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+	stream.write_all(request.as_bytes()).await.unwrap();
+	let mut raw = Vec::new();
+	stream.read_to_end(&mut raw).await.unwrap();
+	let text = String::from_utf8_lossy(&raw);
+	let status = text.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+	let body = text.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+	(status, serde_json::from_str(body).unwrap_or(Value::Null))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_explorer_shows_every_hotkey_with_its_emission_in_a_real_browser() {
+	let env = Env::start().await;
+	env.neuron(
+		&["wallet", "regen", "--wallet", "alice", "--uri", "//Alice", "--password-stdin"],
+		PW,
+	)
+	.ok();
+	let mut hotkeys = Vec::new();
+	for (i, stake) in ["100", "50", "25"].iter().enumerate() {
+		let name = format!("m{i}");
+		let uri = format!("//Alice//m{i}");
+		env.neuron(
+			&[
+				"wallet", "regen", "--wallet", "alice", "--hotkey", &name, "--key", "hotkey",
+				"--uri", &uri,
+			],
+			"",
+		)
+		.ok();
+		let key = subxt_signer::sr25519::Keypair::from_uri(&uri.parse().unwrap()).unwrap();
+		let ss58 = key.public_key().to_account_id().to_string();
+		env.neuron(
+			&[
+				"transfer",
+				"--wallet",
+				"alice",
+				"--dest",
+				&ss58,
+				"--amount",
+				"1",
+				"--password-stdin",
+			],
+			PW,
+		)
+		.ok();
+		let base = ["--wallet", "alice", "--hotkey", &name];
+		env.neuron(&[&base[..], &["register", "--netuid", "1", "--password-stdin"]].concat(), PW)
+			.ok();
+		env.neuron(
+			&[&base[..], &["stake", "add", "--amount", stake, "--password-stdin"]].concat(),
+			PW,
+		)
+		.ok();
+		hotkeys.push((name, ss58));
+	}
+	for (i, (name, _)) in hotkeys.iter().enumerate() {
+		let others: Vec<String> = (0..3).filter(|j| *j != i).map(|j| j.to_string()).collect();
+		env.neuron(
+			&[
+				"weights",
+				"set",
+				"--wallet",
+				"alice",
+				"--hotkey",
+				name,
+				"--netuid",
+				"1",
+				"--uids",
+				&others.join(","),
+				"--values",
+				"0.7,0.3",
+			],
+			"",
+		)
+		.ok();
+	}
+	// Wait for an epoch that pays by incentive.
+	let rpc = env.node.rpc().unwrap();
+	let started = Instant::now();
+	loop {
+		let g: Value = rpc.request("bittensor_getMetagraph", rpc_params![1]).await.unwrap();
+		if g["neurons"].as_array().unwrap().iter().all(|n| n["emission"].as_u64().unwrap_or(0) > 0)
+		{
+			break;
+		}
+		assert!(started.elapsed() < Duration::from_secs(120), "no epoch paid out: {g}");
+		tokio::time::sleep(Duration::from_secs(1)).await;
+	}
+
+	let port = bittensor_e2e::free_port().unwrap();
+	let wallet_dir = env.wallet_dir();
+	let _explorer = Explorer(
+		Command::new(env!("CARGO_BIN_EXE_neuron"))
+			.args(["--url", &env.url(), "--wallet-dir", wallet_dir.to_str().unwrap()])
+			.args(["explorer", "--port", &port.to_string()])
+			.env("HOME", env.dir.path())
+			.stdout(Stdio::null())
+			.stderr(Stdio::null())
+			.spawn()
+			.unwrap(),
+	);
+	let base = format!("http://127.0.0.1:{port}");
+	let started = Instant::now();
+	while http_json(&format!("{base}/api/status")).await.0 != 200 {
+		assert!(started.elapsed() < Duration::from_secs(30), "the explorer did not start");
+		tokio::time::sleep(Duration::from_millis(200)).await;
+	}
+
+	// The JSON API: the subnet, its history and events, and a named 404.
+	let (code, subnet) = http_json(&format!("{base}/api/subnets/1")).await;
+	assert_eq!(code, 200);
+	assert_eq!(subnet["neurons"].as_array().unwrap().len(), 3);
+	let (_, history) = http_json(&format!("{base}/api/subnets/1/history")).await;
+	assert!(!history["epochs"].as_array().unwrap().is_empty(), "{history}");
+	let (_, events) = http_json(&format!("{base}/api/events")).await;
+	assert!(events.as_array().unwrap().iter().any(|e| e["netuid"] == 1), "{events}");
+	let (_, weights) = http_json(&format!("{base}/api/subnets/1/weights")).await;
+	assert_eq!(weights["rows"][0]["weights"].as_array().unwrap().len(), 2);
+	let (code, missing) = http_json(&format!("{base}/api/subnets/99")).await;
+	assert_eq!(code, 404);
+	assert!(missing["error"].as_str().unwrap().contains("subnet 99 does not exist"));
+
+	// The page in a real browser: every hotkey's row shows the chain's emission. Emission only
+	// changes at an epoch, so the page must match the chain just before or just after loading.
+	let token = Token::default();
+	let screenshot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("explorer.png");
+	let emissions = |g: &Value| -> Vec<(String, String)> {
+		g["neurons"]
+			.as_array()
+			.unwrap()
+			.iter()
+			.map(|n| {
+				let planck = u128::from(n["emission"].as_u64().unwrap());
+				(
+					n["hotkey"].as_str().unwrap().to_string(),
+					format!("{} {}", token.format(planck), token.symbol),
+				)
+			})
+			.collect()
+	};
+	let mut last_dom = String::new();
+	for _ in 0..3 {
+		let before: Value = rpc.request("bittensor_getMetagraph", rpc_params![1]).await.unwrap();
+		let dom = tokio::task::spawn_blocking({
+			let (url, shot) = (format!("{base}/"), screenshot.clone());
+			move || browse(&url, &shot)
+		})
+		.await
+		.unwrap();
+		let after: Value = rpc.request("bittensor_getMetagraph", rpc_params![1]).await.unwrap();
+		let shows = |expected: &[(String, String)]| {
+			expected.iter().all(|(hotkey, emission)| {
+				let Some(start) = dom.find(&format!("data-hotkey=\"{hotkey}\"")) else {
+					return false;
+				};
+				let row = &dom[start..];
+				let row = &row[..row.find("</tr>").unwrap_or(row.len())];
+				row.contains(&format!(">{emission}<"))
+			})
+		};
+		if shows(&emissions(&before)) || shows(&emissions(&after)) {
+			for (_, ss58) in &hotkeys {
+				assert!(dom.contains(ss58.as_str()));
+			}
+			let png = std::fs::read(&screenshot).unwrap();
+			assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "screenshot too small");
+			eprintln!("explorer screenshot: {}", screenshot.display());
+			return;
+		}
+		last_dom = dom;
+	}
+	panic!("the page never showed the chain's emissions:\n{last_dom}");
+}

@@ -1,0 +1,174 @@
+//! Information pays, on a running network: two honest trainers and one `--serve-noise` neuron
+//! run `neuron run` against a real dev node. The trainers value each other above the noise and
+//! say so with their own `set_weights` (this test sets no weights), and the chain pays each
+//! trainer more than the noise neuron.
+
+mod common;
+
+use common::Env;
+use jsonrpsee::{core::client::ClientT, rpc_params};
+use serde_json::Value;
+use std::{
+	fs::File,
+	io::Write,
+	process::{Child, Command, Stdio},
+	time::{Duration, Instant},
+};
+
+const PW: &str = "pw\n";
+
+struct Neuron {
+	child: Child,
+	log: std::path::PathBuf,
+}
+
+impl Drop for Neuron {
+	fn drop(&mut self) {
+		let _ = self.child.kill();
+		let _ = self.child.wait();
+	}
+}
+
+impl Neuron {
+	fn tail(&self) -> String {
+		let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+		let lines: Vec<&str> = text.lines().collect();
+		lines[lines.len().saturating_sub(15)..].join("\n")
+	}
+}
+
+fn start(env: &Env, hotkey: &str, extra: &[&str]) -> Neuron {
+	let log = env.dir.path().join(format!("{hotkey}.log"));
+	let port = bittensor_e2e::free_port().unwrap().to_string();
+	let wallet_dir = env.wallet_dir();
+	let mut child = Command::new(env!("CARGO_BIN_EXE_neuron"))
+		.args(["--url", &env.url(), "--wallet-dir", wallet_dir.to_str().unwrap()])
+		.args(["--wallet", "alice", "--hotkey", hotkey, "--password-stdin", "run"])
+		.args(["--netuid", "1", "--axon-port", &port, "--dim", "32", "--threads", "1"])
+		.args(["--sync-secs", "2", "--log-every", "50"])
+		.args(extra)
+		.env("HOME", env.dir.path())
+		.stdin(Stdio::piped())
+		.stdout(File::create(&log).unwrap())
+		.stderr(File::create(&log).unwrap())
+		.spawn()
+		.unwrap();
+	child.stdin.take().unwrap().write_all(PW.as_bytes()).unwrap();
+	Neuron { child, log }
+}
+
+fn weight(row: &Value, uid: u64) -> u64 {
+	row.as_array()
+		.and_then(|r| r.iter().find(|e| e[0].as_u64() == Some(uid)))
+		.and_then(|e| e[1].as_u64())
+		.unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn honest_trainers_earn_more_than_a_noise_neuron() {
+	let env = Env::start().await;
+	env.neuron(
+		&["wallet", "regen", "--wallet", "alice", "--uri", "//Alice", "--password-stdin"],
+		PW,
+	)
+	.ok();
+	let names = ["honest0", "honest1", "noise"];
+	for name in names {
+		let uri = format!("//Alice//{name}");
+		env.neuron(
+			&[
+				"wallet", "regen", "--wallet", "alice", "--hotkey", name, "--key", "hotkey",
+				"--uri", &uri,
+			],
+			"",
+		)
+		.ok();
+		let key = subxt_signer::sr25519::Keypair::from_uri(&uri.parse().unwrap()).unwrap();
+		let ss58 = key.public_key().to_account_id().to_string();
+		env.neuron(
+			&[
+				"transfer",
+				"--wallet",
+				"alice",
+				"--dest",
+				&ss58,
+				"--amount",
+				"5",
+				"--password-stdin",
+			],
+			PW,
+		)
+		.ok();
+		let base = ["--wallet", "alice", "--hotkey", name];
+		env.neuron(&[&base[..], &["register", "--netuid", "1", "--password-stdin"]].concat(), PW)
+			.ok();
+		// Equal stake, so only the weights tell the neurons apart.
+		env.neuron(
+			&[&base[..], &["stake", "add", "--amount", "100", "--password-stdin"]].concat(),
+			PW,
+		)
+		.ok();
+	}
+	let text = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/tinyshakespeare.txt");
+	let data: Vec<&str> =
+		if std::path::Path::new(text).exists() { vec!["--data", text] } else { Vec::new() };
+	let small = ["--batch", "8", "--seq-len", "32"];
+	let neurons = [
+		start(&env, "honest0", &[&data[..], &small, &["--shard", "0/2"]].concat()),
+		start(&env, "honest1", &[&data[..], &small, &["--shard", "1/2"]].concat()),
+		start(&env, "noise", &["--serve-noise"]),
+	];
+
+	let rpc = env.node.rpc().unwrap();
+	let started = Instant::now();
+	loop {
+		let g: Value = rpc.request("bittensor_getMetagraph", rpc_params![1]).await.unwrap();
+		let ns = g["neurons"].as_array().unwrap();
+		let uid = |name: &str| {
+			let key = subxt_signer::sr25519::Keypair::from_uri(
+				&format!("//Alice//{name}").parse().unwrap(),
+			)
+			.unwrap()
+			.public_key()
+			.to_account_id()
+			.to_string();
+			ns.iter().find(|n| n["hotkey"] == key.as_str()).and_then(|n| n["uid"].as_u64())
+		};
+		if let (Some(h0), Some(h1), Some(noise)) = (uid("honest0"), uid("honest1"), uid("noise")) {
+			let n = |uid: u64| &ns[uid as usize];
+			let emission = |uid: u64| n(uid)["emission"].as_u64().unwrap_or(0);
+			// Each trainer's own row puts the other trainer above the noise neuron...
+			let prefers = weight(&n(h0)["weights"], h1) > weight(&n(h0)["weights"], noise)
+				&& weight(&n(h1)["weights"], h0) > weight(&n(h1)["weights"], noise);
+			// ...and an epoch after those rows were written paid each trainer more.
+			let epoch = g["last_epoch_block"].as_u64().unwrap_or(0);
+			let rows_counted = epoch > n(h0)["last_update"].as_u64().unwrap_or(u64::MAX)
+				&& epoch > n(h1)["last_update"].as_u64().unwrap_or(u64::MAX);
+			let pays = emission(h0) > emission(noise) && emission(h1) > emission(noise);
+			if prefers && rows_counted && pays {
+				eprintln!(
+					"after {:.0} s: emission honest0 {} honest1 {} noise {}; rows {} / {}",
+					started.elapsed().as_secs_f64(),
+					emission(h0),
+					emission(h1),
+					emission(noise),
+					n(h0)["weights"],
+					n(h1)["weights"]
+				);
+				break;
+			}
+		}
+		assert!(
+			started.elapsed() < Duration::from_secs(480),
+			"no epoch paid the trainers more within 8 minutes:\n{g:#}\nhonest0:\n{}\nhonest1:\n{}\nnoise:\n{}",
+			neurons[0].tail(),
+			neurons[1].tail(),
+			neurons[2].tail()
+		);
+		tokio::time::sleep(Duration::from_secs(2)).await;
+	}
+	for neuron in &neurons[..2] {
+		let log = std::fs::read_to_string(&neuron.log).unwrap();
+		assert!(log.contains("weights set"), "the trainer set no weights itself:\n{log}");
+	}
+}
