@@ -16,6 +16,8 @@ command -v node >/dev/null 2>&1 || apt_packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || apt_packages+=(npm)
 # Headless Chromium loads the explorer's page in its end-to-end test.
 command -v chromium >/dev/null 2>&1 || apt_packages+=(chromium)
+# `ip netns` makes the two hosts of the cross-namespace test.
+command -v ip >/dev/null 2>&1 || apt_packages+=(iproute2)
 if [ "${#apt_packages[@]}" -gt 0 ]; then
 	log "installing ${apt_packages[*]} with apt"
 	$SUDO apt-get update -qq

@@ -213,19 +213,27 @@ async fn a_cabal_below_one_half_loses_stake_and_above_it_wins() {
 		));
 	}
 
-	// Follow both subnets epoch by epoch.
+	// Follow both subnets epoch by epoch, together.
+	struct Followed {
+		netuid: u16,
+		cabal: Vec<String>,
+		initial: f64,
+		seen: u64,
+		shares: Vec<f64>,
+	}
+	let mut followed = Vec::new();
 	for (netuid, cabal, initial) in cabals {
-		let first_epoch = num(&metagraph(&env, netuid, None).await["last_epoch_block"]);
-		let mut seen = first_epoch;
-		let mut shares = vec![initial];
-		let started = Instant::now();
-		while shares.len() <= EPOCHS {
-			let now = metagraph(&env, netuid, None).await;
-			let epoch = num(&now["last_epoch_block"]);
-			if epoch > seen {
-				seen = epoch;
-				let before = metagraph(&env, netuid, Some(&hash(&env, epoch - 1).await)).await;
-				let after = metagraph(&env, netuid, Some(&hash(&env, epoch).await)).await;
+		let seen = num(&metagraph(&env, netuid, None).await["last_epoch_block"]);
+		followed.push(Followed { netuid, cabal, initial, seen, shares: vec![initial] });
+	}
+	let started = Instant::now();
+	while followed.iter().any(|f| f.shares.len() <= EPOCHS) {
+		for f in followed.iter_mut().filter(|f| f.shares.len() <= EPOCHS) {
+			let epoch = num(&metagraph(&env, f.netuid, None).await["last_epoch_block"]);
+			if epoch > f.seen {
+				f.seen = epoch;
+				let before = metagraph(&env, f.netuid, Some(&hash(&env, epoch - 1).await)).await;
+				let after = metagraph(&env, f.netuid, Some(&hash(&env, epoch).await)).await;
 				let stake: Vec<u128> = after["neurons"]
 					.as_array()
 					.unwrap()
@@ -235,17 +243,18 @@ async fn a_cabal_below_one_half_loses_stake_and_above_it_wins() {
 				assert_eq!(
 					stake,
 					predict(&before, epoch),
-					"subnet {netuid}, epoch at block {epoch}"
+					"subnet {}, epoch at block {epoch}",
+					f.netuid
 				);
-				shares.push(cabal_share(&after, &cabal));
+				f.shares.push(cabal_share(&after, &f.cabal));
 			}
-			assert!(
-				started.elapsed() < Duration::from_secs(300),
-				"subnet {netuid}: epochs stopped: {shares:?}"
-			);
-			tokio::time::sleep(Duration::from_millis(500)).await;
 		}
-		eprintln!("subnet {netuid}: cabal share by epoch {shares:?}");
+		assert!(started.elapsed() < Duration::from_secs(300), "epochs stopped");
+		tokio::time::sleep(Duration::from_millis(500)).await;
+	}
+	for f in followed {
+		let (initial, shares) = (f.initial, &f.shares);
+		eprintln!("subnet {}: cabal share by epoch {shares:?}", f.netuid);
 		let last = *shares.last().unwrap();
 		if initial < 0.5 {
 			assert!(last < initial, "a {initial:.2} cabal must lose share: {shares:?}");
