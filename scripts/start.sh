@@ -65,6 +65,7 @@ stop() {
 	echo "stopping ${#pids[@]} processes"
 	for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
 	wait 2>/dev/null || true
+	exit 0
 }
 trap stop INT TERM EXIT
 
