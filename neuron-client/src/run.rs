@@ -334,28 +334,30 @@ impl Trainer<'_> {
 					Err(e) => warn!("chain: {e:#}"),
 				}
 			}
-			let top = self.top_scores(3);
-			let line = format!(
+			// Built only when shown: the scores are sorted under the learner's lock.
+			let line = || {
+				format!(
 				"step {step} | loss local {:.3} remote {:.3} distill {:.4} | peers {answering}/{} | \
 				 top {} | stake {} emission {} | block {} weights set {} | {:.1} steps/s",
 				outcome.local_loss,
 				outcome.remote_loss,
 				outcome.distill_loss,
 				asked,
-				top,
+				self.top_scores(3),
 				self.chain.rpc.token.display(status.stake),
 				self.chain.rpc.token.display(status.emission),
 				status.block,
 				status.weights_set,
 				step as f64 / started.elapsed().as_secs_f64(),
-			);
+				)
+			};
 			match &bar {
-				Some(bar) => bar.set_message(line),
+				Some(bar) => bar.set_message(line()),
 				None if step.is_multiple_of(args.log_every) => {
 					let held = tokio::task::block_in_place(|| {
 						lock(&self.learner).evaluate(&held_x, &held_y)
 					});
-					info!(held_out = format!("{held:.3}"), "{line}");
+					info!(held_out = format!("{held:.3}"), "{}", line());
 				},
 				None => {},
 			}

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::Env;
+use common::{ss58, Env};
 use jsonrpsee::{core::client::ClientT, rpc_params};
 use pallet_bittensor::math::{
 	epoch::{run_epoch, EpochInput, EpochParams},
@@ -84,14 +84,6 @@ async fn metagraph(env: &Env, netuid: u16, at: Option<&Value>) -> Value {
 
 async fn hash(env: &Env, block: u64) -> Value {
 	env.node.rpc().unwrap().request("chain_getBlockHash", rpc_params![block]).await.unwrap()
-}
-
-fn ss58(uri: &str) -> String {
-	subxt_signer::sr25519::Keypair::from_uri(&uri.parse().unwrap())
-		.unwrap()
-		.public_key()
-		.to_account_id()
-		.to_string()
 }
 
 /// The cabal's share of the subnet's stake.

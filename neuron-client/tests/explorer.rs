@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::Env;
+use common::{ss58, Env};
 use jsonrpsee::{core::client::ClientT, rpc_params};
 use neuron_client::amount::Token;
 use serde_json::Value;
@@ -105,15 +105,14 @@ async fn the_explorer_shows_every_hotkey_with_its_emission_in_a_real_browser() {
 			"",
 		)
 		.ok();
-		let key = subxt_signer::sr25519::Keypair::from_uri(&uri.parse().unwrap()).unwrap();
-		let ss58 = key.public_key().to_account_id().to_string();
+		let address = ss58(&uri);
 		env.neuron(
 			&[
 				"transfer",
 				"--wallet",
 				"alice",
 				"--dest",
-				&ss58,
+				&address,
 				"--amount",
 				"1",
 				"--password-stdin",
@@ -129,7 +128,7 @@ async fn the_explorer_shows_every_hotkey_with_its_emission_in_a_real_browser() {
 			PW,
 		)
 		.ok();
-		hotkeys.push((name, ss58));
+		hotkeys.push((name, address));
 	}
 	for (i, (name, _)) in hotkeys.iter().enumerate() {
 		let others: Vec<String> = (0..3).filter(|j| *j != i).map(|j| j.to_string()).collect();

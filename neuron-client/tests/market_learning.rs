@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::Env;
+use common::{ss58, Env};
 use jsonrpsee::{core::client::ClientT, rpc_params};
 use serde_json::Value;
 use std::{
@@ -83,15 +83,14 @@ async fn honest_trainers_earn_more_than_a_noise_neuron() {
 			"",
 		)
 		.ok();
-		let key = subxt_signer::sr25519::Keypair::from_uri(&uri.parse().unwrap()).unwrap();
-		let ss58 = key.public_key().to_account_id().to_string();
+		let address = ss58(&uri);
 		env.neuron(
 			&[
 				"transfer",
 				"--wallet",
 				"alice",
 				"--dest",
-				&ss58,
+				&address,
 				"--amount",
 				"5",
 				"--password-stdin",
@@ -125,13 +124,7 @@ async fn honest_trainers_earn_more_than_a_noise_neuron() {
 		let g: Value = rpc.request("bittensor_getMetagraph", rpc_params![1]).await.unwrap();
 		let ns = g["neurons"].as_array().unwrap();
 		let uid = |name: &str| {
-			let key = subxt_signer::sr25519::Keypair::from_uri(
-				&format!("//Alice//{name}").parse().unwrap(),
-			)
-			.unwrap()
-			.public_key()
-			.to_account_id()
-			.to_string();
+			let key = ss58(&format!("//Alice//{name}"));
 			ns.iter().find(|n| n["hotkey"] == key.as_str()).and_then(|n| n["uid"].as_u64())
 		};
 		if let (Some(h0), Some(h1), Some(noise)) = (uid("honest0"), uid("honest1"), uid("noise")) {

@@ -4,6 +4,9 @@
 //! the namespaces. Skipped, with a message, where namespaces cannot be made (not root, no
 //! iproute2, no permission).
 
+mod common;
+
+use common::ss58;
 use std::{
 	fs::File,
 	io::Write,
@@ -88,14 +91,6 @@ fn spawn(mut command: Command, log: PathBuf, stdin: &str) -> Process {
 		.unwrap();
 	child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
 	Process(child, log)
-}
-
-fn ss58(uri: &str) -> String {
-	subxt_signer::sr25519::Keypair::from_uri(&uri.parse().unwrap())
-		.unwrap()
-		.public_key()
-		.to_account_id()
-		.to_string()
 }
 
 #[test]

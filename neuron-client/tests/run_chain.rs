@@ -4,23 +4,17 @@
 
 mod common;
 
-use common::Env;
+use common::{ss58, Env};
 use jsonrpsee::{core::client::ClientT, rpc_params};
 use serde_json::Value;
 use std::{
 	fs::File,
 	io::Write,
 	process::{Child, Command, Stdio},
-	str::FromStr,
 	time::{Duration, Instant},
 };
 
 const PW: &str = "pw\n";
-
-fn ss58(uri: &str) -> String {
-	let uri = subxt_signer::SecretUri::from_str(uri).unwrap();
-	subxt_signer::sr25519::Keypair::from_uri(&uri).unwrap().public_key().to_account_id().to_string()
-}
 
 /// A `neuron run` process; killed with SIGTERM on drop if still running.
 struct Neuron {

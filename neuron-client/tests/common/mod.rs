@@ -129,3 +129,12 @@ impl Run {
 pub fn num(v: &Value) -> f64 {
 	v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
 }
+
+/// The SS58 address of the sr25519 key at secret URI `uri` (e.g. `//Alice//miner`).
+pub fn ss58(uri: &str) -> String {
+	subxt_signer::sr25519::Keypair::from_uri(&uri.parse().unwrap())
+		.unwrap()
+		.public_key()
+		.to_account_id()
+		.to_string()
+}

@@ -111,22 +111,23 @@ fn svg(points: &[(f64, f64)], blocks: u32) -> String {
 
 fn main() {
 	let args = Args::parse();
+	let config = CabalConfig {
+		blocks: args.blocks,
+		stake_a: args.stake_a,
+		stake_b: args.stake_b,
+		tau: args.tau,
+		rho: args.rho,
+		kappa: args.kappa,
+		peers_a: args.peers_a,
+		peers_b: args.peers_b,
+		bonds_moving_average: args.bonds_moving_average,
+	};
 	if args.sweep {
 		let mut points = Vec::new();
 		for percent in 5..=95u32 {
 			let cabal = f64::from(percent) / 100.0;
-			let config = CabalConfig {
-				blocks: args.blocks,
-				stake_a: 1.0 - cabal,
-				stake_b: cabal,
-				tau: args.tau,
-				rho: args.rho,
-				kappa: args.kappa,
-				peers_a: args.peers_a,
-				peers_b: args.peers_b,
-				bonds_moving_average: args.bonds_moving_average,
-			};
-			match run_cabal(&config) {
+			let swept = CabalConfig { stake_a: 1.0 - cabal, stake_b: cabal, ..config.clone() };
+			match run_cabal(&swept) {
 				Ok(shares) => {
 					let last = shares.last().copied().unwrap_or(cabal);
 					println!("{cabal:.2} {last:.6}");
@@ -146,17 +147,6 @@ fn main() {
 		}
 		return;
 	}
-	let config = CabalConfig {
-		blocks: args.blocks,
-		stake_a: args.stake_a,
-		stake_b: args.stake_b,
-		tau: args.tau,
-		rho: args.rho,
-		kappa: args.kappa,
-		peers_a: args.peers_a,
-		peers_b: args.peers_b,
-		bonds_moving_average: args.bonds_moving_average,
-	};
 	match run_cabal(&config) {
 		Ok(shares) => {
 			for (block, share) in shares.iter().enumerate() {
