@@ -103,8 +103,6 @@ if [ "$chain_only" = 0 ]; then
 		if ! "$neuron" metagraph --netuid 1 --json | grep -q "\"$hotkey\""; then
 			echo "neuron$i: funding, registering and staking $hotkey"
 			echo dev | "$neuron" transfer --wallet alice --dest "$coldkey" --amount 1000 --password-stdin >/dev/null
-			# Hotkeys pay the fees of serve_axon and set_weights.
-			echo dev | "$neuron" transfer --wallet alice --dest "$hotkey" --amount 10 --password-stdin >/dev/null
 			echo dev | "$neuron" register --wallet "$wallet" --netuid 1 --password-stdin >/dev/null
 			echo dev | "$neuron" stake add --wallet "$wallet" --amount 100 --password-stdin >/dev/null
 		fi

@@ -539,13 +539,12 @@ pub async fn round(
 }
 
 /// Submits `call` signed by `signer` and waits for its block, with no spinner (the progress
-/// line owns the terminal).
+/// line owns the terminal). A registered hotkey's `set_weights` is free: no balance needed.
 async fn submit_quietly<C: subxt::tx::Payload>(
 	chain: &Chain,
 	call: &C,
 	signer: &Keypair,
 	what: &str,
 ) -> Result<crate::chain::Included> {
-	commands::ensure_affordable(chain, call, signer, 0, "hotkey").await?;
 	chain.submit(call, signer, what, false).await
 }

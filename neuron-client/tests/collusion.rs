@@ -138,20 +138,6 @@ async fn a_cabal_below_one_half_loses_stake_and_above_it_wins() {
 					"",
 				)
 				.ok();
-				env.neuron(
-					&[
-						"transfer",
-						"--wallet",
-						"alice",
-						"--dest",
-						&ss58(&uri),
-						"--amount",
-						"1",
-						"--password-stdin",
-					],
-					PW,
-				)
-				.ok();
 				let base = ["--wallet", "alice", "--hotkey", &name];
 				let netuid_s = netuid.to_string();
 				env.neuron(

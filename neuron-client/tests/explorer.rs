@@ -105,21 +105,6 @@ async fn the_explorer_shows_every_hotkey_with_its_emission_in_a_real_browser() {
 			"",
 		)
 		.ok();
-		let address = ss58(&uri);
-		env.neuron(
-			&[
-				"transfer",
-				"--wallet",
-				"alice",
-				"--dest",
-				&address,
-				"--amount",
-				"1",
-				"--password-stdin",
-			],
-			PW,
-		)
-		.ok();
 		let base = ["--wallet", "alice", "--hotkey", &name];
 		env.neuron(&[&base[..], &["register", "--netuid", "1", "--password-stdin"]].concat(), PW)
 			.ok();
@@ -128,7 +113,7 @@ async fn the_explorer_shows_every_hotkey_with_its_emission_in_a_real_browser() {
 			PW,
 		)
 		.ok();
-		hotkeys.push((name, address));
+		hotkeys.push((name, ss58(&uri)));
 	}
 	for (i, (name, _)) in hotkeys.iter().enumerate() {
 		let others: Vec<String> = (0..3).filter(|j| *j != i).map(|j| j.to_string()).collect();

@@ -83,21 +83,6 @@ async fn honest_trainers_earn_more_than_a_noise_neuron() {
 			"",
 		)
 		.ok();
-		let address = ss58(&uri);
-		env.neuron(
-			&[
-				"transfer",
-				"--wallet",
-				"alice",
-				"--dest",
-				&address,
-				"--amount",
-				"5",
-				"--password-stdin",
-			],
-			PW,
-		)
-		.ok();
 		let base = ["--wallet", "alice", "--hotkey", name];
 		env.neuron(&[&base[..], &["register", "--netuid", "1", "--password-stdin"]].concat(), PW)
 			.ok();

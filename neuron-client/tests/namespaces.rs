@@ -6,7 +6,6 @@
 
 mod common;
 
-use common::ss58;
 use std::{
 	fs::File,
 	io::Write,
@@ -187,25 +186,6 @@ fn neurons_in_two_namespaces_exchange_tensors_across_them() {
 			"",
 		));
 	}
-	// One funding transaction per block from alice's coldkey, through alice's node.
-	for name in names {
-		let dest = ss58(&format!("//Alice//{name}"));
-		ok(cli(
-			0,
-			&[
-				"transfer",
-				"--wallet",
-				"alice",
-				"--dest",
-				&dest,
-				"--amount",
-				"5",
-				"--password-stdin",
-			],
-			PW,
-		));
-	}
-
 	// A neuron in each namespace, announcing its namespace's address; each registers through
 	// its own validator.
 	let mut neurons = Vec::new();

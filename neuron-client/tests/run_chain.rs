@@ -107,12 +107,9 @@ async fn neuron_run_registers_serves_and_sets_its_own_weights() {
 			"wallet", "regen", "--wallet", "alice", "--hotkey", name, "--key", "hotkey", "--uri",
 			&uri,
 		];
+		// The hotkeys hold no balance: once registered, their serve_axon and set_weights are
+		// free.
 		env.neuron(&args, "").ok();
-		// Hotkeys pay the fees of serve_axon and set_weights.
-		let dest = ss58(&uri);
-		let args =
-			["transfer", "--wallet", "alice", "--dest", &dest, "--amount", "5", "--password-stdin"];
-		env.neuron(&args, PW).ok();
 	}
 	let (noise_port, learner_port) =
 		(bittensor_e2e::free_port().unwrap(), bittensor_e2e::free_port().unwrap());

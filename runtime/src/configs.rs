@@ -125,6 +125,10 @@ impl pallet_transaction_payment::Config for Runtime {
 	type WeightInfo = pallet_transaction_payment::weights::SubstrateWeight<Runtime>;
 }
 
+impl pallet_skip_feeless_payment::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+}
+
 impl pallet_sudo::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
 	type RuntimeCall = RuntimeCall;
@@ -149,5 +153,7 @@ impl pallet_bittensor::Config for Runtime {
 	/// 4096 × 256 entries keep the epoch near 50 MB of the 128 MB runtime heap.
 	type MaxWeightsPerNeuron = ConstU32<256>;
 	type MaxSubnets = ConstU32<32>;
+	/// A minute between two axon announcements.
+	type ServingRateLimit = ConstU32<10>;
 	type WeightInfo = pallet_bittensor::weights::SubstrateWeight<Runtime>;
 }

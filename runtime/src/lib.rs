@@ -21,8 +21,9 @@ pub mod genesis_config_presets;
 
 use alloc::vec::Vec;
 use polkadot_sdk::{
-	frame_support, frame_system, pallet_aura, pallet_balances, pallet_grandpa, pallet_sudo,
-	pallet_timestamp, pallet_transaction_payment, pallet_utility,
+	frame_support, frame_system, pallet_aura, pallet_balances, pallet_grandpa,
+	pallet_skip_feeless_payment, pallet_sudo, pallet_timestamp, pallet_transaction_payment,
+	pallet_utility,
 	sp_runtime::{
 		generic, impl_opaque_keys,
 		traits::{BlakeTwo256, IdentifyAccount, Verify},
@@ -91,10 +92,10 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("bittensor"),
 	impl_name: alloc::borrow::Cow::Borrowed("bittensor-node"),
 	authoring_version: 1,
-	spec_version: 101,
+	spec_version: 102,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
-	transaction_version: 1,
+	transaction_version: 2,
 	system_version: 1,
 };
 
@@ -105,15 +106,23 @@ pub type Header = generic::Header<BlockNumber, BlakeTwo256>;
 /// Block.
 pub type Block = generic::Block<Header, UncheckedExtrinsic>;
 /// Checks every signed transaction goes through, in order.
+///
+/// `CheckNeuronCalls` comes before the nonce check so that a neuron call refused for breaking
+/// a market rule names that rule even when its signer holds nothing; the fee is skipped for
+/// calls the pallet marks feeless (`serve_axon`, `set_weights` from registered hotkeys).
 pub type TxExtension = (
 	frame_system::CheckNonZeroSender<Runtime>,
+	pallet_bittensor::CheckNeuronCalls<Runtime>,
 	frame_system::CheckSpecVersion<Runtime>,
 	frame_system::CheckTxVersion<Runtime>,
 	frame_system::CheckGenesis<Runtime>,
 	frame_system::CheckEra<Runtime>,
 	frame_system::CheckNonce<Runtime>,
 	frame_system::CheckWeight<Runtime>,
-	pallet_transaction_payment::ChargeTransactionPayment<Runtime>,
+	pallet_skip_feeless_payment::SkipCheckIfFeeless<
+		Runtime,
+		pallet_transaction_payment::ChargeTransactionPayment<Runtime>,
+	>,
 );
 /// Extrinsic as it is submitted.
 pub type UncheckedExtrinsic =
@@ -164,4 +173,6 @@ mod runtime {
 	pub type Utility = pallet_utility;
 	#[runtime::pallet_index(8)]
 	pub type Bittensor = pallet_bittensor;
+	#[runtime::pallet_index(9)]
+	pub type SkipFeelessPayment = pallet_skip_feeless_payment;
 }

@@ -242,12 +242,10 @@ impl Chain {
 		what: &str,
 		finalized: bool,
 	) -> Result<Included> {
-		let mut progress = self
-			.sign(call, signer)
-			.await?
-			.submit_and_watch()
-			.await
-			.map_err(|e| anyhow!("the node refused the transaction: {}", stale_metadata(e)))?;
+		let mut progress =
+			self.sign(call, signer).await?.submit_and_watch().await.map_err(|e| {
+				anyhow!("the node refused the transaction: {}", describe_refusal(&self.metadata, e))
+			})?;
 		let spinner = Spinner::start(format!("{what}: submitted"));
 		let result = loop {
 			let Some(status) = progress.next().await else {
@@ -261,7 +259,8 @@ impl Chain {
 				},
 				Ok(TransactionStatus::InFinalizedBlock(b)) => b,
 				Ok(TransactionStatus::Invalid { message }) => {
-					break Err(anyhow!("the transaction is invalid: {message}"))
+					let reason = describe_refusal(&self.metadata, message);
+					break Err(anyhow!("the transaction became invalid in the pool: {reason}"));
 				},
 				Ok(TransactionStatus::Dropped { message }) => {
 					break Err(anyhow!("the transaction was dropped: {message}"))
@@ -317,6 +316,44 @@ fn describe_dispatch_error(metadata: &subxt::Metadata, error: &DispatchError) ->
 	format!("the transaction failed: {error}")
 }
 
+/// Why the transaction pool refused a transaction, in words. The runtime refuses a
+/// `serve_axon` or `set_weights` that would fail with `InvalidTransaction::Custom(i)`, where
+/// `i` is the index of the Bittensor pallet error it would fail with; the pool refuses a
+/// second `set_weights` (or `serve_axon`) of a hotkey for a subnet while the first waits, as
+/// "priority is too low".
+pub fn describe_refusal(metadata: &subxt::Metadata, error: impl std::fmt::Display) -> String {
+	let text = error.to_string();
+	if let Some(code) = custom_code(&text) {
+		let named = metadata
+			.pallet_by_name("Bittensor")
+			.and_then(|pallet| describe_module_error(metadata, pallet.error_index(), code));
+		if let Some(named) = named {
+			return format!("{named} (refused before entering the pool; nothing was charged)");
+		}
+	}
+	let lower = text.to_ascii_lowercase();
+	if lower.contains("priority") && lower.contains("too low") {
+		return format!(
+			"this hotkey already has a transaction of the same kind for this subnet waiting in 			 the pool (one set_weights and one serve_axon each), or one with the same nonce: 			 wait until it is in a block ({text})"
+		);
+	}
+	if lower.contains("inability to pay some fees") || lower.contains("cannot pay") {
+		return format!(
+			"the signer cannot pay the fee: it holds too little balance, or it is not a hotkey 			 registered in the call's subnet (whose serve_axon and set_weights are free) ({text})"
+		);
+	}
+	stale_metadata(text).to_string()
+}
+
+/// The `n` of "custom error: n" in a pool refusal (the node's JSON-RPC error says "Custom
+/// error: n", subxt's decoding of it "Invalid transaction with custom error: n").
+fn custom_code(text: &str) -> Option<u8> {
+	let lower = text.to_ascii_lowercase();
+	let rest = &lower[lower.find("custom error: ")? + "custom error: ".len()..];
+	let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+	digits.parse().ok()
+}
+
 /// Points at the likely cause when the node's runtime no longer matches the client's metadata.
 fn stale_metadata(error: impl std::fmt::Display) -> anyhow::Error {
 	let text = error.to_string();
@@ -332,5 +369,22 @@ pub fn find_event<E: subxt::events::DecodeAsEvent>(included: &Included) -> Resul
 	match included.events.find_first::<E>() {
 		Some(event) => Ok(Some(event?)),
 		None => Ok(None),
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::custom_code;
+
+	#[test]
+	fn custom_codes_are_read_from_pool_refusals() {
+		let text = "RPC error: ErrorObject { code: ServerError(1010), message: \"Invalid \
+		            Transaction\", data: Some(RawValue(\"Custom error: 13\")) }";
+		assert_eq!(custom_code(text), Some(13));
+		assert_eq!(custom_code("Custom error: 255"), Some(255));
+		let subxt = "The transaction is not valid: Invalid transaction with custom error: 28";
+		assert_eq!(custom_code(subxt), Some(28));
+		assert_eq!(custom_code("Custom error: 256"), None);
+		assert_eq!(custom_code("Transaction is outdated"), None);
 	}
 }

@@ -1,6 +1,6 @@
 //! `neuron axon serve`: announce on chain where the hotkey's axon listens.
 
-use super::{ensure_affordable, subnet::hyperparameters, uid_of, Context};
+use super::{subnet::hyperparameters, uid_of, Context};
 use crate::{
 	chain::{metagraph, runtime},
 	cli::AxonCommand,
@@ -37,7 +37,7 @@ pub async fn run(ctx: &Context, command: AxonCommand) -> Result<()> {
 		);
 	};
 	let call = runtime::tx().bittensor().serve_axon(netuid, version, ip, port, ip_type, protocol);
-	ensure_affordable(&chain, &call, &hotkey, 0, "hotkey").await?;
+	// Free for a registered hotkey: it needs no balance, and the pool checks the call.
 	let what = format!("serving the axon of uid {uid}");
 	let included = chain.submit(&call, &hotkey, &what, ctx.settings.wait_finalized).await?;
 	let endpoint = metagraph::Axon { block: 0, version, ip, port, ip_type, protocol }.endpoint();

@@ -179,17 +179,9 @@ pub async fn ensure_affordable<C: subxt::tx::Payload>(
 	let total = needed.saturating_add(fee).saturating_add(ed);
 	if free < total {
 		let token = &chain.rpc.token;
-		let hint = if role == "hotkey" {
-			format!(
-				" (hotkeys pay their own fees: send it some with `neuron transfer --dest {account} \
-				 --amount 1`)"
-			)
-		} else {
-			String::new()
-		};
 		bail!(
 			"insufficient balance: {role} {account} has {} free but needs {} ({} + {} fee + {} \
-			 existential deposit){hint}",
+			 existential deposit)",
 			token.display(free),
 			token.display(total),
 			token.format(needed),

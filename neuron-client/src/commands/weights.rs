@@ -1,6 +1,6 @@
 //! `neuron weights set`: the hotkey's weight row, checked against the subnet's rules first.
 
-use super::{ensure_affordable, Context};
+use super::Context;
 use crate::{
 	chain::{
 		find_event, runtime,
@@ -67,7 +67,7 @@ pub async fn run(ctx: &Context, command: WeightsCommand) -> Result<()> {
 	let chain_values = weights::check(&uids, &values, &rules)?;
 	let call =
 		runtime::tx().bittensor().set_weights(netuid, uids.clone(), chain_values, version_key);
-	ensure_affordable(&chain, &call, &hotkey, 0, "hotkey").await?;
+	// Free for a registered hotkey: it needs no balance, and the pool checks the call.
 	let what = format!("setting {} weights of uid {}", uids.len(), me.uid);
 	let included = chain.submit(&call, &hotkey, &what, ctx.settings.wait_finalized).await?;
 	let count = find_event::<runtime::bittensor::events::WeightsSet>(&included)?

@@ -32,7 +32,11 @@
 //! - [`Pallet::create_subnet`], [`Pallet::set_hyperparameters`] (root).
 //! - [`Pallet::register`] (coldkey), [`Pallet::add_stake`], [`Pallet::remove_stake`]
 //!   (coldkey).
-//! - [`Pallet::serve_axon`], [`Pallet::set_weights`] (hotkey).
+//! - [`Pallet::serve_axon`], [`Pallet::set_weights`] (hotkey): free when the hotkey is
+//!   registered in the call's subnet. Because free calls invite spam, the runtime's
+//!   [`CheckNeuronCalls`] transaction extension checks every rule of both calls before a
+//!   transaction enters the pool, refuses a broken one with a [`RefusalCode`], lets a hotkey
+//!   queue one `set_weights` per subnet, and orders them by the hotkey's stake.
 //!
 //! ## Pure mathematics
 //!
@@ -43,12 +47,14 @@
 
 extern crate alloc;
 
+pub use extension::CheckNeuronCalls;
 pub use pallet::*;
 pub use types::*;
 pub use weights::WeightInfo;
 
 mod axon;
 mod epoch;
+pub mod extension;
 pub mod math;
 pub mod metagraph;
 mod registration;
@@ -113,6 +119,12 @@ pub mod pallet {
 		/// The most subnets the chain may hold; bounds the work of `on_initialize`.
 		#[pallet::constant]
 		type MaxSubnets: Get<u32>;
+
+		/// Blocks a neuron must wait between two `serve_axon` calls (its first is always
+		/// allowed). `serve_axon` is free for registered hotkeys, so this bounds how often one
+		/// can use the chain for it.
+		#[pallet::constant]
+		type ServingRateLimit: Get<u32>;
 
 		/// Benchmarked weights of the calls and the epoch.
 		type WeightInfo: WeightInfo;
@@ -369,6 +381,8 @@ pub mod pallet {
 		IncorrectWeightVersionKey,
 		/// One uid would receive more than the subnet's `max_weight_limit` share of the row.
 		MaxWeightExceeded,
+		/// The axon was served less than the runtime's `ServingRateLimit` blocks ago.
+		ServingTooFast,
 	}
 
 	#[pallet::hooks]
@@ -449,6 +463,10 @@ pub mod pallet {
 		/// IPv4 value above `u32::MAX`) or `InvalidPort` (zero).
 		#[pallet::call_index(3)]
 		#[pallet::weight(T::WeightInfo::serve_axon())]
+		#[pallet::feeless_if(|origin: &OriginFor<T>, netuid: &NetUid, _version: &u32, _ip: &u128,
+			_port: &u16, _ip_type: &u8, _protocol: &u8| -> bool {
+			Pallet::<T>::is_registered_signer(origin, *netuid)
+		})]
 		pub fn serve_axon(
 			origin: OriginFor<T>,
 			netuid: NetUid,
@@ -506,6 +524,10 @@ pub mod pallet {
 		/// `TooFewWeights`, `AllWeightsZero` or `MaxWeightExceeded`.
 		#[pallet::call_index(6)]
 		#[pallet::weight(T::WeightInfo::set_weights(uids.len() as u32))]
+		#[pallet::feeless_if(|origin: &OriginFor<T>, netuid: &NetUid, _uids: &alloc::vec::Vec<Uid>,
+			_values: &alloc::vec::Vec<u16>, _version_key: &u64| -> bool {
+			Pallet::<T>::is_registered_signer(origin, *netuid)
+		})]
 		pub fn set_weights(
 			origin: OriginFor<T>,
 			netuid: NetUid,
@@ -519,6 +541,13 @@ pub mod pallet {
 	}
 
 	impl<T: Config> Pallet<T> {
+		/// Whether `origin` is signed by a hotkey registered in subnet `netuid`: such a
+		/// neuron's `serve_axon` and `set_weights` pay no fee (the pool checks them up front
+		/// instead, see [`crate::CheckNeuronCalls`]).
+		pub fn is_registered_signer(origin: &OriginFor<T>, netuid: NetUid) -> bool {
+			ensure_signed(origin.clone()).is_ok_and(|who| Uids::<T>::contains_key(netuid, &who))
+		}
+
 		/// The stake vault's account.
 		pub fn vault_account() -> T::AccountId {
 			use sp_runtime::traits::AccountIdConversion;

@@ -63,6 +63,7 @@ impl pallet_bittensor::Config for Test {
 	type MaxUidsLimit = polkadot_sdk::frame_support::traits::ConstU32<4096>;
 	type MaxWeightsPerNeuron = polkadot_sdk::frame_support::traits::ConstU32<8>;
 	type MaxSubnets = polkadot_sdk::frame_support::traits::ConstU32<8>;
+	type ServingRateLimit = polkadot_sdk::frame_support::traits::ConstU32<2>;
 	type WeightInfo = ();
 }
 

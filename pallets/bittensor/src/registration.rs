@@ -72,7 +72,13 @@ impl<T: Config> Pallet<T> {
 		}
 		Keys::<T>::insert(netuid, uid, &hotkey);
 		Uids::<T>::insert(netuid, &hotkey, uid);
-		Owner::<T>::insert(&hotkey, &coldkey);
+		if !Owner::<T>::contains_key(&hotkey) {
+			// The hotkey becomes an account of its own that lives as long as its ownership
+			// (forever): its nonce persists and it can sign its free `serve_axon` and
+			// `set_weights` without holding any balance.
+			frame_system::Pallet::<T>::inc_providers(&hotkey);
+			Owner::<T>::insert(&hotkey, &coldkey);
+		}
 		Self::reset_neuron_vectors(netuid, uid, now)?;
 
 		Self::deposit_event(Event::NeuronRegistered {

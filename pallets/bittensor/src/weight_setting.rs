@@ -8,19 +8,32 @@ use polkadot_sdk::{
 	sp_runtime::{traits::Saturating, Perbill},
 };
 
+/// What [`Pallet::check_set_weights`] learned on the way, so that storing the row needs no
+/// second read.
+pub(crate) struct CheckedWeights {
+	/// The caller's uid.
+	pub uid: Uid,
+	/// The largest value of the row, which is scaled to `u16::MAX`.
+	pub max: u16,
+	/// Entries of the caller's previous row.
+	pub previous_len: u32,
+}
+
 impl<T: Config> Pallet<T> {
-	pub(crate) fn do_set_weights(
+	/// Every rule `set_weights` enforces, without writing anything: run by the dispatch and,
+	/// before a transaction enters the pool, by [`crate::CheckNeuronCalls`].
+	pub(crate) fn check_set_weights(
 		netuid: NetUid,
-		hotkey: T::AccountId,
-		uids: Vec<Uid>,
-		values: Vec<u16>,
+		hotkey: &T::AccountId,
+		uids: &[Uid],
+		values: &[u16],
 		version_key: u64,
-	) -> DispatchResult {
+	) -> Result<CheckedWeights, Error<T>> {
 		let hyperparameters = Subnets::<T>::get(netuid).ok_or(Error::<T>::SubnetNotFound)?;
 		ensure!(uids.len() == values.len(), Error::<T>::WeightVecLengthMismatch);
-		let uid = Uids::<T>::get(netuid, &hotkey).ok_or(Error::<T>::NotRegistered)?;
+		let uid = Uids::<T>::get(netuid, hotkey).ok_or(Error::<T>::NotRegistered)?;
 		ensure!(
-			Stake::<T>::get(&hotkey) >= hyperparameters.min_stake_to_set_weights,
+			Stake::<T>::get(hotkey) >= hyperparameters.min_stake_to_set_weights,
 			Error::<T>::NotEnoughStakeToSetWeights
 		);
 		ensure!(
@@ -28,12 +41,12 @@ impl<T: Config> Pallet<T> {
 			Error::<T>::IncorrectWeightVersionKey
 		);
 
-		let now = frame_system::Pallet::<T>::block_number();
-		let mut last_update = LastUpdate::<T>::get(netuid);
-		let previous_row = Weights::<T>::get(netuid, uid);
+		// Only the length of the previous row matters here; it is read without decoding it.
+		let previous_len = Weights::<T>::decode_len(netuid, uid).unwrap_or(0) as u32;
 		// A neuron that has never set weights (its row is empty) may set them at once.
-		if !previous_row.is_empty() {
-			let last = last_update.get(uid as usize).copied().unwrap_or_default();
+		if previous_len > 0 {
+			let now = frame_system::Pallet::<T>::block_number();
+			let last = Self::last_update_of(netuid, uid);
 			ensure!(
 				now.saturating_sub(last)
 					>= BlockNumberFor::<T>::from(hyperparameters.weights_rate_limit),
@@ -47,7 +60,7 @@ impl<T: Config> Pallet<T> {
 			Error::<T>::TooManyWeights
 		);
 		let mut seen = UidSet::new(size);
-		for &target in &uids {
+		for &target in uids {
 			ensure!(target < size, Error::<T>::UidNotRegistered);
 			ensure!(seen.insert(target), Error::<T>::DuplicateUids);
 		}
@@ -66,6 +79,53 @@ impl<T: Config> Pallet<T> {
 				Error::<T>::MaxWeightExceeded
 			);
 		}
+		Ok(CheckedWeights { uid, max, previous_len })
+	}
+
+	/// The block `uid` last set weights in (or registered in), read without decoding the
+	/// subnet's whole `LastUpdate` vector: the pool asks this for every queued
+	/// `set_weights`, and in a full subnet the vector is 4,096 entries long.
+	fn last_update_of(netuid: NetUid, uid: Uid) -> BlockNumberFor<T> {
+		let key = LastUpdate::<T>::hashed_key_for(netuid);
+		let element = BlockNumberFor::<T>::max_encoded_len();
+		let mut buffer = alloc::vec![0u8; element];
+		// A `Vec` of fixed-size elements is its compact length followed by the elements.
+		let prefix = match Self::compact_prefix_len(&key) {
+			Some(prefix) => prefix,
+			None => return Default::default(),
+		};
+		let offset = prefix.saturating_add((uid as usize).saturating_mul(element));
+		// `read` answers how many bytes the value holds from `offset` on.
+		match polkadot_sdk::sp_io::storage::read(&key, &mut buffer, offset as u32) {
+			Some(remaining) if remaining as usize >= element => {
+				BlockNumberFor::<T>::decode(&mut &buffer[..]).unwrap_or_default()
+			},
+			_ => Default::default(),
+		}
+	}
+
+	/// Length in bytes of the compact length prefix of the vector stored at `key`.
+	fn compact_prefix_len(key: &[u8]) -> Option<usize> {
+		let mut first = [0u8; 1];
+		polkadot_sdk::sp_io::storage::read(key, &mut first, 0)?;
+		Some(match first[0] & 0b11 {
+			0 => 1,
+			1 => 2,
+			2 => 4,
+			_ => 1 + (first[0] >> 2) as usize + 4,
+		})
+	}
+
+	pub(crate) fn do_set_weights(
+		netuid: NetUid,
+		hotkey: T::AccountId,
+		uids: Vec<Uid>,
+		values: Vec<u16>,
+		version_key: u64,
+	) -> DispatchResult {
+		let CheckedWeights { uid, max, previous_len } =
+			Self::check_set_weights(netuid, &hotkey, &uids, &values, version_key)?;
+		let now = frame_system::Pallet::<T>::block_number();
 
 		let mut row: Vec<(Uid, u16)> = uids
 			.iter()
@@ -80,12 +140,13 @@ impl<T: Config> Pallet<T> {
 		let row: BoundedVec<(Uid, u16), T::MaxWeightsPerNeuron> =
 			row.try_into().map_err(|_| Error::<T>::TooManyWeights)?;
 
-		if let Some(slot) = last_update.get_mut(uid as usize) {
-			*slot = now;
-		}
-		LastUpdate::<T>::insert(netuid, last_update);
+		LastUpdate::<T>::mutate(netuid, |last_update| {
+			if let Some(slot) = last_update.get_mut(uid as usize) {
+				*slot = now;
+			}
+		});
 		WeightEntries::<T>::mutate(netuid, |entries| {
-			*entries = entries.saturating_sub(previous_row.len() as u32).saturating_add(count)
+			*entries = entries.saturating_sub(previous_len).saturating_add(count)
 		});
 		Weights::<T>::insert(netuid, uid, row);
 		Self::deposit_event(Event::WeightsSet { netuid, uid, count });

@@ -22,6 +22,12 @@ fn serve_axon_stores_and_emits() {
 		System::assert_last_event(
 			Event::AxonServed { netuid: NETUID, uid: 0, hotkey: 101, axon }.into(),
 		);
+		// A second announcement within the serving rate limit (2 blocks here) is refused.
+		assert_noop!(
+			Bittensor::serve_axon(RuntimeOrigin::signed(101), NETUID, 8, 1, 1, 4, 0),
+			Error::<Test>::ServingTooFast
+		);
+		run_to_block(3);
 		// IPv6 accepts the full 128-bit range (::1 here), and a new announcement replaces the old.
 		assert_ok!(Bittensor::serve_axon(
 			RuntimeOrigin::signed(101),

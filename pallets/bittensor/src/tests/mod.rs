@@ -2,6 +2,7 @@
 
 mod axon;
 mod epoch;
+mod extension;
 mod properties;
 mod registration;
 mod staking;
