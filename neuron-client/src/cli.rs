@@ -233,6 +233,44 @@ pub enum BenchCommand {
 		#[arg(long)]
 		json: bool,
 	},
+	/// The chain under load, against the node at --url (a dev chain: it needs the sudo key):
+	/// registers `--neurons + --late` hotkeys in subnet --netuid, sends every load neuron's
+	/// 256-entry `set_weights` at once, then spam (unregistered senders, rate-limited repeats)
+	/// with the late neurons' rows; then the full subnet's epoch and metagraph. Reports rows
+	/// per block, blocks until all are in, block times, missed slots, refusals and the node's
+	/// CPU and memory.
+	Chain {
+		/// Subnet to fill: created, or its hyperparameters reset.
+		#[arg(long, default_value_t = 2)]
+		netuid: u16,
+		/// Neurons whose rows are sent all at once.
+		#[arg(long, default_value_t = 3584)]
+		neurons: u16,
+		/// Neurons whose rows are sent together with the spam.
+		#[arg(long, default_value_t = 512)]
+		late: u16,
+		/// Entries per weight row.
+		#[arg(long, default_value_t = 256)]
+		row: u16,
+		/// `set_weights` from never-registered accounts.
+		#[arg(long, default_value_t = 5000)]
+		spam_unregistered: u32,
+		/// Rate-limited repeats from registered hotkeys.
+		#[arg(long, default_value_t = 5000)]
+		spam_repeats: u32,
+		/// Secret URI of the chain's sudo key, which also pays the registrations.
+		#[arg(long, default_value = "//Alice")]
+		sudo: String,
+		/// Submissions in flight at once.
+		#[arg(long, default_value_t = 256)]
+		in_flight: usize,
+		/// The node's process id, to report its CPU time and memory (same machine).
+		#[arg(long)]
+		node_pid: Option<u32>,
+		/// Print one JSON object.
+		#[arg(long)]
+		json: bool,
+	},
 }
 
 /// Which key `wallet regen` restores.

@@ -74,12 +74,8 @@ fn predict(before: &Value, block: u64) -> Vec<u128> {
 
 async fn metagraph(env: &Env, netuid: u16, at: Option<&Value>) -> Value {
 	let rpc = env.node.rpc().unwrap();
-	match at {
-		Some(hash) => {
-			rpc.request("bittensor_getMetagraph", rpc_params![netuid, hash]).await.unwrap()
-		},
-		None => rpc.request("bittensor_getMetagraph", rpc_params![netuid]).await.unwrap(),
-	}
+	let at = at.cloned().unwrap_or(Value::Null);
+	bittensor_e2e::metagraph_with_rows(&rpc, netuid, &at).await.unwrap()
 }
 
 async fn hash(env: &Env, block: u64) -> Value {

@@ -6,7 +6,6 @@
 mod common;
 
 use common::{ss58, Env};
-use jsonrpsee::{core::client::ClientT, rpc_params};
 use serde_json::Value;
 use std::{
 	fs::File,
@@ -106,7 +105,7 @@ async fn honest_trainers_earn_more_than_a_noise_neuron() {
 	let rpc = env.node.rpc().unwrap();
 	let started = Instant::now();
 	loop {
-		let g: Value = rpc.request("bittensor_getMetagraph", rpc_params![1]).await.unwrap();
+		let g: Value = bittensor_e2e::metagraph_with_rows(&rpc, 1, &Value::Null).await.unwrap();
 		let ns = g["neurons"].as_array().unwrap();
 		let uid = |name: &str| {
 			let key = ss58(&format!("//Alice//{name}"));

@@ -5,7 +5,6 @@
 mod common;
 
 use common::{ss58, Env};
-use jsonrpsee::{core::client::ClientT, rpc_params};
 use serde_json::Value;
 use std::{
 	fs::File,
@@ -139,7 +138,7 @@ async fn neuron_run_registers_serves_and_sets_its_own_weights() {
 	let (noise_key, learner_key) = (ss58("//Alice//noise"), ss58("//Alice//learner"));
 	let started = Instant::now();
 	let (graph, learner_uid, noise_uid) = loop {
-		let graph: Value = rpc.request("bittensor_getMetagraph", rpc_params![1]).await.unwrap();
+		let graph: Value = bittensor_e2e::metagraph_with_rows(&rpc, 1, &Value::Null).await.unwrap();
 		let find = |key: &str| {
 			graph["neurons"].as_array().unwrap().iter().find(|n| n["hotkey"] == key).cloned()
 		};

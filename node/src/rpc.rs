@@ -1,5 +1,5 @@
 //! The node's JSON-RPC extensions: the standard `system_*` and `payment_*` methods plus
-//! `bittensor_getMetagraph`.
+//! `bittensor_getMetagraph`, `bittensor_getSubnets` and `bittensor_getWeights`.
 
 use bittensor_runtime::{opaque::Block, AccountId, Balance, BlockNumber, Nonce};
 use jsonrpsee::{
@@ -8,7 +8,7 @@ use jsonrpsee::{
 	types::{error::ErrorObjectOwned, ErrorObject},
 	RpcModule,
 };
-use pallet_bittensor::runtime_api::{BittensorApi as BittensorRuntimeApi, Metagraph};
+use pallet_bittensor::runtime_api::{BittensorApi as BittensorRuntimeApi, Metagraph, RowPage};
 use polkadot_sdk::{
 	sc_transaction_pool_api::TransactionPool,
 	sp_api::ProvideRuntimeApi,
@@ -41,7 +41,23 @@ pub trait BittensorRpc<BlockHash> {
 	/// The netuids of every subnet.
 	#[method(name = "bittensor_getSubnets")]
 	fn get_subnets(&self, at: Option<BlockHash>) -> RpcResult<Vec<u16>>;
+
+	/// Weight and bond rows of up to `count` neurons (default and most: [`MAX_ROWS_PER_PAGE`])
+	/// from uid `first` (default 0) on, with the uid the next page starts at (`next`, `null` on
+	/// the last page); `null` when the subnet does not exist.
+	#[method(name = "bittensor_getWeights")]
+	fn get_weights(
+		&self,
+		netuid: u16,
+		first: Option<u16>,
+		count: Option<u16>,
+		at: Option<BlockHash>,
+	) -> RpcResult<Option<RowPage>>;
 }
+
+/// The most rows one `bittensor_getWeights` page holds: 1,024 full rows (256 weights and 256
+/// bonds each) are about 10 MB of JSON, inside the default 15 MB response limit.
+pub const MAX_ROWS_PER_PAGE: u16 = 1024;
 
 /// Serves [`BittensorRpcServer`] from the runtime API.
 pub struct Bittensor<C> {
@@ -69,6 +85,18 @@ where
 	fn get_subnets(&self, at: Option<<Block as BlockT>::Hash>) -> RpcResult<Vec<u16>> {
 		let at = at.unwrap_or_else(|| self.client.info().best_hash);
 		self.client.runtime_api().subnets(at).map_err(runtime_error)
+	}
+
+	fn get_weights(
+		&self,
+		netuid: u16,
+		first: Option<u16>,
+		count: Option<u16>,
+		at: Option<<Block as BlockT>::Hash>,
+	) -> RpcResult<Option<RowPage>> {
+		let at = at.unwrap_or_else(|| self.client.info().best_hash);
+		let count = count.unwrap_or(MAX_ROWS_PER_PAGE).min(MAX_ROWS_PER_PAGE);
+		self.client.runtime_api().rows(at, netuid, first.unwrap_or(0), count).map_err(runtime_error)
 	}
 }
 

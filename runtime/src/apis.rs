@@ -7,7 +7,7 @@ use frame_support::{
 	weights::Weight,
 };
 use pallet_bittensor::{
-	runtime_api::{Metagraph, NeuronInfo},
+	runtime_api::{Metagraph, NeuronInfo, RowPage},
 	NetUid, Uid,
 };
 use pallet_grandpa::AuthorityId as GrandpaId;
@@ -215,6 +215,10 @@ impl_runtime_apis! {
 
 		fn neuron(netuid: NetUid, uid: Uid) -> Option<NeuronInfo<AccountId, Balance, BlockNumber>> {
 			Bittensor::neuron(netuid, uid)
+		}
+
+		fn rows(netuid: NetUid, first: Uid, count: u16) -> Option<RowPage> {
+			Bittensor::rows(netuid, first, count)
 		}
 
 		fn subnets() -> Vec<NetUid> {

@@ -235,3 +235,28 @@ impl<'a> Network<'a> {
 		Node::start_on(&args, self.dir, who, rpc_port, p2p_port)
 	}
 }
+
+/// `bittensor_getMetagraph(netuid, at)` with each neuron's `weights` and `bonds` rows merged
+/// in from the paged `bittensor_getWeights` (the metagraph itself carries only their lengths);
+/// `null` when the subnet does not exist. `at` is a block hash, or `null` for the best block.
+pub async fn metagraph_with_rows(client: &HttpClient, netuid: u16, at: &Value) -> Result<Value> {
+	let mut graph: Value =
+		client.request("bittensor_getMetagraph", rpc_params![netuid, at.clone()]).await?;
+	if graph.is_null() {
+		return Ok(graph);
+	}
+	let mut first = Some(0u64);
+	while let Some(from) = first {
+		let page: Value = client
+			.request("bittensor_getWeights", rpc_params![netuid, from, Value::Null, at.clone()])
+			.await?;
+		for row in page["rows"].as_array().context("a page without rows")? {
+			let uid = row["uid"].as_u64().context("a row without a uid")? as usize;
+			let neuron = &mut graph["neurons"][uid];
+			neuron["weights"] = row["weights"].clone();
+			neuron["bonds"] = row["bonds"].clone();
+		}
+		first = page["next"].as_u64();
+	}
+	Ok(graph)
+}

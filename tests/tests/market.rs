@@ -51,7 +51,7 @@ fn u64_of(v: &Value) -> u64 {
 }
 
 async fn metagraph(node: &Node, at: &Value) -> Value {
-	node.rpc().unwrap().request("bittensor_getMetagraph", rpc_params![NETUID, at]).await.unwrap()
+	bittensor_e2e::metagraph_with_rows(&node.rpc().unwrap(), NETUID, at).await.unwrap()
 }
 
 #[tokio::test]

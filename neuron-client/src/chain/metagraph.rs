@@ -3,7 +3,7 @@
 
 use crate::amount::Token;
 use anyhow::{Context, Result};
-use serde::{de, Deserialize, Deserializer};
+use serde::Deserialize;
 use std::{fmt::Write, net::Ipv6Addr};
 
 /// A subnet's rules, as the chain stores them.
@@ -99,8 +99,8 @@ pub struct Neuron {
 	pub registered_at: u64,
 	/// Its axon, once served.
 	pub axon: Option<Axon>,
-	/// How many weights its row holds (the row itself is not needed here).
-	#[serde(default, deserialize_with = "count_entries")]
+	/// How many weights its row holds (the rows come from `bittensor_getWeights`).
+	#[serde(rename = "weight_count")]
 	pub weights: usize,
 }
 
@@ -115,25 +115,6 @@ pub struct Metagraph {
 	pub last_epoch_block: u64,
 	/// Its neurons by uid.
 	pub neurons: Vec<Neuron>,
-}
-
-/// Counts a JSON array's entries without building them.
-fn count_entries<'de, D: Deserializer<'de>>(deserializer: D) -> Result<usize, D::Error> {
-	struct Counter;
-	impl<'de> de::Visitor<'de> for Counter {
-		type Value = usize;
-		fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-			f.write_str("an array")
-		}
-		fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<usize, A::Error> {
-			let mut n = 0;
-			while seq.next_element::<de::IgnoredAny>()?.is_some() {
-				n += 1;
-			}
-			Ok(n)
-		}
-	}
-	deserializer.deserialize_seq(Counter)
 }
 
 /// Parses `bittensor_getMetagraph`'s result; `None` when the subnet does not exist.
@@ -289,7 +270,7 @@ mod tests {
 			"rank":500000000000000000,"trust":1000000000000000000,"consensus":0,"incentive":0,
 			"dividends":333333333333333333,"emission":2500000000,"active":true,"last_update":12,
 			"registered_at":3,"axon":{"block":5,"version":1,"ip":2130706433,"port":8091,
-			"ip_type":4,"protocol":0},"weights":[[1,16384],[2,65535]],"bonds":[]}]}"#;
+			"ip_type":4,"protocol":0},"weight_count":2,"bond_count":0}]}"#;
 		parse(json).unwrap().unwrap()
 	}
 

@@ -3,6 +3,7 @@
 //! submission with progress and named errors, and the raw JSON-RPC methods subxt has no
 //! wrapper for (`system_properties`, `bittensor_getMetagraph`).
 
+pub mod load;
 pub mod metagraph;
 pub mod weights;
 

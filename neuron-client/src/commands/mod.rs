@@ -159,7 +159,7 @@ pub async fn run(cli: Cli) -> Result<()> {
 		Command::Metagraph { netuid, json } => metagraph::run(&ctx, netuid, json).await,
 		Command::Run(args) => run::run(&ctx, *args).await,
 		Command::Explorer { port, bind, epochs } => explorer::run(&ctx, bind, port, epochs).await,
-		Command::Bench(command) => bench::run(command).await,
+		Command::Bench(command) => bench::run(&ctx, command).await,
 	}
 }
 

@@ -103,6 +103,22 @@ impl Collector {
 		self.request("bittensor_getMetagraph", rpc_params![netuid, at]).await
 	}
 
+	/// Puts each neuron's weight row into the (lean) metagraph, for the heatmap: the first
+	/// page of `bittensor_getWeights`, i.e. the first 1,024 uids; a larger heatmap would not
+	/// be readable, and fetching every row of a full subnet each block would cost ~40 MB.
+	async fn merge_weights(&self, netuid: u16, at: &str, metagraph: &mut Value) -> Result<()> {
+		let page: Value =
+			self.request("bittensor_getWeights", rpc_params![netuid, 0, Value::Null, at]).await?;
+		for row in page["rows"].as_array().into_iter().flatten() {
+			if let Some(uid) = row["uid"].as_u64() {
+				if let Some(neuron) = metagraph["neurons"].get_mut(uid as usize) {
+					neuron["weights"] = row["weights"].clone();
+				}
+			}
+		}
+		Ok(())
+	}
+
 	/// The `EpochCompleted` events of block `number`.
 	async fn epoch_events(&self, number: u64) -> Result<Vec<EpochEvent>> {
 		let Some(hash) = self.block_hash(number).await? else { return Ok(Vec::new()) };
@@ -131,8 +147,9 @@ impl Collector {
 		let netuids: Vec<u16> = self.request("bittensor_getSubnets", rpc_params![&hash]).await?;
 		let mut fresh = Vec::new();
 		for netuid in netuids {
-			let metagraph = self.metagraph(netuid, &hash).await?;
+			let mut metagraph = self.metagraph(netuid, &hash).await?;
 			if !metagraph.is_null() {
+				self.merge_weights(netuid, &hash, &mut metagraph).await?;
 				fresh.push((netuid, metagraph));
 			}
 		}

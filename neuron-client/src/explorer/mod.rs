@@ -187,7 +187,7 @@ async fn subnet(State(market): State<Shared>, Path(netuid): Path<String>) -> Res
 							"active": n["active"],
 							"last_update": n["last_update"],
 							"axon": if axon.is_null() { Value::Null } else { Value::String(endpoint.endpoint()) },
-							"weights": n["weights"].as_array().map_or(0, Vec::len),
+							"weights": n["weight_count"],
 						})
 					})
 					.collect()

@@ -2,7 +2,7 @@
 
 use crate::{
 	pallet::*,
-	runtime_api::{Metagraph, NeuronInfo},
+	runtime_api::{Metagraph, NeuronInfo, NeuronRows, RowPage},
 	BalanceOf, NetUid, Uid,
 };
 use alloc::vec::Vec;
@@ -66,8 +66,9 @@ impl<T: Config> SubnetVectors<T> {
 			last_update: self.last_update.get(at).copied().unwrap_or_default(),
 			registered_at: self.registered_at.get(at).copied().unwrap_or_default(),
 			axon: Axons::<T>::get(netuid, uid),
-			weights: Weights::<T>::get(netuid, uid).into_inner(),
-			bonds: Bonds::<T>::get(netuid, uid).into_inner(),
+			// Lengths only: the rows are what makes a full subnet's metagraph heavy.
+			weight_count: Weights::<T>::decode_len(netuid, uid).unwrap_or(0) as u32,
+			bond_count: Bonds::<T>::decode_len(netuid, uid).unwrap_or(0) as u32,
 			hotkey,
 			coldkey,
 		})
@@ -96,6 +97,24 @@ impl<T: Config> Pallet<T> {
 			return None;
 		}
 		SubnetVectors::<T>::read(netuid).neuron(netuid, uid)
+	}
+
+	/// The weight and bond rows of at most `count` neurons from uid `first` on, or `None` if
+	/// the subnet does not exist.
+	pub fn rows(netuid: NetUid, first: Uid, count: u16) -> Option<RowPage> {
+		if !Subnets::<T>::contains_key(netuid) {
+			return None;
+		}
+		let size = SubnetworkN::<T>::get(netuid);
+		let end = first.saturating_add(count).min(size);
+		let rows = (first..end)
+			.map(|uid| NeuronRows {
+				uid,
+				weights: Weights::<T>::get(netuid, uid).into_inner(),
+				bonds: Bonds::<T>::get(netuid, uid).into_inner(),
+			})
+			.collect();
+		Some(RowPage { netuid, first, rows, next: (end < size).then_some(end) })
 	}
 
 	/// The netuids of every subnet, ascending.

@@ -1,4 +1,6 @@
-//! `BittensorApi`: everything a client needs about a subnet in one runtime call.
+//! `BittensorApi`: what a client needs about a subnet. The metagraph is lean (no weight or
+//! bond rows) so that a full subnet answers in one small call; the rows, 4,096 × 2 × 256
+//! entries in a full subnet (about 40 MB as JSON), come from the paged `rows` call.
 
 use crate::{AxonInfo, NetUid, SubnetHyperparameters, Uid};
 use alloc::vec::Vec;
@@ -38,10 +40,34 @@ pub struct NeuronInfo<AccountId, Balance, BlockNumber> {
 	pub registered_at: BlockNumber,
 	/// Its axon endpoint, once served.
 	pub axon: Option<AxonInfo<BlockNumber>>,
-	/// Its weight row: `(uid, weight)` max-upscaled to `u16::MAX`.
+	/// How many entries its weight row holds (the row itself: [`BittensorApi::rows`]).
+	pub weight_count: u32,
+	/// How many entries its bond row holds.
+	pub bond_count: u32,
+}
+
+/// One neuron's weight and bond rows.
+#[derive(Encode, Decode, Clone, PartialEq, Eq, Debug, TypeInfo, Serialize, Deserialize)]
+pub struct NeuronRows {
+	/// The neuron.
+	pub uid: Uid,
+	/// Its weight row: `(uid, weight)` max-upscaled to `u16::MAX`, by uid.
 	pub weights: Vec<(Uid, u16)>,
-	/// Its bond row: `(uid, bond)` in parts per 10¹⁸.
+	/// Its bond row: `(uid, bond)` in parts per 10¹⁸, by uid.
 	pub bonds: Vec<(Uid, u64)>,
+}
+
+/// A page of a subnet's rows: uids `first..` up to the page's size.
+#[derive(Encode, Decode, Clone, PartialEq, Eq, Debug, TypeInfo, Serialize, Deserialize)]
+pub struct RowPage {
+	/// The subnet.
+	pub netuid: NetUid,
+	/// The page's first uid.
+	pub first: Uid,
+	/// The rows, by uid.
+	pub rows: Vec<NeuronRows>,
+	/// The first uid of the next page, `None` on the last.
+	pub next: Option<Uid>,
 }
 
 /// A subnet's hyperparameters and all its neurons.
@@ -71,5 +97,8 @@ sp_api::decl_runtime_apis! {
 		fn neuron(netuid: NetUid, uid: Uid) -> Option<NeuronInfo<AccountId, Balance, BlockNumber>>;
 		/// The netuids of every subnet.
 		fn subnets() -> Vec<NetUid>;
+		/// The weight and bond rows of at most `count` neurons from uid `first` on, or `None`
+		/// if the subnet does not exist.
+		fn rows(netuid: NetUid, first: Uid, count: u16) -> Option<RowPage>;
 	}
 }
