@@ -104,14 +104,27 @@ pub async fn run(ctx: &Context, args: RunArgs) -> Result<()> {
 	let wanted = SocketAddr::new(args.axon_ip, args.axon_port);
 	let recorded = graph.neurons.iter().find(|n| n.uid == me).and_then(|n| n.axon.as_ref());
 	if recorded.and_then(socket_addr) != Some(wanted) {
-		let command = AxonCommand::Serve {
+		let command = || AxonCommand::Serve {
 			netuid,
 			ip: args.axon_ip.to_string(),
 			port: args.axon_port,
 			version: 1,
 			protocol: 0,
 		};
-		commands::axon::run(ctx, command).await.context("recording the axon on chain")?;
+		// A neuron restarted on a new endpoint within the runtime's serving rate limit (a
+		// minute) waits for it rather than failing.
+		let mut waited = 0;
+		loop {
+			match commands::axon::run(ctx, command()).await {
+				Ok(()) => break,
+				Err(e) if waited < 12 && format!("{e:#}").contains("ServingTooFast") => {
+					warn!("the chain's serving rate limit holds the new axon back; retrying in a block");
+					tokio::time::sleep(std::time::Duration::from_secs(6)).await;
+					waited += 1;
+				},
+				Err(e) => return Err(e.context("recording the axon on chain")),
+			}
+		}
 	}
 
 	let stop = Arc::new(AtomicBool::new(false));

@@ -3,6 +3,7 @@
 mod axon;
 mod epoch;
 mod extension;
+mod metagraph;
 mod properties;
 mod registration;
 mod staking;
