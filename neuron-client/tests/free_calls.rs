@@ -61,6 +61,12 @@ async fn refused(chain: &Chain, tx: Signed) -> String {
 	}
 }
 
+/// Sets subnet 1's `weights_rate_limit` through sudo with the CLI.
+fn weights_rate_limit(env: &Env, blocks: &str) {
+	let args = ["subnet", "set", "--netuid", "1", "--weights-rate-limit", blocks];
+	env.neuron(&[&args[..], &["--wallet", "alice", "--password-stdin"]].concat(), PW).ok();
+}
+
 fn weights(netuid: u16, uids: Vec<u16>) -> impl subxt::tx::Payload {
 	let values = vec![1; uids.len()];
 	runtime::tx().bittensor().set_weights(netuid, uids, values, 0)
@@ -155,21 +161,7 @@ async fn registered_hotkeys_call_for_free_and_the_pool_refuses_spam() {
 	// A too-fast repeat is refused at submission: the free hotkey set weights a moment ago and
 	// the subnet now asks for 1,000 blocks between updates; so is a second axon within the
 	// runtime's serving rate limit.
-	env.neuron(
-		&[
-			"subnet",
-			"set",
-			"--netuid",
-			"1",
-			"--weights-rate-limit",
-			"1000",
-			"--wallet",
-			"alice",
-			"--password-stdin",
-		],
-		PW,
-	)
-	.ok();
+	weights_rate_limit(&env, "1000");
 	let reason = refused(&chain, sign(&chain, &weights(1, vec![1, 2]), &free).await).await;
 	assert!(reason.contains("Bittensor::SettingWeightsTooFast"), "{reason}");
 	let axon = tx.bittensor().serve_axon(1, 1, 0x7f00_0001, 9124, 4, 0);
@@ -193,21 +185,7 @@ async fn registered_hotkeys_call_for_free_and_the_pool_refuses_spam() {
 
 	// Priority follows stake: the minnow submits first, the whale right after; in their block
 	// the whale's transaction comes first. (Tried again if a block falls between the two.)
-	env.neuron(
-		&[
-			"subnet",
-			"set",
-			"--netuid",
-			"1",
-			"--weights-rate-limit",
-			"0",
-			"--wallet",
-			"alice",
-			"--password-stdin",
-		],
-		PW,
-	)
-	.ok();
+	weights_rate_limit(&env, "0");
 	let mut ordered = None;
 	for _ in 0..3 {
 		let low = sign(&chain, &weights(1, vec![0, 1]), &minnow).await;

@@ -126,9 +126,18 @@ async fn extrinsics_drive_an_epoch_that_matches_the_pallet_math() {
 	assert_eq!(row_before, serde_json::json!([[1, 16384], [2, 65535]]));
 	assert_eq!(set_at["neurons"][2]["axon"]["port"], 8093);
 
-	// A duplicate uid is refused with the pallet's named error, changing nothing.
+	// A duplicate uid is refused by the pool before any block, with the index of the
+	// pallet's named error as its custom code, changing nothing.
 	let error = submit(&api, weights([1, 1]), &dave).await.unwrap_err();
-	assert!(error.contains("DuplicateUids"), "unexpected error: {error}");
+	let code: u8 = error
+		.split("custom error: ")
+		.nth(1)
+		.and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+		.and_then(|digits| digits.parse().ok())
+		.unwrap_or_else(|| panic!("not a pool refusal: {error}"));
+	let metadata = api.at_current_block().await.unwrap().metadata();
+	let pallet = metadata.pallet_by_name("Bittensor").unwrap();
+	assert_eq!(pallet.error_variant_by_index(code).map(|v| v.name.as_str()), Some("DuplicateUids"));
 	let head: Value = client.request("chain_getFinalizedHead", rpc_params![]).await.unwrap();
 	assert_eq!(metagraph(&node, &head).await["neurons"][0]["weights"], row_before);
 
