@@ -104,6 +104,7 @@ async fn honest_trainers_earn_more_than_a_noise_neuron() {
 
 	let rpc = env.node.rpc().unwrap();
 	let started = Instant::now();
+	let mut preferred_at = None;
 	loop {
 		let g: Value = bittensor_e2e::metagraph_with_rows(&rpc, 1, &Value::Null).await.unwrap();
 		let ns = g["neurons"].as_array().unwrap();
@@ -117,10 +118,16 @@ async fn honest_trainers_earn_more_than_a_noise_neuron() {
 			// Each trainer's own row puts the other trainer above the noise neuron...
 			let prefers = weight(&n(h0)["weights"], h1) > weight(&n(h0)["weights"], noise)
 				&& weight(&n(h1)["weights"], h0) > weight(&n(h1)["weights"], noise);
-			// ...and an epoch after those rows were written paid each trainer more.
+			// ...and an epoch after such rows were written paid each trainer more. (The rows
+			// seen now may be newer than the last epoch: a neuron re-sets its row every epoch
+			// and can land in the epoch block itself, so remember when preferring rows were
+			// first seen.)
+			let last_update = |uid: u64| n(uid)["last_update"].as_u64().unwrap_or(u64::MAX);
+			if prefers && preferred_at.is_none() {
+				preferred_at = Some(last_update(h0).max(last_update(h1)));
+			}
 			let epoch = g["last_epoch_block"].as_u64().unwrap_or(0);
-			let rows_counted = epoch > n(h0)["last_update"].as_u64().unwrap_or(u64::MAX)
-				&& epoch > n(h1)["last_update"].as_u64().unwrap_or(u64::MAX);
+			let rows_counted = preferred_at.is_some_and(|at| epoch > at);
 			let pays = emission(h0) > emission(noise) && emission(h1) > emission(noise);
 			if prefers && rows_counted && pays {
 				eprintln!(
