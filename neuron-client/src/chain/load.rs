@@ -447,10 +447,9 @@ async fn wave(
 			continue;
 		}
 		let (stats, uids) = block_stats(chain, args.netuid, number, previous_ms).await?;
-		let spam = uids.iter().filter(|u| spam_uids.contains(u)).count() + stats.failed;
-		out.spam_included += spam;
-		out.honest_included +=
-			stats.weights_set - uids.iter().filter(|u| spam_uids.contains(u)).count();
+		let spam_rows = uids.iter().filter(|u| spam_uids.contains(u)).count();
+		out.spam_included += spam_rows + stats.failed;
+		out.honest_included += stats.weights_set - spam_rows;
 		out.most_in_one_block = out.most_in_one_block.max(stats.weights_set);
 		out.missed_slots += missed_slots(stats.interval_ms);
 		previous_ms += stats.interval_ms;
