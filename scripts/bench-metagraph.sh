@@ -11,16 +11,9 @@ NEURONS="${NEURONS:-4096}"
 PORT="${PORT:-19955}"
 
 cargo build --release -p bittensor-node -p neuron-client --examples --bins
-node="$CARGO_TARGET_DIR/release/bittensor-node"
-log="$(mktemp)"
-"$node" --dev --tmp --rpc-port "$PORT" --no-prometheus --no-telemetry --listen-addr /ip4/127.0.0.1/tcp/0 >"$log" 2>&1 &
-node_pid=$!
-trap 'kill $node_pid 2>/dev/null || true; rm -f "$log"' EXIT
-url="ws://127.0.0.1:$PORT"
-for _ in $(seq 1 60); do
-	if curl -sf -H 'content-type: application/json' -d '{"id":1,"jsonrpc":"2.0","method":"system_health","params":[]}' "http://127.0.0.1:$PORT" >/dev/null; then break; fi
-	sleep 1
-done
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
+start_dev_node "$PORT"
 "$CARGO_TARGET_DIR/release/examples/populate" --url "$url" --netuid 1 --neurons "$NEURONS"
 NEURON_BENCH_URL="$url" cargo bench -p neuron-client --bench metagraph
 echo "whole command, 10 runs:"

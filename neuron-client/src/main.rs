@@ -1,31 +1,6 @@
-//! `neuron`: see `neuron --help`.
+//! `neuron`: see `neuron --help`. Learning commands continue in `neuron-learner`
+//! ([`neuron_client::learner`]); everything else runs here, without libtorch.
 
-use clap::Parser;
-use std::process::ExitCode;
-
-fn main() -> ExitCode {
-	let cli = neuron_client::cli::Cli::parse();
-	// Logs go to standard error; RUST_LOG overrides the default level.
-	let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-		tracing_subscriber::EnvFilter::new("info,subxt=warn,jsonrpsee=warn,hyper=warn")
-	});
-	tracing_subscriber::fmt()
-		.with_env_filter(filter)
-		.with_writer(std::io::stderr)
-		.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-		.init();
-	let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-		Ok(runtime) => runtime,
-		Err(e) => {
-			eprintln!("error: cannot start the async runtime: {e}");
-			return ExitCode::FAILURE;
-		},
-	};
-	match runtime.block_on(neuron_client::commands::run(cli)) {
-		Ok(()) => ExitCode::SUCCESS,
-		Err(error) => {
-			eprintln!("error: {error:#}");
-			ExitCode::FAILURE
-		},
-	}
+fn main() -> std::process::ExitCode {
+	neuron_client::entry::main(neuron_client::commands::run)
 }

@@ -49,7 +49,7 @@ use tracing::{info, warn};
 pub async fn run(ctx: &Context, args: RunArgs) -> Result<()> {
 	check_args(&args)?;
 	if let Some(threads) = args.threads {
-		tch::set_num_threads(threads);
+		crate::learn::set_threads(threads);
 	}
 	let netuid = args.netuid;
 	let hotkey = ctx.hotkey()?;

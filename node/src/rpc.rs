@@ -1,6 +1,7 @@
 //! The node's JSON-RPC extensions: the standard `system_*` and `payment_*` methods plus
 //! `bittensor_getMetagraph`, `bittensor_getSubnets` and `bittensor_getWeights`.
 
+use crate::metagraph_cache::MetagraphCache;
 use bittensor_runtime::{opaque::Block, AccountId, Balance, BlockNumber, Nonce};
 use jsonrpsee::{
 	core::RpcResult,
@@ -8,7 +9,7 @@ use jsonrpsee::{
 	types::{error::ErrorObjectOwned, ErrorObject},
 	RpcModule,
 };
-use pallet_bittensor::runtime_api::{BittensorApi as BittensorRuntimeApi, Metagraph, RowPage};
+use pallet_bittensor::runtime_api::{BittensorApi as BittensorRuntimeApi, RowPage};
 use polkadot_sdk::{
 	sc_transaction_pool_api::TransactionPool,
 	sp_api::ProvideRuntimeApi,
@@ -16,6 +17,7 @@ use polkadot_sdk::{
 	sp_blockchain::{Error as BlockChainError, HeaderBackend, HeaderMetadata},
 	sp_runtime::traits::Block as BlockT,
 };
+use serde_json::value::RawValue;
 use std::sync::Arc;
 
 /// What the RPC extensions need from the node.
@@ -24,19 +26,18 @@ pub struct FullDeps<C, P> {
 	pub client: Arc<C>,
 	/// The transaction pool.
 	pub pool: Arc<P>,
+	/// `bittensor_getMetagraph` answers, shared with the task that computes them ahead.
+	pub metagraphs: Arc<MetagraphCache>,
 }
 
 /// The market's read API.
 #[rpc(client, server)]
 pub trait BittensorRpc<BlockHash> {
-	/// The subnet's hyperparameters and every neuron (decoded from `BittensorApi::metagraph`),
-	/// at the best block or at `at`; `null` when the subnet does not exist.
+	/// The subnet's hyperparameters and every neuron (a `Metagraph`, decoded from
+	/// `BittensorApi::metagraph`), at the best block or at `at`; `null` when the subnet does not
+	/// exist. Computed once per block and subnet ([`MetagraphCache`]).
 	#[method(name = "bittensor_getMetagraph")]
-	fn get_metagraph(
-		&self,
-		netuid: u16,
-		at: Option<BlockHash>,
-	) -> RpcResult<Option<Metagraph<AccountId, Balance, BlockNumber>>>;
+	fn get_metagraph(&self, netuid: u16, at: Option<BlockHash>) -> RpcResult<Box<RawValue>>;
 
 	/// The netuids of every subnet.
 	#[method(name = "bittensor_getSubnets")]
@@ -62,6 +63,7 @@ pub const MAX_ROWS_PER_PAGE: u16 = 1024;
 /// Serves [`BittensorRpcServer`] from the runtime API.
 pub struct Bittensor<C> {
 	client: Arc<C>,
+	metagraphs: Arc<MetagraphCache>,
 }
 
 fn runtime_error(error: impl std::fmt::Display) -> ErrorObjectOwned {
@@ -77,9 +79,16 @@ where
 		&self,
 		netuid: u16,
 		at: Option<<Block as BlockT>::Hash>,
-	) -> RpcResult<Option<Metagraph<AccountId, Balance, BlockNumber>>> {
-		let at = at.unwrap_or_else(|| self.client.info().best_hash);
-		self.client.runtime_api().metagraph(at, netuid).map_err(runtime_error)
+	) -> RpcResult<Box<RawValue>> {
+		let at = match at {
+			Some(at) => at,
+			None => {
+				// Callers that follow the chain's head get it computed ahead at new blocks.
+				self.metagraphs.watch(netuid);
+				self.client.info().best_hash
+			},
+		};
+		self.metagraphs.metagraph(&*self.client, at, netuid).map_err(runtime_error)
 	}
 
 	fn get_subnets(&self, at: Option<<Block as BlockT>::Hash>) -> RpcResult<Vec<u16>> {
@@ -123,9 +132,9 @@ where
 	};
 
 	let mut module = RpcModule::new(());
-	let FullDeps { client, pool } = deps;
+	let FullDeps { client, pool, metagraphs } = deps;
 	module.merge(System::new(client.clone(), pool).into_rpc())?;
 	module.merge(TransactionPayment::new(client.clone()).into_rpc())?;
-	module.merge(Bittensor { client }.into_rpc())?;
+	module.merge(Bittensor { client, metagraphs }.into_rpc())?;
 	Ok(module)
 }

@@ -217,11 +217,21 @@ pub fn new_full<
 	let enable_grandpa = !config.disable_grandpa;
 	let prometheus_registry = config.prometheus_registry().cloned();
 
+	let metagraphs = Arc::new(crate::metagraph_cache::MetagraphCache::default());
+	task_manager.spawn_handle().spawn_blocking(
+		"bittensor-metagraph",
+		None,
+		crate::metagraph_cache::warm(client.clone(), metagraphs.clone()),
+	);
 	let rpc_extensions_builder = {
 		let client = client.clone();
 		let pool = transaction_pool.clone();
 		Box::new(move |_| {
-			let deps = crate::rpc::FullDeps { client: client.clone(), pool: pool.clone() };
+			let deps = crate::rpc::FullDeps {
+				client: client.clone(),
+				pool: pool.clone(),
+				metagraphs: metagraphs.clone(),
+			};
 			crate::rpc::create_full(deps).map_err(Into::into)
 		})
 	};

@@ -13,7 +13,7 @@
 //!    together with the honest rows of the `late` hotkeys; the spam must be refused by the
 //!    pool, and every honest row must land.
 //! 5. **Epoch**: the tempo is set to 1, so the next block runs the epoch of the full subnet;
-//!    its block and the slots around it are reported.
+//!    its block and the slots around it are reported. Then the tempo goes back to 10,000.
 //! 6. **Metagraph**: the lean metagraph and every weight page of the full subnet are read and
 //!    timed.
 //!
@@ -239,6 +239,14 @@ pub async fn run(chain: &Chain, args: &LoadArgs, progress: impl Fn(&str)) -> Res
 	let mut rules = hyperparameters(total as u16);
 	rules.tempo = 1;
 	report.epoch = Some(epoch(chain, args, rules).await?);
+	// Back to no epochs, so that the reads below (and any timing after the run) measure the
+	// full subnet on a chain doing its ordinary work, not the 4,096 × 256 epoch every block.
+	let call =
+		runtime::tx().sudo().sudo(RuntimeCall::Bittensor(BittensorCall::set_hyperparameters {
+			netuid: args.netuid,
+			hyperparameters: hyperparameters(total as u16),
+		}));
+	chain.submit(&call, &args.sudo, "tempo back to 10,000", false).await?;
 
 	progress("reading the full subnet back");
 	report.read = read_back(chain, args.netuid).await?;

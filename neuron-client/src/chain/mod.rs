@@ -64,6 +64,17 @@ pub struct Rpc {
 	pub client: RpcClient,
 	/// The chain's token (symbol and decimals).
 	pub token: Token,
+	/// The same endpoint over plain HTTP (a node serves both on its RPC port), for large
+	/// answers: `ws://` only.
+	http: Option<hyper::Uri>,
+}
+
+/// The largest answer read over HTTP: well above the node's 15 MB default response limit.
+const MAX_HTTP_ANSWER: usize = 64 << 20;
+
+/// The HTTP address of a `ws://` endpoint; `None` for `wss://` (no TLS client here).
+fn http_endpoint(url: &str) -> Option<hyper::Uri> {
+	format!("http://{}", url.strip_prefix("ws://")?).parse().ok()
 }
 
 impl Rpc {
@@ -84,16 +95,55 @@ impl Rpc {
 		if let Some(decimals) = properties["tokenDecimals"].as_u64() {
 			token.decimals = u32::try_from(decimals).ok().filter(|&d| d <= 30).unwrap_or(9);
 		}
-		Ok(Self { client, token })
+		Ok(Self { client, token, http: http_endpoint(url) })
 	}
 
 	/// Calls `bittensor_getMetagraph(netuid)` and returns its raw JSON (`null` when the subnet
 	/// does not exist).
 	pub async fn metagraph_json(&self, netuid: u16) -> Result<Box<serde_json::value::RawValue>> {
+		if let Some(uri) = &self.http {
+			let body = format!(
+				r#"{{"jsonrpc":"2.0","id":1,"method":"bittensor_getMetagraph","params":[{netuid}]}}"#
+			);
+			return post_json(uri, body).await.context("calling bittensor_getMetagraph");
+		}
 		self.client
 			.request("bittensor_getMetagraph", rpc_params![netuid])
 			.await
 			.context("calling bittensor_getMetagraph")
+	}
+}
+
+/// One JSON-RPC call over HTTP, its `result` kept as raw JSON. A 1.3 MB metagraph goes straight
+/// from the body to the caller's parser; the WebSocket client would build a `serde_json::Value`
+/// of it and print it again first, which costs more than the call itself.
+async fn post_json(uri: &hyper::Uri, body: String) -> Result<Box<serde_json::value::RawValue>> {
+	use http_body_util::{BodyExt, Full, Limited};
+	#[derive(serde::Deserialize)]
+	struct Reply<'a> {
+		#[serde(borrow)]
+		result: Option<&'a serde_json::value::RawValue>,
+		error: Option<serde_json::Value>,
+	}
+	let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+		.build_http::<Full<bytes::Bytes>>();
+	let request = hyper::Request::post(uri.clone())
+		.header(hyper::header::CONTENT_TYPE, "application/json")
+		.body(Full::new(bytes::Bytes::from(body)))?;
+	let response = client.request(request).await?;
+	let status = response.status();
+	let bytes = Limited::new(response.into_body(), MAX_HTTP_ANSWER)
+		.collect()
+		.await
+		.map_err(|e| anyhow!("reading the answer: {e}"))?
+		.to_bytes();
+	let text = std::str::from_utf8(&bytes).context("the answer is not UTF-8")?;
+	let reply: Reply = serde_json::from_str(text)
+		.with_context(|| format!("the node answered HTTP {status} with something not JSON-RPC"))?;
+	match (reply.result, reply.error) {
+		(_, Some(error)) => Err(anyhow!("the node refused the call: {error}")),
+		(Some(result), None) => Ok(result.to_owned()),
+		(None, None) => Err(anyhow!("the node answered HTTP {status} without a result")),
 	}
 }
 
@@ -375,7 +425,18 @@ pub fn find_event<E: subxt::events::DecodeAsEvent>(included: &Included) -> Resul
 
 #[cfg(test)]
 mod tests {
-	use super::custom_code;
+	use super::{custom_code, http_endpoint};
+
+	#[test]
+	fn large_answers_go_over_http_to_the_same_port() {
+		let uri = http_endpoint("ws://127.0.0.1:9944").unwrap();
+		assert_eq!(uri.to_string(), "http://127.0.0.1:9944/");
+		assert_eq!(
+			http_endpoint("ws://node.example:9944/rpc").unwrap().to_string(),
+			"http://node.example:9944/"
+		);
+		assert!(http_endpoint("wss://node.example").is_none());
+	}
 
 	#[test]
 	fn custom_codes_are_read_from_pool_refusals() {

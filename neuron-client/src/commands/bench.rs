@@ -4,7 +4,6 @@ use super::Context;
 use crate::{
 	chain::load::{self, LoadArgs, LoadReport},
 	cli::BenchCommand,
-	learn,
 	serve::bench::{self, BenchArgs},
 	wallet::keypair_from_secret,
 };
@@ -74,28 +73,7 @@ pub async fn run(ctx: &Context, command: BenchCommand) -> Result<()> {
 			}
 			Ok(())
 		},
-		BenchCommand::Train { steps, batch, seq_len, dim, device, threads, json } => {
-			if let Some(threads) = threads {
-				tch::set_num_threads(threads);
-			}
-			let bench =
-				learn::bench::TrainBench { steps, batch, seq_len, dim, capacity: 4096, device };
-			let report = tokio::task::spawn_blocking(move || learn::bench::run(&bench)).await??;
-			if json {
-				println!("{}", serde_json::to_string(&report)?);
-			} else {
-				println!(
-					"{} steps on {}: {:.2} steps/s, {:.0} tokens/s, {} parameters, last loss {:.3}",
-					report.steps,
-					report.device,
-					report.steps_per_s,
-					report.tokens_per_s,
-					report.params,
-					report.final_loss
-				);
-			}
-			Ok(())
-		},
+		BenchCommand::Train { .. } => bail!("`bench train` runs in neuron-learner"),
 	}
 }
 

@@ -1,13 +1,12 @@
 //! What each command does. Every command checks what it can before sending anything, so
 //! that bad input costs no fee and changes nothing.
 
-pub(crate) mod axon;
+pub mod axon;
 mod balance;
 mod bench;
 mod explorer;
 pub mod metagraph;
-pub(crate) mod register;
-mod run;
+pub mod register;
 mod stake;
 mod subnet;
 mod transfer;
@@ -16,7 +15,7 @@ mod weights;
 
 use crate::{
 	chain::{runtime, Chain},
-	cli::{Cli, Command},
+	cli::{BenchCommand, Cli, Command},
 	config::{self, Settings},
 	wallet::Wallet,
 };
@@ -132,21 +131,27 @@ impl Context {
 	}
 }
 
-/// Runs the parsed command line.
-pub async fn run(cli: Cli) -> Result<()> {
-	let file = config::load(cli.global.config.as_deref())?;
+/// Resolves the global settings: flags, then environment, then the config file.
+pub fn context(global: crate::cli::GlobalArgs) -> Result<Context> {
+	let file = config::load(global.config.as_deref())?;
 	let settings = config::resolve(
 		config::Given {
-			url: cli.global.url,
-			wallet_dir: cli.global.wallet_dir,
-			wallet: cli.global.wallet,
-			hotkey: cli.global.hotkey,
-			password_stdin: cli.global.password_stdin,
-			wait_finalized: cli.global.wait_finalized,
+			url: global.url,
+			wallet_dir: global.wallet_dir,
+			wallet: global.wallet,
+			hotkey: global.hotkey,
+			password_stdin: global.password_stdin,
+			wait_finalized: global.wait_finalized,
 		},
 		file,
 	)?;
-	let ctx = Context::new(settings);
+	Ok(Context::new(settings))
+}
+
+/// Runs the parsed command line in `neuron`. A command that learns replaces the process
+/// with `neuron-learner` ([`crate::learner`]), so nothing here reaches libtorch.
+pub async fn run(cli: Cli) -> Result<()> {
+	let ctx = context(cli.global)?;
 	match cli.command {
 		Command::Wallet(command) => wallet::run(&ctx, command).await,
 		Command::Subnet(command) => subnet::run(&ctx, command).await,
@@ -157,8 +162,10 @@ pub async fn run(cli: Cli) -> Result<()> {
 		Command::Balance { json } => balance::run(&ctx, json).await,
 		Command::Weights(command) => weights::run(&ctx, command).await,
 		Command::Metagraph { netuid, json } => metagraph::run(&ctx, netuid, json).await,
-		Command::Run(args) => run::run(&ctx, *args).await,
 		Command::Explorer { port, bind, epochs } => explorer::run(&ctx, bind, port, epochs).await,
+		Command::Run(_) | Command::Bench(BenchCommand::Train { .. }) => {
+			match crate::learner::exec()? {}
+		},
 		Command::Bench(command) => bench::run(&ctx, command).await,
 	}
 }

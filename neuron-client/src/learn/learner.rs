@@ -385,6 +385,10 @@ mod tests {
 	use super::*;
 	use crate::learn::data::Corpus;
 
+	fn rng() -> tokio::sync::MutexGuard<'static, ()> {
+		crate::learn::TORCH_RNG.blocking_lock()
+	}
+
 	fn tiny(capacity: i64) -> LearnConfig {
 		let mut config = LearnConfig::new(32, capacity);
 		config.model.layers = 1;
@@ -400,6 +404,7 @@ mod tests {
 
 	#[test]
 	fn training_lowers_the_held_out_loss() {
+		let _rng = rng();
 		tch::manual_seed(1);
 		let mut learner = Learner::new(tiny(4));
 		let mut data = corpus();
@@ -416,6 +421,7 @@ mod tests {
 
 	#[test]
 	fn a_peer_that_knows_the_next_byte_outranks_a_noisy_one() {
+		let _rng = rng();
 		tch::manual_seed(2);
 		let mut learner = Learner::new(tiny(4));
 		let mut data = corpus();
@@ -438,6 +444,7 @@ mod tests {
 
 	#[test]
 	fn a_callers_gradient_changes_the_encoder() {
+		let _rng = rng();
 		let run = |push: bool| {
 			tch::manual_seed(3);
 			let mut learner = Learner::new(tiny(4));
@@ -457,6 +464,7 @@ mod tests {
 
 	#[test]
 	fn a_checkpoint_resumes_bit_identically() {
+		let _rng = rng();
 		tch::manual_seed(4);
 		let dir = tempfile::tempdir().unwrap();
 		let mut learner = Learner::new(tiny(4));

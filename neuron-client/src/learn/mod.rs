@@ -11,6 +11,16 @@ pub mod serving;
 use crate::serve::tensor::{Data, Tensor as WireTensor};
 use tch::{Kind, Tensor};
 
+/// libtorch has one random generator per process: tests that seed it and then draw from it
+/// (initial weights, noise) take turns, so each sees the numbers it would see alone.
+#[cfg(test)]
+pub static TORCH_RNG: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Caps the threads libtorch uses for its operators in this process.
+pub fn set_threads(threads: i32) {
+	tch::set_num_threads(threads);
+}
+
 /// A wire tensor as a libtorch tensor (on the CPU).
 pub fn to_tch(t: &WireTensor) -> Tensor {
 	let shape: Vec<i64> = t.shape.iter().map(|&d| d as i64).collect();
