@@ -13,8 +13,8 @@ use pallet_bittensor::runtime_api::BittensorApi;
 use polkadot_sdk::{sc_client_api::BlockchainEvents, sp_api::ProvideRuntimeApi};
 use serde_json::value::RawValue;
 use std::{
-	collections::{HashMap, VecDeque},
-	sync::{Arc, Mutex, PoisonError},
+	collections::{HashMap, HashSet, VecDeque},
+	sync::{Arc, Condvar, Mutex, PoisonError},
 	time::{Duration, Instant},
 };
 
@@ -22,8 +22,10 @@ type Hash = <Block as polkadot_sdk::sp_runtime::traits::Block>::Hash;
 
 /// Answers kept: a few subnets over the last few blocks (a full subnet's is ~1.3 MB).
 const CAPACITY: usize = 16;
-/// How long after its last request a subnet is still computed at every new best block.
-const WATCH_FOR: Duration = Duration::from_secs(120);
+/// How long after its last request a subnet is still computed at every new best block: five
+/// 6-second blocks, so only subnets that someone follows (a neuron syncs every block, an
+/// explorer every few) cost the node work ahead.
+const WATCH_FOR: Duration = Duration::from_secs(30);
 
 /// The cache; shared by the RPC handlers and the warming task.
 #[derive(Default)]
@@ -32,6 +34,25 @@ pub struct MetagraphCache {
 	entries: Mutex<VecDeque<(Hash, u16, Box<RawValue>)>>,
 	/// Subnets asked for at the best block, and when.
 	watched: Mutex<HashMap<u16, Instant>>,
+	/// Answers being computed now: a second caller (or the warming task) waits for the first
+	/// instead of running the same runtime call beside it on the same cores.
+	computing: Mutex<HashSet<(Hash, u16)>>,
+	/// Signalled whenever an answer stops being computed.
+	computed: Condvar,
+}
+
+/// Takes an answer off the `computing` list (also when computing it failed) and wakes waiters.
+struct Computing<'a> {
+	cache: &'a MetagraphCache,
+	key: (Hash, u16),
+}
+
+impl Drop for Computing<'_> {
+	fn drop(&mut self) {
+		let mut computing = self.cache.computing.lock().unwrap_or_else(PoisonError::into_inner);
+		computing.remove(&self.key);
+		self.cache.computed.notify_all();
+	}
 }
 
 impl MetagraphCache {
@@ -72,9 +93,24 @@ impl MetagraphCache {
 		C: ProvideRuntimeApi<Block>,
 		C::Api: BittensorApi<Block, AccountId, Balance, BlockNumber>,
 	{
-		if let Some(json) = self.get(hash, netuid) {
-			return Ok(json);
-		}
+		let key = (hash, netuid);
+		let _computing = {
+			let mut computing = self.computing.lock().unwrap_or_else(PoisonError::into_inner);
+			loop {
+				// Answers are stored before they leave `computing`, so this sees every finished one.
+				if let Some(json) = self.get(hash, netuid) {
+					return Ok(json);
+				}
+				if computing.insert(key) {
+					break Computing { cache: self, key };
+				}
+				computing = self
+					.computed
+					.wait_timeout(computing, Duration::from_secs(10))
+					.unwrap_or_else(PoisonError::into_inner)
+					.0;
+			}
+		};
 		let graph = client.runtime_api().metagraph(hash, netuid).map_err(|e| e.to_string())?;
 		// `null` when the subnet does not exist, as the RPC has always answered.
 		let json = serde_json::value::to_raw_value(&graph).map_err(|e| e.to_string())?;
@@ -104,39 +140,5 @@ where
 				log::debug!(target: "bittensor", "metagraph of subnet {netuid} at {hash}: {error}");
 			}
 		}
-	}
-}
-
-#[cfg(test)]
-mod tests {
-	use super::*;
-
-	fn json(text: &str) -> Box<RawValue> {
-		RawValue::from_string(text.into()).unwrap()
-	}
-
-	#[test]
-	fn answers_are_kept_per_block_and_subnet_and_the_oldest_go() {
-		let cache = MetagraphCache::default();
-		let (a, b) = (Hash::repeat_byte(1), Hash::repeat_byte(2));
-		cache.insert(a, 1, json("1"));
-		cache.insert(b, 1, json("2"));
-		assert_eq!(cache.get(a, 1).unwrap().get(), "1");
-		assert_eq!(cache.get(b, 1).unwrap().get(), "2");
-		assert!(cache.get(a, 2).is_none());
-		for i in 0..CAPACITY as u8 {
-			cache.insert(Hash::repeat_byte(10 + i), 1, json("0"));
-		}
-		assert!(cache.get(a, 1).is_none() && cache.get(b, 1).is_none());
-	}
-
-	#[test]
-	fn watched_subnets_are_listed_until_they_expire() {
-		let cache = MetagraphCache::default();
-		cache.watch(3);
-		cache.watch(1);
-		assert_eq!(cache.watched(), vec![1, 3]);
-		cache.watched.lock().unwrap().insert(3, Instant::now() - WATCH_FOR);
-		assert_eq!(cache.watched(), vec![1]);
 	}
 }

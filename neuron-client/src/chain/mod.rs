@@ -119,12 +119,6 @@ impl Rpc {
 /// of it and print it again first, which costs more than the call itself.
 async fn post_json(uri: &hyper::Uri, body: String) -> Result<Box<serde_json::value::RawValue>> {
 	use http_body_util::{BodyExt, Full, Limited};
-	#[derive(serde::Deserialize)]
-	struct Reply<'a> {
-		#[serde(borrow)]
-		result: Option<&'a serde_json::value::RawValue>,
-		error: Option<serde_json::Value>,
-	}
 	let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
 		.build_http::<Full<bytes::Bytes>>();
 	let request = hyper::Request::post(uri.clone())
@@ -138,12 +132,27 @@ async fn post_json(uri: &hyper::Uri, body: String) -> Result<Box<serde_json::val
 		.map_err(|e| anyhow!("reading the answer: {e}"))?
 		.to_bytes();
 	let text = std::str::from_utf8(&bytes).context("the answer is not UTF-8")?;
-	let reply: Reply = serde_json::from_str(text)
-		.with_context(|| format!("the node answered HTTP {status} with something not JSON-RPC"))?;
+	result_of(text).with_context(|| format!("the node answered HTTP {status}"))
+}
+
+/// The `result` of a JSON-RPC reply, as raw JSON (`null` included), or its `error`.
+fn result_of(reply: &str) -> Result<Box<serde_json::value::RawValue>> {
+	use serde_json::value::RawValue;
+	#[derive(serde::Deserialize)]
+	struct Reply<'a> {
+		// Present (even as `null`: a subnet that does not exist) or absent.
+		#[serde(borrow, default, deserialize_with = "present")]
+		result: Option<&'a RawValue>,
+		error: Option<serde_json::Value>,
+	}
+	fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
+		<&RawValue as serde::Deserialize>::deserialize(d).map(Some)
+	}
+	let reply: Reply = serde_json::from_str(reply).context("not a JSON-RPC reply")?;
 	match (reply.result, reply.error) {
 		(_, Some(error)) => Err(anyhow!("the node refused the call: {error}")),
 		(Some(result), None) => Ok(result.to_owned()),
-		(None, None) => Err(anyhow!("the node answered HTTP {status} without a result")),
+		(None, None) => Err(anyhow!("a JSON-RPC reply with neither result nor error")),
 	}
 }
 
@@ -425,7 +434,20 @@ pub fn find_event<E: subxt::events::DecodeAsEvent>(included: &Included) -> Resul
 
 #[cfg(test)]
 mod tests {
-	use super::{custom_code, http_endpoint};
+	use super::{custom_code, http_endpoint, result_of};
+
+	#[test]
+	fn a_reply_gives_its_result_even_null_or_its_error() {
+		let graph = result_of(r#"{"jsonrpc":"2.0","id":1,"result":{"netuid":2}}"#).unwrap();
+		assert_eq!(graph.get(), r#"{"netuid":2}"#);
+		let missing = result_of(r#"{"jsonrpc":"2.0","id":1,"result":null}"#).unwrap();
+		assert_eq!(missing.get(), "null");
+		let refused =
+			r#"{"jsonrpc":"2.0","id":1,"error":{"code":-32601,"message":"Method not found"}}"#;
+		assert!(result_of(refused).unwrap_err().to_string().contains("Method not found"));
+		assert!(result_of(r#"{"jsonrpc":"2.0","id":1}"#).is_err());
+		assert!(result_of("<html>").is_err());
+	}
 
 	#[test]
 	fn large_answers_go_over_http_to_the_same_port() {
