@@ -453,10 +453,9 @@ mod tests {
 	fn large_answers_go_over_http_to_the_same_port() {
 		let uri = http_endpoint("ws://127.0.0.1:9944").unwrap();
 		assert_eq!(uri.to_string(), "http://127.0.0.1:9944/");
-		assert_eq!(
-			http_endpoint("ws://node.example:9944/rpc").unwrap().to_string(),
-			"http://node.example:9944/"
-		);
+		// A path (a node behind a proxy) is kept.
+		let proxied = http_endpoint("ws://node.example/bittensor/rpc").unwrap();
+		assert_eq!(proxied.to_string(), "http://node.example/bittensor/rpc");
 		assert!(http_endpoint("wss://node.example").is_none());
 	}
 
