@@ -2,9 +2,10 @@
 //!
 //! libtorch runs hundreds of milliseconds of static initialisers (operator registration) in
 //! every process that links it, before `main`. Only `neuron run` and `neuron bench train`
-//! need it, so they live in `neuron-learner`, the only binary that calls into [`crate::learn`];
-//! `neuron` never references a libtorch symbol, so the linker leaves libtorch out of it and
-//! `neuron metagraph`, `neuron balance` and the rest start in milliseconds.
+//! need it, so they live in `neuron-learner`, the only binary built with `src/learn/` and
+//! `src/run.rs` (see `src/bin/neuron-learner.rs`); the library, and so `neuron`, never
+//! references a libtorch symbol, the linker leaves libtorch out of `neuron`, and `neuron
+//! metagraph`, `neuron balance` and the rest start in milliseconds.
 //!
 //! `neuron` hands a learning command over with `exec`: the learner takes the same process id,
 //! arguments, standard streams and signals, so a supervisor (or a test) that started
