@@ -241,12 +241,7 @@ pub async fn run(chain: &Chain, args: &LoadArgs, progress: impl Fn(&str)) -> Res
 	report.epoch = Some(epoch(chain, args, rules).await?);
 	// Back to no epochs, so that the reads below (and any timing after the run) measure the
 	// full subnet on a chain doing its ordinary work, not the 4,096 × 256 epoch every block.
-	let call =
-		runtime::tx().sudo().sudo(RuntimeCall::Bittensor(BittensorCall::set_hyperparameters {
-			netuid: args.netuid,
-			hyperparameters: hyperparameters(total as u16),
-		}));
-	chain.submit(&call, &args.sudo, "tempo back to 10,000", false).await?;
+	set_rules(chain, args, hyperparameters(total as u16), "tempo back to 10,000").await?;
 
 	progress("reading the full subnet back");
 	report.read = read_back(chain, args.netuid).await?;
@@ -517,6 +512,22 @@ async fn timestamp_ms(chain: &Chain, number: u64) -> Result<u64> {
 	Ok(at.storage().fetch(runtime::storage().timestamp().now(), ()).await?.decode()?)
 }
 
+/// Sets the subnet's hyperparameters through sudo and waits for the block.
+async fn set_rules(
+	chain: &Chain,
+	args: &LoadArgs,
+	hyperparameters: SubnetHyperparameters<u128>,
+	what: &str,
+) -> Result<()> {
+	let call =
+		runtime::tx().sudo().sudo(RuntimeCall::Bittensor(BittensorCall::set_hyperparameters {
+			netuid: args.netuid,
+			hyperparameters,
+		}));
+	chain.submit(&call, &args.sudo, what, false).await?;
+	Ok(())
+}
+
 /// Sets the tempo to 1 and waits for the subnet's epoch; its block and the slots around it.
 async fn epoch(
 	chain: &Chain,
@@ -527,12 +538,7 @@ async fn epoch(
 	let graph = metagraph::parse(json.get())?.context("the subnet does not exist")?;
 	let neurons = graph.neurons.len();
 	let weight_entries = graph.neurons.iter().map(|n| n.weights).sum();
-	let call =
-		runtime::tx().sudo().sudo(RuntimeCall::Bittensor(BittensorCall::set_hyperparameters {
-			netuid: args.netuid,
-			hyperparameters,
-		}));
-	chain.submit(&call, &args.sudo, "tempo 1", false).await?;
+	set_rules(chain, args, hyperparameters, "tempo 1").await?;
 	let mut number = chain.best_block().await?;
 	let mut previous_ms = timestamp_ms(chain, number).await?;
 	number += 1;

@@ -66,7 +66,17 @@ pub struct Rpc {
 	pub token: Token,
 	/// The same endpoint over plain HTTP (a node serves both on its RPC port), for large
 	/// answers: `ws://` only.
-	http: Option<hyper::Uri>,
+	http: Option<Http>,
+}
+
+/// An HTTP client for one JSON-RPC endpoint, built once so that repeated calls (a neuron
+/// reads the metagraph every block) reuse its connection.
+struct Http {
+	uri: hyper::Uri,
+	client: hyper_util::client::legacy::Client<
+		hyper_util::client::legacy::connect::HttpConnector,
+		http_body_util::Full<bytes::Bytes>,
+	>,
 }
 
 /// The largest answer read over HTTP: well above the node's 15 MB default response limit.
@@ -95,17 +105,24 @@ impl Rpc {
 		if let Some(decimals) = properties["tokenDecimals"].as_u64() {
 			token.decimals = u32::try_from(decimals).ok().filter(|&d| d <= 30).unwrap_or(9);
 		}
-		Ok(Self { client, token, http: http_endpoint(url) })
+		let http = http_endpoint(url).map(|uri| Http {
+			uri,
+			client: hyper_util::client::legacy::Client::builder(
+				hyper_util::rt::TokioExecutor::new(),
+			)
+			.build_http(),
+		});
+		Ok(Self { client, token, http })
 	}
 
 	/// Calls `bittensor_getMetagraph(netuid)` and returns its raw JSON (`null` when the subnet
 	/// does not exist).
 	pub async fn metagraph_json(&self, netuid: u16) -> Result<Box<serde_json::value::RawValue>> {
-		if let Some(uri) = &self.http {
+		if let Some(http) = &self.http {
 			let body = format!(
 				r#"{{"jsonrpc":"2.0","id":1,"method":"bittensor_getMetagraph","params":[{netuid}]}}"#
 			);
-			return post_json(uri, body).await.context("calling bittensor_getMetagraph");
+			return http.post_json(body).await.context("calling bittensor_getMetagraph");
 		}
 		self.client
 			.request("bittensor_getMetagraph", rpc_params![netuid])
@@ -114,25 +131,25 @@ impl Rpc {
 	}
 }
 
-/// One JSON-RPC call over HTTP, its `result` kept as raw JSON. A 1.3 MB metagraph goes straight
-/// from the body to the caller's parser; the WebSocket client would build a `serde_json::Value`
-/// of it and print it again first, which costs more than the call itself.
-async fn post_json(uri: &hyper::Uri, body: String) -> Result<Box<serde_json::value::RawValue>> {
-	use http_body_util::{BodyExt, Full, Limited};
-	let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-		.build_http::<Full<bytes::Bytes>>();
-	let request = hyper::Request::post(uri.clone())
-		.header(hyper::header::CONTENT_TYPE, "application/json")
-		.body(Full::new(bytes::Bytes::from(body)))?;
-	let response = client.request(request).await?;
-	let status = response.status();
-	let bytes = Limited::new(response.into_body(), MAX_HTTP_ANSWER)
-		.collect()
-		.await
-		.map_err(|e| anyhow!("reading the answer: {e}"))?
-		.to_bytes();
-	let text = std::str::from_utf8(&bytes).context("the answer is not UTF-8")?;
-	result_of(text).with_context(|| format!("the node answered HTTP {status}"))
+impl Http {
+	/// One JSON-RPC call, its `result` kept as raw JSON. A 1.3 MB metagraph goes straight from
+	/// the body to the caller's parser; the WebSocket client would build a `serde_json::Value`
+	/// of it and print it again first, which costs more than the call itself.
+	async fn post_json(&self, body: String) -> Result<Box<serde_json::value::RawValue>> {
+		use http_body_util::{BodyExt, Full, Limited};
+		let request = hyper::Request::post(self.uri.clone())
+			.header(hyper::header::CONTENT_TYPE, "application/json")
+			.body(Full::new(bytes::Bytes::from(body)))?;
+		let response = self.client.request(request).await?;
+		let status = response.status();
+		let bytes = Limited::new(response.into_body(), MAX_HTTP_ANSWER)
+			.collect()
+			.await
+			.map_err(|e| anyhow!("reading the answer: {e}"))?
+			.to_bytes();
+		let text = std::str::from_utf8(&bytes).context("the answer is not UTF-8")?;
+		result_of(text).with_context(|| format!("the node answered HTTP {status}"))
+	}
 }
 
 /// The `result` of a JSON-RPC reply, as raw JSON (`null` included), or its `error`.

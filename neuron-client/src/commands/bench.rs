@@ -73,7 +73,8 @@ pub async fn run(ctx: &Context, command: BenchCommand) -> Result<()> {
 			}
 			Ok(())
 		},
-		BenchCommand::Train { .. } => bail!("`bench train` runs in neuron-learner"),
+		// Training needs libtorch, which only the learner binary links.
+		BenchCommand::Train { .. } => match crate::learner::exec()? {},
 	}
 }
 

@@ -15,7 +15,7 @@ mod weights;
 
 use crate::{
 	chain::{runtime, Chain},
-	cli::{BenchCommand, Cli, Command},
+	cli::{Cli, Command},
 	config::{self, Settings},
 	wallet::Wallet,
 };
@@ -163,9 +163,7 @@ pub async fn run(cli: Cli) -> Result<()> {
 		Command::Weights(command) => weights::run(&ctx, command).await,
 		Command::Metagraph { netuid, json } => metagraph::run(&ctx, netuid, json).await,
 		Command::Explorer { port, bind, epochs } => explorer::run(&ctx, bind, port, epochs).await,
-		Command::Run(_) | Command::Bench(BenchCommand::Train { .. }) => {
-			match crate::learner::exec()? {}
-		},
+		Command::Run(_) => match crate::learner::exec()? {},
 		Command::Bench(command) => bench::run(&ctx, command).await,
 	}
 }
