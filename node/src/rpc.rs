@@ -35,8 +35,10 @@ pub struct FullDeps<C, P> {
 pub trait BittensorRpc<BlockHash> {
 	/// The subnet's hyperparameters and every neuron (a `Metagraph`, decoded from
 	/// `BittensorApi::metagraph`), at the best block or at `at`; `null` when the subnet does not
-	/// exist. Computed once per block and subnet ([`MetagraphCache`]).
-	#[method(name = "bittensor_getMetagraph")]
+	/// exist. Computed once per block and subnet ([`MetagraphCache`]). `blocking`: the runtime
+	/// call (or the wait for one in flight) runs on a blocking thread, not on the async workers
+	/// that also drive networking and block import.
+	#[method(name = "bittensor_getMetagraph", blocking)]
 	fn get_metagraph(&self, netuid: u16, at: Option<BlockHash>) -> RpcResult<Box<RawValue>>;
 
 	/// The netuids of every subnet.
@@ -45,8 +47,9 @@ pub trait BittensorRpc<BlockHash> {
 
 	/// Weight and bond rows of up to `count` neurons (default and most: [`MAX_ROWS_PER_PAGE`])
 	/// from uid `first` (default 0) on, with the uid the next page starts at (`next`, `null` on
-	/// the last page); `null` when the subnet does not exist.
-	#[method(name = "bittensor_getWeights")]
+	/// the last page); `null` when the subnet does not exist. `blocking` as above: a page reads
+	/// up to 2,048 storage rows.
+	#[method(name = "bittensor_getWeights", blocking)]
 	fn get_weights(
 		&self,
 		netuid: u16,

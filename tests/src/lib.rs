@@ -94,6 +94,11 @@ impl Node {
 			.build(format!("http://127.0.0.1:{}", self.rpc_port))?)
 	}
 
+	/// Its process id.
+	pub fn pid(&self) -> u32 {
+		self.child.id()
+	}
+
 	/// Whether the process has exited (with its status).
 	pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
 		self.child.try_wait().ok().flatten()

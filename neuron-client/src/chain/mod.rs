@@ -411,12 +411,15 @@ pub fn describe_refusal(metadata: &subxt::Metadata, error: impl std::fmt::Displa
 	let lower = text.to_ascii_lowercase();
 	if lower.contains("priority") && lower.contains("too low") {
 		return format!(
-			"this hotkey already has a transaction of the same kind for this subnet waiting in 			 the pool (one set_weights and one serve_axon each), or one with the same nonce: 			 wait until it is in a block ({text})"
+			"this hotkey already has a transaction of the same kind for this subnet waiting in \
+			 the pool (one set_weights and one serve_axon each), or one with the same nonce: \
+			 wait until it is in a block ({text})"
 		);
 	}
 	if lower.contains("inability to pay some fees") || lower.contains("cannot pay") {
 		return format!(
-			"the signer cannot pay the fee: it holds too little balance, or it is not a hotkey 			 registered in the call's subnet (whose serve_axon and set_weights are free) ({text})"
+			"the signer cannot pay the fee: it holds too little balance, or it is not a hotkey \
+			 registered in the call's subnet (whose serve_axon and set_weights are free) ({text})"
 		);
 	}
 	stale_metadata(text).to_string()
@@ -451,7 +454,7 @@ pub fn find_event<E: subxt::events::DecodeAsEvent>(included: &Included) -> Resul
 
 #[cfg(test)]
 mod tests {
-	use super::{custom_code, http_endpoint, result_of};
+	use super::{custom_code, describe_refusal, http_endpoint, result_of};
 
 	#[test]
 	fn a_reply_gives_its_result_even_null_or_its_error() {
@@ -474,6 +477,20 @@ mod tests {
 		let proxied = http_endpoint("ws://node.example/bittensor/rpc").unwrap();
 		assert_eq!(proxied.to_string(), "http://node.example/bittensor/rpc");
 		assert!(http_endpoint("wss://node.example").is_none());
+	}
+
+	#[test]
+	fn pool_refusals_read_as_one_plain_sentence() {
+		use codec::Decode;
+		let bytes = include_bytes!("../../metadata/bittensor.scale");
+		let metadata = subxt::Metadata::decode(&mut &bytes[..]).unwrap();
+		let queued = describe_refusal(&metadata, "Transaction is outdated: Priority is too low");
+		assert!(queued.starts_with("this hotkey already has a transaction"), "{queued}");
+		let unfunded = describe_refusal(&metadata, "Inability to pay some fees");
+		assert!(unfunded.starts_with("the signer cannot pay the fee"), "{unfunded}");
+		for text in [queued, unfunded] {
+			assert!(!text.contains('\t') && !text.contains("  "), "stray whitespace: {text:?}");
+		}
 	}
 
 	#[test]
