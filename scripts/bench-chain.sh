@@ -8,7 +8,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/bittensor-target}"
-export WASM_BUILD_WORKSPACE_HINT="$PWD"
 PORT="${PORT:-19956}"
 
 cargo build --release -p bittensor-node -p neuron-client --bins

@@ -6,7 +6,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/bittensor-target}"
-export WASM_BUILD_WORKSPACE_HINT="$PWD"
 NEURONS="${NEURONS:-4096}"
 PORT="${PORT:-19955}"
 

@@ -6,7 +6,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/bittensor-target}"
-export WASM_BUILD_WORKSPACE_HINT="$PWD"
 STEPS="${1:-10}"
 REPEAT="${2:-3}"
 OMNI_VERSION="0.28.0" # the frame-benchmarking-cli of polkadot-sdk 2609

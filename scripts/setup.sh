@@ -11,6 +11,8 @@ if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1; then SUDO="sudo"; fi
 apt_packages=()
 command -v protoc >/dev/null 2>&1 || apt_packages+=(protobuf-compiler)
 command -v pkg-config >/dev/null 2>&1 || apt_packages+=(pkg-config)
+# OpenSSL for libp2p's WebRTC transport (linked from the system: see .cargo/config.toml).
+pkg-config --exists openssl 2>/dev/null || apt_packages+=(libssl-dev)
 # Node.js and npm run the @polkadot/api explorer check.
 command -v node >/dev/null 2>&1 || apt_packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || apt_packages+=(npm)

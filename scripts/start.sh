@@ -19,7 +19,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/bittensor-target}"
-export WASM_BUILD_WORKSPACE_HINT="$PWD"
 
 neurons=4
 noise=1
@@ -43,7 +42,7 @@ if ! [[ "$neurons" =~ ^[0-9]+$ && "$noise" =~ ^[0-9]+$ ]] || [ "$noise" -gt "$ne
 fi
 
 ./scripts/setup.sh
-cargo build --release -p bittensor-node -p neuron-client
+cargo build --release -p bittensor-node -p neuron-client -p neuron-learner
 node_bin="$CARGO_TARGET_DIR/release/bittensor-node"
 neuron="$CARGO_TARGET_DIR/release/neuron"
 

@@ -1,19 +1,47 @@
 #!/usr/bin/env bash
-# Sets up the machine, then runs every check CI runs: formatting, clippy, and all tests
-# (unit, mock-runtime, property, simulation and benchmark tests).
+# Sets up the machine, then runs every check CI runs: formatting, clippy, and all tests (unit,
+# mock-runtime, property, simulation, end-to-end against the real node, and the benchmarks as
+# tests). Prints how long each phase took at the end.
+#
+# Everything is built once, in one `cargo test --workspace` build (the node binary included,
+# through its own integration test), so no crate is compiled twice with different features;
+# the tests then run in parallel with cargo-nextest when it is installed (each end-to-end test
+# starts its own node on free ports), otherwise one binary at a time with `cargo test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/bittensor-target}"
-export WASM_BUILD_WORKSPACE_HINT="${WASM_BUILD_WORKSPACE_HINT:-$PWD}"
 
-./scripts/setup.sh
-cargo fmt --all -- --check
-cargo clippy --workspace --all-targets -- -D warnings
-cargo clippy -p pallet-bittensor --all-targets --features runtime-benchmarks -- -D warnings
-# The end-to-end tests drive the real node binary, and @polkadot/api for the explorer check.
-cargo build -p bittensor-node
-npm ci --prefix tests/js --no-audit --no-fund --loglevel=error
-# The node has no unit tests of its own; testing it would rebuild its client crates with the
-# test dependencies' features for nothing; the e2e tests exercise the binary itself.
-cargo test --workspace --exclude bittensor-node
-cargo test -p pallet-bittensor --features runtime-benchmarks --lib benchmarking
+phases=()
+started_all=$SECONDS
+phase() { # name, command...
+	local name="$1" start=$SECONDS
+	shift
+	echo "==> $name" >&2
+	"$@"
+	phases+=("$(printf '%-12s %4d s' "$name" $((SECONDS - start)))")
+}
+report() {
+	local status=$?
+	echo >&2
+	echo "test.sh: time by phase" >&2
+	for line in "${phases[@]}"; do echo "  $line" >&2; done
+	printf '  %-12s %4d s%s\n' total $((SECONDS - started_all)) \
+		"$([ "$status" = 0 ] || echo " (failed)")" >&2
+}
+trap report EXIT
+
+phase setup ./scripts/setup.sh
+phase fmt cargo fmt --all -- --check
+phase clippy cargo clippy --workspace --all-targets -- -D warnings
+phase clippy-bench cargo clippy -p pallet-bittensor --all-targets --features runtime-benchmarks -- -D warnings
+phase build cargo test --workspace --no-run
+# The block explorer check reads the chain with @polkadot/api.
+phase npm npm ci --prefix tests/js --no-audit --no-fund --loglevel=error
+if cargo nextest --version >/dev/null 2>&1; then
+	phase tests cargo nextest run --workspace --no-fail-fast
+	# nextest runs no doctests.
+	phase doctests cargo test --workspace --doc
+else
+	phase tests cargo test --workspace --no-fail-fast
+fi
+phase bench-tests cargo test -p pallet-bittensor --features runtime-benchmarks --lib benchmarking

@@ -5,7 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/bittensor-target}"
-export WASM_BUILD_WORKSPACE_HINT="$PWD"
 cargo build -p bittensor-node
 UPDATE_METADATA=1 cargo test -p neuron-client --test metadata
 git diff --stat -- neuron-client/metadata || true

@@ -1,15 +1,15 @@
 //! `neuron metagraph` on a subnet of 4096 neurons (target: under 200 ms from call to table).
 //!
 //! `parse_and_render/4096` runs without a node, on a synthetic RPC answer of a full subnet
-//! (the metagraph carries each neuron's row lengths; the rows have their own paged call). `rpc_to_table/4096` times the whole command path against a node: set
+//! (the metagraph carries each neuron's row lengths; the rows have their own paged call).
+//! `rpc_to_table/4096` times the whole command path against a node: set
 //! `NEURON_BENCH_URL` to a node whose subnet `NEURON_BENCH_NETUID` (default 1) was populated by
 //! `scripts/bench-metagraph.sh`, which does all of it.
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use neuron_client::{
 	amount::Token,
-	chain::{metagraph, Rpc},
-	commands::metagraph::render,
+	chain::{metagraph, ops, Rpc},
 };
 use std::{fmt::Write, hint::black_box, time::Duration};
 
@@ -67,6 +67,12 @@ fn parse_and_render(c: &mut Criterion) {
 	group.finish();
 }
 
+/// What `neuron metagraph` does after connecting: one call, parsed, rendered as a table.
+async fn render(node: &Rpc, netuid: u16) -> String {
+	let graph = ops::metagraph(node, netuid).await.unwrap();
+	metagraph::table(&graph, &node.token)
+}
+
 fn rpc_to_table(c: &mut Criterion) {
 	let Ok(url) = std::env::var("NEURON_BENCH_URL") else {
 		eprintln!(
@@ -78,13 +84,13 @@ fn rpc_to_table(c: &mut Criterion) {
 		std::env::var("NEURON_BENCH_NETUID").ok().and_then(|n| n.parse().ok()).unwrap_or(1);
 	let runtime = tokio::runtime::Runtime::new().unwrap();
 	let node = runtime.block_on(Rpc::connect(&url)).unwrap();
-	let table = runtime.block_on(render(&node, netuid, false)).unwrap();
+	let table = runtime.block_on(render(&node, netuid));
 	let rows = table.lines().count().saturating_sub(2);
 	eprintln!("rpc_to_table: subnet {netuid} has {rows} neurons");
 	let mut group = c.benchmark_group("rpc_to_table");
 	group.sample_size(20).measurement_time(Duration::from_secs(10));
 	group.bench_function(format!("{rows}"), |b| {
-		b.iter(|| black_box(runtime.block_on(render(&node, netuid, false)).unwrap()))
+		b.iter(|| black_box(runtime.block_on(render(&node, netuid))))
 	});
 	group.finish();
 }

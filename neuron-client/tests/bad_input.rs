@@ -3,74 +3,25 @@
 
 mod common;
 
-use common::{num, run_neuron, Env};
-
-const PW: &str = "pw-for-tests\n";
+use common::{num, run_neuron, Env, PASSWORD};
 
 #[tokio::test]
 async fn bad_input_is_refused_before_anything_is_sent() {
 	let env = Env::start().await;
-	let alice = env.neuron(
-		&["wallet", "regen", "--wallet", "alice", "--uri", "//Alice", "--password-stdin"],
-		PW,
-	);
-	alice.ok();
-	env.neuron(
-		&["wallet", "regen", "--wallet", "alice", "--key", "hotkey", "--uri", "//Alice//v"],
-		"",
-	)
-	.ok();
-	env.neuron(&["wallet", "create", "--wallet", "poor", "--password-stdin"], PW).ok();
+	env.import_alice();
+	let hotkey_ss58 = env.add_hotkey("alice", "default", "//Alice//v");
+	env.neuron(&["wallet", "create", "--wallet", "poor", "--password-stdin"], PASSWORD).ok();
 	let alice_ss58 = env.json(&["wallet", "show", "--wallet", "alice", "--json"])["coldkey"]
 		.as_str()
 		.unwrap()
 		.to_string();
-	let hotkey_ss58 = env.json(&["wallet", "show", "--wallet", "alice", "--json"])["hotkeys"][0]
-		["ss58"]
-		.as_str()
-		.unwrap()
-		.to_string();
 	// A subnet with a weights rate limit, Alice's hotkey in it and in subnet 1, with weights set.
-	env.neuron(
-		&[
-			"subnet",
-			"create",
-			"--wallet",
-			"alice",
-			"--netuid",
-			"3",
-			"--weights-rate-limit",
-			"1000",
-			"--emission-per-block",
-			"0",
-			"--password-stdin",
-		],
-		PW,
-	)
-	.ok();
-	for netuid in ["1", "3"] {
-		env.neuron(&["register", "--wallet", "alice", "--netuid", netuid, "--password-stdin"], PW)
-			.ok();
+	env.create_subnet(3, &["--weights-rate-limit", "1000", "--emission-per-block", "0"]).ok();
+	for netuid in [1, 3] {
+		env.register("alice", "default", netuid).ok();
 	}
-	env.neuron(
-		&[
-			"transfer",
-			"--wallet",
-			"alice",
-			"--dest",
-			&hotkey_ss58,
-			"--amount",
-			"5",
-			"--password-stdin",
-		],
-		PW,
-	)
-	.ok();
-	env.neuron(
-		&["weights", "set", "--wallet", "alice", "--netuid", "3", "--uids", "0", "--values", "1"],
-		"",
-	)
-	.ok();
+	env.transfer(&hotkey_ss58, "5").ok();
+	env.set_weights("alice", "default", 3, "0", "1").ok();
 
 	let coldkey_nonce = env.nonce(&alice_ss58).await;
 	let hotkey_nonce = env.nonce(&hotkey_ss58).await;
@@ -83,31 +34,16 @@ async fn bad_input_is_refused_before_anything_is_sent() {
 	let graph_before = neurons();
 	let balance_before = env.json(&["balance", "--wallet", "alice", "--json"]);
 
-	let weights = |uids: &str, values: &str| {
-		env.neuron(
-			&[
-				"weights", "set", "--wallet", "alice", "--netuid", "1", "--uids", uids, "--values",
-				values,
-			],
-			"",
-		)
-	};
+	let weights = |uids: &str, values: &str| env.set_weights("alice", "default", 1, uids, values);
 	weights("0,x", "0.5,0.5").fails_with(&["--uids", "`x`", "not a uid"]);
 	weights("0,0", "0.5,0.5").fails_with(&["uid 0 appears more than once"]);
 	weights("0", "abc").fails_with(&["--values", "`abc`", "not a number"]);
 	weights("0", "0.5,0.5").fails_with(&["one value per uid"]);
 	weights("7", "1").fails_with(&["uid 7 has no neuron"]);
 	weights("0", "0").fails_with(&["every weight is zero"]);
-	env.neuron(
-		&["weights", "set", "--wallet", "alice", "--netuid", "3", "--uids", "0", "--values", "1"],
-		"",
-	)
-	.fails_with(&["rate limited", "weights_rate_limit"]);
-	env.neuron(
-		&["weights", "set", "--wallet", "alice", "--netuid", "9", "--uids", "0", "--values", "1"],
-		"",
-	)
-	.fails_with(&["subnet 9 does not exist"]);
+	env.set_weights("alice", "default", 3, "0", "1")
+		.fails_with(&["rate limited", "weights_rate_limit"]);
+	env.set_weights("alice", "default", 9, "0", "1").fails_with(&["subnet 9 does not exist"]);
 
 	// Wrong password, missing wallet or hotkey, bad amounts and addresses.
 	env.neuron(
@@ -118,99 +54,35 @@ async fn bad_input_is_refused_before_anything_is_sent() {
 	env.neuron(&["balance", "--wallet", "nobody"], "").fails_with(&["wallet `nobody` not found"]);
 	env.neuron(&["register", "--wallet", "alice", "--hotkey", "ghost", "--netuid", "1"], "")
 		.fails_with(&["hotkey `ghost` not found"]);
-	env.neuron(&["stake", "add", "--wallet", "alice", "--amount", "1.5.2", "--password-stdin"], PW)
-		.fails_with(&["--amount", "not a number"]);
-	env.neuron(&["stake", "add", "--wallet", "alice", "--amount", "0", "--password-stdin"], PW)
-		.fails_with(&["--amount must be above zero"]);
-	env.neuron(
-		&["transfer", "--wallet", "alice", "--dest", "5Nope", "--amount", "1", "--password-stdin"],
-		PW,
-	)
-	.fails_with(&["--dest", "not an SS58 address"]);
-	env.neuron(
-		&[
-			"axon",
-			"serve",
-			"--wallet",
-			"alice",
-			"--netuid",
-			"1",
-			"--ip",
-			"localhost",
-			"--port",
-			"1",
-		],
-		"",
-	)
-	.fails_with(&["--ip", "not an IPv4 or IPv6 address"]);
-	env.neuron(&["register", "--wallet", "alice", "--netuid", "1", "--password-stdin"], PW)
-		.fails_with(&["already registered in subnet 1 as uid 0"]);
+	env.add_stake("alice", "default", "1.5.2").fails_with(&["--amount", "not a number"]);
+	env.add_stake("alice", "default", "0").fails_with(&["--amount must be above zero"]);
+	env.transfer("5Nope", "1").fails_with(&["--dest", "not an SS58 address"]);
+	env.serve_axon("alice", "default", 1, "localhost", "1")
+		.fails_with(&["--ip", "not an IPv4 or IPv6 address"]);
+	env.register("alice", "default", 1).fails_with(&["already registered in subnet 1 as uid 0"]);
 
 	// Insufficient balance: staking and sending more than the coldkey has, and a wallet whose
 	// keys have never been funded.
-	env.neuron(
-		&["stake", "add", "--wallet", "alice", "--amount", "100000000", "--password-stdin"],
-		PW,
-	)
-	.fails_with(&["insufficient balance", &alice_ss58]);
-	env.neuron(
-		&[
-			"transfer",
-			"--wallet",
-			"alice",
-			"--dest",
-			&hotkey_ss58,
-			"--amount",
-			"2000000",
-			"--password-stdin",
-		],
-		PW,
-	)
-	.fails_with(&["insufficient balance"]);
-	env.neuron(&["register", "--wallet", "poor", "--netuid", "1", "--password-stdin"], PW)
-		.fails_with(&["insufficient balance"]);
-	env.neuron(&["stake", "remove", "--wallet", "alice", "--amount", "1", "--password-stdin"], PW)
-		.fails_with(&["holds 0 TAO of stake"]);
+	env.add_stake("alice", "default", "100000000")
+		.fails_with(&["insufficient balance", &alice_ss58]);
+	env.transfer(&hotkey_ss58, "2000000").fails_with(&["insufficient balance"]);
+	env.register("poor", "default", 1).fails_with(&["insufficient balance"]);
+	env.remove_stake("alice", "default", "1").fails_with(&["holds 0 TAO of stake"]);
 
 	// Not root: only the sudo key creates subnets.
-	env.neuron(&["subnet", "create", "--wallet", "poor", "--netuid", "4", "--password-stdin"], PW)
-		.fails_with(&["needs root"]);
+	env.neuron(
+		&["subnet", "create", "--wallet", "poor", "--netuid", "4", "--password-stdin"],
+		PASSWORD,
+	)
+	.fails_with(&["needs root"]);
 
 	env.neuron(
 		&["subnet", "set", "--wallet", "poor", "--netuid", "1", "--tempo", "5", "--password-stdin"],
-		PW,
+		PASSWORD,
 	)
 	.fails_with(&["changing a subnet needs root"]);
-	env.neuron(
-		&[
-			"subnet",
-			"set",
-			"--wallet",
-			"alice",
-			"--netuid",
-			"9",
-			"--tempo",
-			"5",
-			"--password-stdin",
-		],
-		PW,
-	)
-	.fails_with(&["subnet 9 does not exist"]);
-	env.neuron(
-		&[
-			"subnet",
-			"set",
-			"--wallet",
-			"alice",
-			"--netuid",
-			"1",
-			"--kappa",
-			"1.5",
-			"--password-stdin",
-		],
-		PW,
-	)
-	.fails_with(&["--kappa", "above 1"]);
+	env.set_subnet(9, &["--tempo", "5"]).fails_with(&["subnet 9 does not exist"]);
+	env.set_subnet(1, &["--kappa", "1.5"]).fails_with(&["--kappa", "above 1"]);
 
 	// Nothing was sent and nothing changed.
 	assert_eq!(env.nonce(&alice_ss58).await, coldkey_nonce);
@@ -224,54 +96,13 @@ async fn bad_input_is_refused_before_anything_is_sent() {
 	// What only the chain can judge is sent, and its refusal comes back named, with a non-zero
 	// exit: a pallet error with its documentation (`ExtrinsicFailed`), the same from inside a
 	// sudo call (`Sudo::Sudid`), and a token error.
-	env.neuron(
-		&[
-			"subnet",
-			"create",
-			"--wallet",
-			"alice",
-			"--netuid",
-			"5",
-			"--max-uids",
-			"1",
-			"--emission-per-block",
-			"0",
-			"--password-stdin",
-		],
-		PW,
-	)
-	.ok();
-	env.neuron(&["register", "--wallet", "alice", "--netuid", "5", "--password-stdin"], PW).ok();
+	env.create_subnet(5, &["--max-uids", "1", "--emission-per-block", "0"]).ok();
+	env.register("alice", "default", 5).ok();
 	env.neuron(&["wallet", "create", "--wallet", "alice", "--hotkey", "second"], "").ok();
-	env.neuron(
-		&[
-			"register",
-			"--wallet",
-			"alice",
-			"--hotkey",
-			"second",
-			"--netuid",
-			"5",
-			"--password-stdin",
-		],
-		PW,
-	)
-	.fails_with(&["Bittensor::AllNeuronsImmune", "immunity period"]);
-	env.neuron(
-		&[
-			"subnet",
-			"create",
-			"--wallet",
-			"alice",
-			"--netuid",
-			"6",
-			"--tempo",
-			"0",
-			"--password-stdin",
-		],
-		PW,
-	)
-	.fails_with(&["Bittensor::InvalidTempo", "at least 1 block"]);
+	env.register("alice", "second", 5)
+		.fails_with(&["Bittensor::AllNeuronsImmune", "immunity period"]);
+	env.create_subnet(6, &["--tempo", "0"])
+		.fails_with(&["Bittensor::InvalidTempo", "at least 1 block"]);
 	assert!(env.neuron(&["subnet", "show", "--netuid", "6"], "").stderr.contains("does not exist"));
 	let wallets = env.json(&["wallet", "list", "--json"]);
 	let fresh = wallets.as_array().unwrap().iter().find(|w| w["wallet"] == "poor").unwrap()
@@ -279,20 +110,7 @@ async fn bad_input_is_refused_before_anything_is_sent() {
 		.as_str()
 		.unwrap()
 		.to_string();
-	env.neuron(
-		&[
-			"transfer",
-			"--wallet",
-			"alice",
-			"--dest",
-			&fresh,
-			"--amount",
-			"0.0000001",
-			"--password-stdin",
-		],
-		PW,
-	)
-	.fails_with(&["the transaction failed", "cannot exist"]);
+	env.transfer(&fresh, "0.0000001").fails_with(&["the transaction failed", "cannot exist"]);
 
 	// An unreachable node and bad command lines.
 	let nowhere = run_neuron(

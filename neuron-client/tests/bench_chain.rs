@@ -1,7 +1,7 @@
 //! `neuron bench chain`, the chain's load generator, at a small scale against a real dev node:
 //! it must register every hotkey through `utility` batches, get every honest row into a
 //! block, have the pool refuse every spam transaction (none reaching a block), run the full
-//! subnet's epoch and read the subnet back. The figures at full scale are the README's; this
+//! subnet's epoch and read the subnet back. The figures at full scale are in docs/PERFORMANCE.md; this
 //! checks that the tool producing them counts what it claims to count.
 
 mod common;

@@ -7,69 +7,15 @@
 
 mod common;
 
-use common::{ss58, Env};
+use common::Env;
 use jsonrpsee::{core::client::ClientT, rpc_params};
-use pallet_bittensor::math::{
-	epoch::{run_epoch, EpochInput, EpochParams},
-	fixed::ONE,
-};
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
-const PW: &str = "pw\n";
 const EPOCHS: usize = 3;
 
 fn num(v: &Value) -> u64 {
 	v.as_u64().unwrap_or_else(|| panic!("not a number: {v}"))
-}
-
-/// The stake the pallet's epoch function predicts after the epoch of `block`, from the
-/// metagraph one block earlier.
-fn predict(before: &Value, block: u64) -> Vec<u128> {
-	let neurons = before["neurons"].as_array().unwrap();
-	let stake: Vec<u128> = neurons.iter().map(|n| u128::from(num(&n["stake"]))).collect();
-	let rows = |field: &str| -> Vec<Vec<(u16, u64)>> {
-		neurons
-			.iter()
-			.map(|n| {
-				n[field]
-					.as_array()
-					.unwrap()
-					.iter()
-					.map(|e| (num(&e[0]) as u16, num(&e[1])))
-					.collect()
-			})
-			.collect()
-	};
-	let weights: Vec<Vec<(u16, u16)>> = rows("weights")
-		.into_iter()
-		.map(|r| r.into_iter().map(|(j, w)| (j, w as u16)).collect())
-		.collect();
-	let bonds = rows("bonds");
-	let last_update: Vec<u64> = neurons.iter().map(|n| num(&n["last_update"])).collect();
-	let registered_at: Vec<u64> = neurons.iter().map(|n| num(&n["registered_at"])).collect();
-	let hp = &before["hyperparameters"];
-	let params = EpochParams {
-		block,
-		activity_cutoff: num(&hp["activity_cutoff"]),
-		last_epoch_block: num(&before["last_epoch_block"]),
-		rho: u128::from(num(&hp["rho"])) * ONE,
-		kappa: u128::from(num(&hp["kappa"])) * (ONE / 1_000_000_000),
-		bonds_moving_average: u128::from(num(&hp["bonds_moving_average"])) * (ONE / 1_000_000_000),
-		emission: u128::from(num(&hp["tempo"])) * u128::from(num(&hp["emission_per_block"])),
-		max_bonds_per_row: 256,
-	};
-	let out = run_epoch(
-		&params,
-		&EpochInput {
-			stake: &stake,
-			weights: &weights,
-			bonds: &bonds,
-			last_update: &last_update,
-			registered_at: &registered_at,
-		},
-	);
-	stake.iter().zip(&out.emission).map(|(s, e)| s + e).collect()
 }
 
 async fn metagraph(env: &Env, netuid: u16, at: Option<&Value>) -> Value {
@@ -97,26 +43,8 @@ fn cabal_share(graph: &Value, cabal: &[String]) -> f64 {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_cabal_below_one_half_loses_stake_and_above_it_wins() {
 	let env = Env::start().await;
-	env.neuron(
-		&["wallet", "regen", "--wallet", "alice", "--uri", "//Alice", "--password-stdin"],
-		PW,
-	)
-	.ok();
-	env.neuron(
-		&[
-			"subnet",
-			"create",
-			"--wallet",
-			"alice",
-			"--netuid",
-			"2",
-			"--tempo",
-			"10",
-			"--password-stdin",
-		],
-		PW,
-	)
-	.ok();
+	env.import_alice();
+	env.create_subnet(2, &["--tempo", "10"]).ok();
 	// Per subnet: two honest and two cabal members, stake in tokens.
 	let plans: [(u16, [u32; 2], [u32; 2]); 2] = [(1, [35, 35], [15, 15]), (2, [20, 20], [30, 30])];
 	let mut cabals = Vec::new();
@@ -125,30 +53,8 @@ async fn a_cabal_below_one_half_loses_stake_and_above_it_wins() {
 		for (group, stakes) in [("h", honest), ("c", cabal)] {
 			for (i, stake) in stakes.iter().enumerate() {
 				let name = format!("s{netuid}{group}{i}");
-				let uri = format!("//Alice//{name}");
-				env.neuron(
-					&[
-						"wallet", "regen", "--wallet", "alice", "--hotkey", &name, "--key",
-						"hotkey", "--uri", &uri,
-					],
-					"",
-				)
-				.ok();
-				let base = ["--wallet", "alice", "--hotkey", &name];
-				let netuid_s = netuid.to_string();
-				env.neuron(
-					&[&base[..], &["register", "--netuid", &netuid_s, "--password-stdin"]].concat(),
-					PW,
-				)
-				.ok();
-				let stake = stake.to_string();
-				env.neuron(
-					&[&base[..], &["stake", "add", "--amount", &stake, "--password-stdin"]]
-						.concat(),
-					PW,
-				)
-				.ok();
-				members.push((name, group, ss58(&uri)));
+				let key = env.register_and_stake(&name, netuid, &stake.to_string());
+				members.push((name, group, key));
 			}
 		}
 		// Each member weights only the other member of its own group.
@@ -164,16 +70,8 @@ async fn a_cabal_below_one_half_loses_stake_and_above_it_wins() {
 		};
 		for (name, group, key) in &members {
 			let partner = members.iter().find(|(_, g, k)| g == group && k != key).unwrap();
-			let netuid_s = netuid.to_string();
 			let uid = uid_of(&partner.2).to_string();
-			env.neuron(
-				&[
-					"weights", "set", "--wallet", "alice", "--hotkey", name, "--netuid", &netuid_s,
-					"--uids", &uid, "--values", "1",
-				],
-				"",
-			)
-			.ok();
+			env.set_weights("alice", name, netuid, &uid, "1").ok();
 		}
 		let cabal: Vec<String> =
 			members.iter().filter(|m| m.1 == "c").map(|m| m.2.clone()).collect();
@@ -216,7 +114,7 @@ async fn a_cabal_below_one_half_loses_stake_and_above_it_wins() {
 					.collect();
 				assert_eq!(
 					stake,
-					predict(&before, epoch),
+					bittensor_e2e::predict_epoch(&before, epoch).unwrap().stake_after(),
 					"subnet {}, epoch at block {epoch}",
 					f.netuid
 				);

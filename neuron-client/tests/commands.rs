@@ -3,38 +3,19 @@
 
 mod common;
 
-use common::{num, Env};
+use common::{num, Env, PASSWORD};
 
 const ALICE: &str = "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY";
-const PW: &str = "correct horse battery staple\n";
 
 #[tokio::test]
 async fn every_command_succeeds_against_a_dev_node() {
 	let env = Env::start().await;
 
 	// Wallets: Alice imported from her dev URI, a fresh miner wallet from new mnemonics.
-	let out = env.neuron(
-		&["wallet", "regen", "--wallet", "alice", "--uri", "//Alice", "--password-stdin"],
-		PW,
-	);
-	assert!(out.ok().contains(ALICE));
-	env.neuron(
-		&[
-			"wallet",
-			"regen",
-			"--wallet",
-			"alice",
-			"--hotkey",
-			"validator",
-			"--key",
-			"hotkey",
-			"--uri",
-			"//Alice//validator",
-		],
-		"",
-	)
-	.ok();
-	let created = env.neuron(&["wallet", "create", "--wallet", "miner", "--password-stdin"], PW);
+	assert!(env.import_alice().contains(ALICE));
+	env.add_hotkey("alice", "validator", "//Alice//validator");
+	let created =
+		env.neuron(&["wallet", "create", "--wallet", "miner", "--password-stdin"], PASSWORD);
 	let text = created.ok();
 	let mnemonics: Vec<&str> =
 		text.lines().filter(|l| l.starts_with("  ")).map(str::trim).collect();
@@ -55,7 +36,7 @@ async fn every_command_succeeds_against_a_dev_node() {
 	// The secret can come from standard input too (first line), then the password.
 	let bob = env.neuron(
 		&["wallet", "regen", "--wallet", "bob", "--password-stdin"],
-		&format!("//Bob\n{PW}"),
+		&format!("//Bob\n{PASSWORD}"),
 	);
 	assert!(bob.ok().contains("5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty"));
 	let wallets = env.json(&["wallet", "list", "--json"]);
@@ -69,34 +50,8 @@ async fn every_command_succeeds_against_a_dev_node() {
 	assert!(num(&alice["balance"]) > 1000.0);
 
 	// Transfers: funds for the miner's coldkey and fees for its hotkey.
-	env.neuron(
-		&[
-			"transfer",
-			"--wallet",
-			"alice",
-			"--dest",
-			&miner_coldkey,
-			"--amount",
-			"100.5",
-			"--password-stdin",
-		],
-		PW,
-	)
-	.ok();
-	env.neuron(
-		&[
-			"transfer",
-			"--wallet",
-			"alice",
-			"--dest",
-			&miner_hotkey,
-			"--amount",
-			"1",
-			"--password-stdin",
-		],
-		PW,
-	)
-	.ok();
+	env.transfer(&miner_coldkey, "100.5").ok();
+	env.transfer(&miner_hotkey, "1").ok();
 	let balance = env.json(&["balance", "--wallet", "miner", "--json"]);
 	assert_eq!(num(&balance["free"]), 100.5);
 
@@ -106,90 +61,25 @@ async fn every_command_succeeds_against_a_dev_node() {
 	let one = env.json(&["subnet", "show", "--netuid", "1", "--json"]);
 	assert_eq!(one["tempo"], 10);
 	assert_eq!(num(&one["kappa"]), 0.5);
-	env.neuron(
-		&[
-			"subnet",
-			"create",
-			"--wallet",
-			"alice",
-			"--netuid",
-			"2",
-			"--tempo",
-			"50",
-			"--kappa",
-			"0.6",
-			"--emission-per-block",
-			"0",
-			"--password-stdin",
-		],
-		PW,
-	)
-	.ok();
+	env.create_subnet(2, &["--tempo", "50", "--kappa", "0.6", "--emission-per-block", "0"]).ok();
 	let two = env.json(&["subnet", "show", "--netuid", "2", "--json"]);
 	assert_eq!((two["tempo"].as_u64(), num(&two["kappa"])), (Some(50), 0.6));
 	assert!(env.neuron(&["subnet", "list"], "").ok().contains("NETUID"));
 	// `subnet set` changes only the flags given.
-	env.neuron(
-		&[
-			"subnet",
-			"set",
-			"--wallet",
-			"alice",
-			"--netuid",
-			"2",
-			"--immunity-period",
-			"7",
-			"--password-stdin",
-		],
-		PW,
-	)
-	.ok();
+	env.set_subnet(2, &["--immunity-period", "7"]).ok();
 	let two = env.json(&["subnet", "show", "--netuid", "2", "--json"]);
 	assert_eq!((two["immunity_period"].as_u64(), two["tempo"].as_u64()), (Some(7), Some(50)));
 	assert_eq!(num(&two["kappa"]), 0.6);
 
 	// Registration (the coldkey pays the burn), axon, stake and weights, in subnet 2, which
 	// mints nothing, so that stakes stay exactly what the commands made them.
-	let out =
-		env.neuron(&["register", "--wallet", "miner", "--netuid", "2", "--password-stdin"], PW);
+	let out = env.register("miner", "default", 2);
 	assert!(out.ok().contains("as uid 0"), "{}", out.stdout);
-	let out = env.neuron(
-		&[
-			"register",
-			"--wallet",
-			"alice",
-			"--hotkey",
-			"validator",
-			"--netuid",
-			"2",
-			"--password-stdin",
-		],
-		PW,
-	);
+	let out = env.register("alice", "validator", 2);
 	assert!(out.ok().contains("as uid 1"), "{}", out.stdout);
-	env.neuron(
-		&[
-			"axon",
-			"serve",
-			"--wallet",
-			"miner",
-			"--netuid",
-			"2",
-			"--ip",
-			"127.0.0.1",
-			"--port",
-			"8091",
-		],
-		"",
-	)
-	.ok();
-	env.neuron(&["stake", "add", "--wallet", "miner", "--amount", "10", "--password-stdin"], PW)
-		.ok();
-	env.neuron(
-		&["stake", "remove", "--wallet", "miner", "--amount", "2.5", "--password-stdin"],
-		PW,
-	)
-	.ok();
+	env.serve_axon("miner", "default", 2, "127.0.0.1", "8091").ok();
+	env.add_stake("miner", "default", "10").ok();
+	env.remove_stake("miner", "default", "2.5").ok();
 	let stakes = env.json(&["stake", "list", "--wallet", "miner", "--json"]);
 	assert_eq!(num(&stakes[0]["stake"]), 7.5);
 	// Stake on a hotkey given by its address works the same.
@@ -198,21 +88,7 @@ async fn every_command_succeeds_against_a_dev_node() {
 		.as_str()
 		.unwrap()
 		.to_string();
-	env.neuron(
-		&[
-			"stake",
-			"add",
-			"--wallet",
-			"alice",
-			"--hotkey",
-			&validator,
-			"--amount",
-			"20",
-			"--password-stdin",
-		],
-		PW,
-	)
-	.ok();
+	env.add_stake("alice", &validator, "20").ok();
 	let out = env.neuron(
 		&[
 			"weights",
@@ -276,11 +152,10 @@ async fn every_command_succeeds_against_a_dev_node() {
 	let new_pw = "a much longer passphrase\n";
 	env.neuron(
 		&["wallet", "change-password", "--wallet", "miner", "--password-stdin"],
-		&format!("{PW}{new_pw}"),
+		&format!("{PASSWORD}{new_pw}"),
 	)
 	.ok();
-	env.neuron(&["stake", "remove", "--wallet", "miner", "--amount", "1", "--password-stdin"], PW)
-		.fails_with(&["wrong password"]);
+	env.remove_stake("miner", "default", "1").fails_with(&["wrong password"]);
 	env.neuron(
 		&["stake", "remove", "--wallet", "miner", "--amount", "1", "--password-stdin"],
 		new_pw,

@@ -4,17 +4,15 @@
 
 mod common;
 
-use common::{ss58, Env};
+use common::{Env, NeuronProcess};
 use jsonrpsee::{core::client::ClientT, rpc_params};
 use neuron_client::amount::Token;
 use serde_json::Value;
 use std::{
 	path::{Path, PathBuf},
-	process::{Child, Command, Stdio},
+	process::{Command, Stdio},
 	time::{Duration, Instant},
 };
-
-const PW: &str = "pw\n";
 
 fn chromium() -> PathBuf {
 	["/usr/bin/chromium", "/usr/bin/chromium-browser"]
@@ -57,15 +55,6 @@ fn browse(url: &str, screenshot: &Path) -> String {
 	dom
 }
 
-struct Explorer(Child);
-
-impl Drop for Explorer {
-	fn drop(&mut self) {
-		let _ = self.0.kill();
-		let _ = self.0.wait();
-	}
-}
-
 /// `GET url` over a plain TCP socket: the status and the JSON body.
 async fn http_json(url: &str) -> (u16, Value) {
 	use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -88,53 +77,16 @@ async fn http_json(url: &str) -> (u16, Value) {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_explorer_shows_every_hotkey_with_its_emission_in_a_real_browser() {
 	let env = Env::start().await;
-	env.neuron(
-		&["wallet", "regen", "--wallet", "alice", "--uri", "//Alice", "--password-stdin"],
-		PW,
-	)
-	.ok();
+	env.import_alice();
 	let mut hotkeys = Vec::new();
 	for (i, stake) in ["100", "50", "25"].iter().enumerate() {
 		let name = format!("m{i}");
-		let uri = format!("//Alice//m{i}");
-		env.neuron(
-			&[
-				"wallet", "regen", "--wallet", "alice", "--hotkey", &name, "--key", "hotkey",
-				"--uri", &uri,
-			],
-			"",
-		)
-		.ok();
-		let base = ["--wallet", "alice", "--hotkey", &name];
-		env.neuron(&[&base[..], &["register", "--netuid", "1", "--password-stdin"]].concat(), PW)
-			.ok();
-		env.neuron(
-			&[&base[..], &["stake", "add", "--amount", stake, "--password-stdin"]].concat(),
-			PW,
-		)
-		.ok();
-		hotkeys.push((name, ss58(&uri)));
+		let key = env.register_and_stake(&name, 1, stake);
+		hotkeys.push((name, key));
 	}
 	for (i, (name, _)) in hotkeys.iter().enumerate() {
 		let others: Vec<String> = (0..3).filter(|j| *j != i).map(|j| j.to_string()).collect();
-		env.neuron(
-			&[
-				"weights",
-				"set",
-				"--wallet",
-				"alice",
-				"--hotkey",
-				name,
-				"--netuid",
-				"1",
-				"--uids",
-				&others.join(","),
-				"--values",
-				"0.7,0.3",
-			],
-			"",
-		)
-		.ok();
+		env.set_weights("alice", name, 1, &others.join(","), "0.7,0.3").ok();
 	}
 	// Wait for an epoch that pays by incentive.
 	let rpc = env.node.rpc().unwrap();
@@ -150,16 +102,10 @@ async fn the_explorer_shows_every_hotkey_with_its_emission_in_a_real_browser() {
 	}
 
 	let port = bittensor_e2e::free_port().unwrap();
-	let wallet_dir = env.wallet_dir();
-	let _explorer = Explorer(
-		Command::new(env!("CARGO_BIN_EXE_neuron"))
-			.args(["--url", &env.url(), "--wallet-dir", wallet_dir.to_str().unwrap()])
-			.args(["explorer", "--port", &port.to_string()])
-			.env("HOME", env.dir.path())
-			.stdout(Stdio::null())
-			.stderr(Stdio::null())
-			.spawn()
-			.unwrap(),
+	let _explorer = NeuronProcess::spawn(
+		env.command(&["explorer", "--port", &port.to_string()]),
+		env.dir.path().join("explorer.log"),
+		"",
 	);
 	let base = format!("http://127.0.0.1:{port}");
 	let started = Instant::now();

@@ -17,7 +17,6 @@ use neuron_client::{
 use subxt::tx::TransactionStatus;
 use subxt_signer::sr25519::Keypair;
 
-const PW: &str = "pw\n";
 const TAO: u128 = 1_000_000_000;
 
 type Progress = subxt::tx::TransactionProgress<
@@ -63,8 +62,7 @@ async fn refused(chain: &Chain, tx: Signed) -> String {
 
 /// Sets subnet 1's `weights_rate_limit` through sudo with the CLI.
 fn weights_rate_limit(env: &Env, blocks: &str) {
-	let args = ["subnet", "set", "--netuid", "1", "--weights-rate-limit", blocks];
-	env.neuron(&[&args[..], &["--wallet", "alice", "--password-stdin"]].concat(), PW).ok();
+	env.set_subnet(1, &["--weights-rate-limit", blocks]).ok();
 }
 
 fn weights(netuid: u16, uids: Vec<u16>) -> impl subxt::tx::Payload {
@@ -77,27 +75,8 @@ async fn registered_hotkeys_call_for_free_and_the_pool_refuses_spam() {
 	let env = Env::start().await;
 	let chain = Chain::connect(&env.url()).await.unwrap();
 	let alice = keypair_from_secret("//Alice").unwrap();
-	env.neuron(
-		&["wallet", "regen", "--wallet", "alice", "--uri", "//Alice", "--password-stdin"],
-		PW,
-	)
-	.ok();
-	env.neuron(
-		&[
-			"wallet",
-			"regen",
-			"--wallet",
-			"alice",
-			"--hotkey",
-			"free",
-			"--key",
-			"hotkey",
-			"--uri",
-			"//Alice//free",
-		],
-		"",
-	)
-	.ok();
+	env.import_alice();
+	let free_ss58 = env.add_hotkey("alice", "free", "//Alice//free");
 
 	// Three hotkeys of Alice's registered in subnet 1 (uids 0, 1, 2); whale and minnow staked.
 	let [free, whale, minnow] = ["free", "whale", "minnow"]
@@ -124,21 +103,9 @@ async fn registered_hotkeys_call_for_free_and_the_pool_refuses_spam() {
 
 	// The unfunded registered hotkey serves its axon and sets weights with the CLI, and still
 	// holds nothing: no fee was taken.
-	let free_ss58 = ss58("//Alice//free");
 	assert_eq!(chain.free_balance(&address(&free)).await.unwrap(), 0);
-	let wallet = ["--wallet", "alice", "--hotkey", "free"];
-	let served = env.neuron(
-		&[&["axon", "serve", "--netuid", "1", "--ip", "127.0.0.1", "--port", "9123"][..], &wallet]
-			.concat(),
-		"",
-	);
-	served.ok();
-	let set = env.neuron(
-		&[&["weights", "set", "--netuid", "1", "--uids", "1,2", "--values", "1,1"][..], &wallet]
-			.concat(),
-		"",
-	);
-	set.ok();
+	env.serve_axon("alice", "free", 1, "127.0.0.1", "9123").ok();
+	env.set_weights("alice", "free", 1, "1,2", "1,1").ok();
 	assert_eq!(chain.free_balance(&address(&free)).await.unwrap(), 0);
 	assert_eq!(env.nonce(&free_ss58).await, 2);
 	let graph = env.json(&["metagraph", "--netuid", "1", "--json"]);

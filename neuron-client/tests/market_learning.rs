@@ -5,55 +5,16 @@
 
 mod common;
 
-use common::{ss58, Env};
+use common::{ss58, Env, NeuronProcess};
 use serde_json::Value;
-use std::{
-	fs::File,
-	io::Write,
-	process::{Child, Command, Stdio},
-	time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
-const PW: &str = "pw\n";
-
-struct Neuron {
-	child: Child,
-	log: std::path::PathBuf,
-}
-
-impl Drop for Neuron {
-	fn drop(&mut self) {
-		let _ = self.child.kill();
-		let _ = self.child.wait();
-	}
-}
-
-impl Neuron {
-	fn tail(&self) -> String {
-		let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-		let lines: Vec<&str> = text.lines().collect();
-		lines[lines.len().saturating_sub(15)..].join("\n")
-	}
-}
-
-fn start(env: &Env, hotkey: &str, extra: &[&str]) -> Neuron {
-	let log = env.dir.path().join(format!("{hotkey}.log"));
+/// `neuron run` in subnet 1 as Alice's `hotkey`, small and quick, with `extra` flags.
+fn start(env: &Env, hotkey: &str, extra: &[&str]) -> NeuronProcess {
 	let port = bittensor_e2e::free_port().unwrap().to_string();
-	let wallet_dir = env.wallet_dir();
-	let mut child = Command::new(env!("CARGO_BIN_EXE_neuron"))
-		.args(["--url", &env.url(), "--wallet-dir", wallet_dir.to_str().unwrap()])
-		.args(["--wallet", "alice", "--hotkey", hotkey, "--password-stdin", "run"])
-		.args(["--netuid", "1", "--axon-port", &port, "--dim", "32", "--threads", "1"])
-		.args(["--sync-secs", "2", "--log-every", "50"])
-		.args(extra)
-		.env("HOME", env.dir.path())
-		.stdin(Stdio::piped())
-		.stdout(File::create(&log).unwrap())
-		.stderr(File::create(&log).unwrap())
-		.spawn()
-		.unwrap();
-	child.stdin.take().unwrap().write_all(PW.as_bytes()).unwrap();
-	Neuron { child, log }
+	let args = ["--netuid", "1", "--axon-port", &port, "--dim", "32", "--threads", "1"];
+	let sync = ["--sync-secs", "2", "--log-every", "50"];
+	NeuronProcess::start(env, "alice", hotkey, &[&args[..], &sync, extra].concat())
 }
 
 fn weight(row: &Value, uid: u64) -> u64 {
@@ -66,31 +27,10 @@ fn weight(row: &Value, uid: u64) -> u64 {
 #[tokio::test(flavor = "multi_thread")]
 async fn honest_trainers_earn_more_than_a_noise_neuron() {
 	let env = Env::start().await;
-	env.neuron(
-		&["wallet", "regen", "--wallet", "alice", "--uri", "//Alice", "--password-stdin"],
-		PW,
-	)
-	.ok();
-	let names = ["honest0", "honest1", "noise"];
-	for name in names {
-		let uri = format!("//Alice//{name}");
-		env.neuron(
-			&[
-				"wallet", "regen", "--wallet", "alice", "--hotkey", name, "--key", "hotkey",
-				"--uri", &uri,
-			],
-			"",
-		)
-		.ok();
-		let base = ["--wallet", "alice", "--hotkey", name];
-		env.neuron(&[&base[..], &["register", "--netuid", "1", "--password-stdin"]].concat(), PW)
-			.ok();
+	env.import_alice();
+	for name in ["honest0", "honest1", "noise"] {
 		// Equal stake, so only the weights tell the neurons apart.
-		env.neuron(
-			&[&base[..], &["stake", "add", "--amount", "100", "--password-stdin"]].concat(),
-			PW,
-		)
-		.ok();
+		env.register_and_stake(name, 1, "100");
 	}
 	let text = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/tinyshakespeare.txt");
 	let data: Vec<&str> =
@@ -145,14 +85,14 @@ async fn honest_trainers_earn_more_than_a_noise_neuron() {
 		assert!(
 			started.elapsed() < Duration::from_secs(480),
 			"no epoch paid the trainers more within 8 minutes:\n{g:#}\nhonest0:\n{}\nhonest1:\n{}\nnoise:\n{}",
-			neurons[0].tail(),
-			neurons[1].tail(),
-			neurons[2].tail()
+			neurons[0].tail(15),
+			neurons[1].tail(15),
+			neurons[2].tail(15)
 		);
 		tokio::time::sleep(Duration::from_secs(2)).await;
 	}
 	for neuron in &neurons[..2] {
-		let log = std::fs::read_to_string(&neuron.log).unwrap();
+		let log = neuron.output();
 		assert!(log.contains("weights set"), "the trainer set no weights itself:\n{log}");
 	}
 }

@@ -6,15 +6,13 @@
 
 mod common;
 
+use common::{NeuronProcess, PASSWORD};
 use std::{
-	fs::File,
 	io::Write,
 	path::{Path, PathBuf},
-	process::{Child, Command, Stdio},
+	process::{Command, Stdio},
 	time::{Duration, Instant},
 };
-
-const PW: &str = "pw\n";
 
 /// Runs `ip args…`; `Err` with its message when it fails.
 fn ip(args: &[&str]) -> Result<(), String> {
@@ -66,32 +64,6 @@ impl Drop for Namespaces {
 	}
 }
 
-struct Process(Child, PathBuf);
-
-impl Drop for Process {
-	fn drop(&mut self) {
-		let _ = self.0.kill();
-		let _ = self.0.wait();
-	}
-}
-
-impl Process {
-	fn log(&self) -> String {
-		std::fs::read_to_string(&self.1).unwrap_or_default()
-	}
-}
-
-fn spawn(mut command: Command, log: PathBuf, stdin: &str) -> Process {
-	let mut child = command
-		.stdin(Stdio::piped())
-		.stdout(File::create(&log).unwrap())
-		.stderr(File::create(&log).unwrap())
-		.spawn()
-		.unwrap();
-	child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
-	Process(child, log)
-}
-
 #[test]
 fn neurons_in_two_namespaces_exchange_tensors_across_them() {
 	let tag = format!("bt{}", std::process::id() % 100_000);
@@ -125,7 +97,7 @@ fn neurons_in_two_namespaces_exchange_tensors_across_them() {
 		if let Some(boot) = bootnode.as_deref() {
 			c.args(["--bootnodes", boot]);
 		}
-		nodes.push(spawn(c, dir.path().join(format!("{who}.log")), ""));
+		nodes.push(NeuronProcess::spawn(c, dir.path().join(format!("{who}.log")), ""));
 		if side == 0 {
 			let peer = bittensor_e2e::peer_id(&key_file).unwrap();
 			bootnode = Some(format!("/ip4/{}/tcp/30333/p2p/{peer}", addrs[0]));
@@ -162,8 +134,8 @@ fn neurons_in_two_namespaces_exchange_tensors_across_them() {
 		assert!(
 			started.elapsed() < Duration::from_secs(90),
 			"the validators did not start:\n{}\n{}",
-			nodes[0].log(),
-			nodes[1].log()
+			nodes[0].output(),
+			nodes[1].output()
 		);
 		std::thread::sleep(Duration::from_secs(1));
 	}
@@ -172,7 +144,7 @@ fn neurons_in_two_namespaces_exchange_tensors_across_them() {
 	ok(cli(
 		0,
 		&["wallet", "regen", "--wallet", "alice", "--uri", "//Alice", "--password-stdin"],
-		PW,
+		PASSWORD,
 	));
 	let names = ["west", "east"];
 	for (side, name) in names.iter().enumerate() {
@@ -206,7 +178,7 @@ fn neurons_in_two_namespaces_exchange_tensors_across_them() {
 			.args(["--axon-ip", addrs[side], "--axon-port", "8091", "--dim", "32", "--batch", "4"])
 			.args(["--seq-len", "16", "--threads", "1", "--sync-secs", "2", "--log-every", "10"])
 			.env("HOME", dir.path());
-		neurons.push(spawn(c, dir.path().join(format!("{name}.log")), PW));
+		neurons.push(NeuronProcess::spawn(c, dir.path().join(format!("{name}.log")), PASSWORD));
 		// Let the first registration land before the second uses the same coldkey.
 		std::thread::sleep(Duration::from_secs(15));
 	}
@@ -215,16 +187,16 @@ fn neurons_in_two_namespaces_exchange_tensors_across_them() {
 	// on it from what it learned.
 	let started = Instant::now();
 	loop {
-		let answered = neurons.iter().all(|n| n.log().contains("peers 1/1"));
-		let weights = neurons.iter().all(|n| n.log().contains("weights set"));
+		let answered = neurons.iter().all(|n| n.output().contains("peers 1/1"));
+		let weights = neurons.iter().all(|n| n.output().contains("weights set"));
 		if answered && weights {
 			break;
 		}
 		assert!(
 			started.elapsed() < Duration::from_secs(240),
 			"no exchange across the namespaces:\nwest:\n{}\neast:\n{}",
-			neurons[0].log(),
-			neurons[1].log()
+			neurons[0].output(),
+			neurons[1].output()
 		);
 		std::thread::sleep(Duration::from_secs(2));
 	}

@@ -4,117 +4,33 @@
 
 mod common;
 
-use common::{ss58, Env};
+use common::{ss58, Env, NeuronProcess};
 use serde_json::Value;
-use std::{
-	fs::File,
-	io::Write,
-	process::{Child, Command, Stdio},
-	time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
-const PW: &str = "pw\n";
-
-/// A `neuron run` process; killed with SIGTERM on drop if still running.
-struct Neuron {
-	child: Child,
-	log: std::path::PathBuf,
-}
-
-impl Neuron {
-	fn start(env: &Env, hotkey: &str, port: u16, extra: &[&str]) -> Self {
-		let log = env.dir.path().join(format!("{hotkey}.log"));
-		let wallet_dir = env.wallet_dir();
-		let port = port.to_string();
-		let mut args = vec![
-			"--url",
-			&env.url(),
-			"--wallet-dir",
-			wallet_dir.to_str().unwrap(),
-			"--wallet",
-			"alice",
-			"--hotkey",
-			hotkey,
-			"--password-stdin",
-			"run",
-			"--netuid",
-			"1",
-			"--axon-ip",
-			"127.0.0.1",
-			"--axon-port",
-			&port,
-			"--dim",
-			"32",
-			"--threads",
-			"1",
-		]
-		.into_iter()
-		.map(String::from)
-		.collect::<Vec<_>>();
-		args.extend(extra.iter().map(|s| s.to_string()));
-		let mut child = Command::new(env!("CARGO_BIN_EXE_neuron"))
-			.args(&args)
-			.env("HOME", env.dir.path())
-			.stdin(Stdio::piped())
-			.stdout(File::create(&log).unwrap())
-			.stderr(File::create(log.with_extension("err")).unwrap())
-			.spawn()
-			.unwrap();
-		child.stdin.take().unwrap().write_all(PW.as_bytes()).unwrap();
-		Self { child, log }
-	}
-
-	fn output(&self) -> String {
-		let out = std::fs::read_to_string(&self.log).unwrap_or_default();
-		let err = std::fs::read_to_string(self.log.with_extension("err")).unwrap_or_default();
-		format!("{out}{err}")
-	}
-
-	fn terminate(&mut self) -> std::process::ExitStatus {
-		let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
-		let deadline = Instant::now() + Duration::from_secs(30);
-		loop {
-			if let Some(status) = self.child.try_wait().unwrap() {
-				return status;
-			}
-			assert!(Instant::now() < deadline, "neuron did not stop:\n{}", self.output());
-			std::thread::sleep(Duration::from_millis(100));
-		}
-	}
-}
-
-impl Drop for Neuron {
-	fn drop(&mut self) {
-		if self.child.try_wait().ok().flatten().is_none() {
-			let _ = self.child.kill();
-			let _ = self.child.wait();
-		}
-	}
+/// `neuron run` in subnet 1 as Alice's `hotkey`, its axon on 127.0.0.1:`port`, with `extra`
+/// flags.
+fn start(env: &Env, hotkey: &str, port: u16, extra: &[&str]) -> NeuronProcess {
+	let port = port.to_string();
+	let args = ["--netuid", "1", "--axon-ip", "127.0.0.1", "--axon-port", &port];
+	let small = ["--dim", "32", "--threads", "1"];
+	NeuronProcess::start(env, "alice", hotkey, &[&args[..], &small, extra].concat())
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn neuron_run_registers_serves_and_sets_its_own_weights() {
 	let env = Env::start().await;
-	env.neuron(
-		&["wallet", "regen", "--wallet", "alice", "--uri", "//Alice", "--password-stdin"],
-		PW,
-	)
-	.ok();
+	env.import_alice();
 	for name in ["noise", "learner"] {
-		let uri = format!("//Alice//{name}");
-		let args = [
-			"wallet", "regen", "--wallet", "alice", "--hotkey", name, "--key", "hotkey", "--uri",
-			&uri,
-		];
 		// The hotkeys hold no balance: once registered, their serve_axon and set_weights are
 		// free.
-		env.neuron(&args, "").ok();
+		env.add_hotkey("alice", name, &format!("//Alice//{name}"));
 	}
 	let (noise_port, learner_port) =
 		(bittensor_e2e::free_port().unwrap(), bittensor_e2e::free_port().unwrap());
-	let mut noise = Neuron::start(&env, "noise", noise_port, &["--serve-noise"]);
+	let mut noise = start(&env, "noise", noise_port, &["--serve-noise"]);
 	let checkpoint = env.dir.path().join("checkpoint");
-	let mut learner = Neuron::start(
+	let mut learner = start(
 		&env,
 		"learner",
 		learner_port,

@@ -543,7 +543,7 @@ async fn impostor(sign_with: Option<Signer>, delay: Duration) -> std::net::Socke
 			response
 		}
 	});
-	tokio::spawn(neuron_client::serve::axon::serve_router(listener, router, Limits::default()));
+	tokio::spawn(neuron_client::serve::http::serve_router(listener, router, Limits::default()));
 	addr
 }
 

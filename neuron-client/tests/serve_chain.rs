@@ -18,8 +18,6 @@ use std::{
 	time::{Duration, Instant},
 };
 
-const PW: &str = "pw\n";
-
 fn signer(uri: &str) -> Signer {
 	let uri = subxt_signer::SecretUri::from_str(uri).unwrap();
 	Signer::new(&subxt_signer::sr25519::Keypair::from_uri(&uri).unwrap())
@@ -43,27 +41,8 @@ async fn ask(d: &Dendrite, target: &Target, inputs: &Tensor) -> Result<Tensor, F
 #[tokio::test]
 async fn hotkeys_registered_on_chain_are_admitted_after_the_next_refresh() {
 	let env = Env::start().await;
-	env.neuron(
-		&["wallet", "regen", "--wallet", "alice", "--uri", "//Alice", "--password-stdin"],
-		PW,
-	)
-	.ok();
-	env.neuron(
-		&[
-			"wallet",
-			"regen",
-			"--wallet",
-			"alice",
-			"--hotkey",
-			"miner",
-			"--key",
-			"hotkey",
-			"--uri",
-			"//Alice//miner",
-		],
-		"",
-	)
-	.ok();
+	env.import_alice();
+	env.add_hotkey("alice", "miner", "//Alice//miner");
 
 	let view = SharedView::default();
 	let refresher = view.keep_fresh(env.url(), 1, Duration::from_millis(500)).await.unwrap();
@@ -92,20 +71,7 @@ async fn hotkeys_registered_on_chain_are_admitted_after_the_next_refresh() {
 		other => panic!("an unregistered hotkey must be refused: {other:?}"),
 	}
 
-	env.neuron(
-		&[
-			"register",
-			"--wallet",
-			"alice",
-			"--hotkey",
-			"miner",
-			"--netuid",
-			"1",
-			"--password-stdin",
-		],
-		PW,
-	)
-	.ok();
+	env.register("alice", "miner", 1).ok();
 	let registered_at = Instant::now();
 	loop {
 		match refused(&miner).await {

@@ -265,3 +265,80 @@ pub async fn metagraph_with_rows(client: &HttpClient, netuid: u16, at: &Value) -
 	}
 	Ok(graph)
 }
+
+/// The state before an epoch, as the chain's metagraph (with rows) describes it, and what the
+/// pallet's own epoch function makes of it: the one adapter between the node's JSON and
+/// `pallet_bittensor::math` that every end-to-end prediction uses.
+pub struct Prediction {
+	/// Each neuron's stake before the epoch, planck.
+	pub stake_before: Vec<u128>,
+	/// What the epoch computes.
+	pub output: pallet_bittensor::math::epoch::EpochOutput,
+}
+
+impl Prediction {
+	/// Each neuron's stake after the epoch: before plus its emission.
+	pub fn stake_after(&self) -> Vec<u128> {
+		self.stake_before.iter().zip(&self.output.emission).map(|(s, e)| s + e).collect()
+	}
+}
+
+/// The epoch that runs at `block`, predicted from `before`, the metagraph with rows
+/// ([`metagraph_with_rows`]) at block `block - 1`.
+pub fn predict_epoch(before: &Value, block: u64) -> Result<Prediction> {
+	use pallet_bittensor::math::{
+		epoch::{run_epoch, EpochInput, EpochParams},
+		fixed::ONE,
+	};
+	let num = |v: &Value| v.as_u64().with_context(|| format!("not a number: {v}"));
+	let neurons = before["neurons"].as_array().context("a metagraph without neurons")?;
+	let stake: Vec<u128> =
+		neurons.iter().map(|n| num(&n["stake"]).map(u128::from)).collect::<Result<_>>()?;
+	let rows = |field: &str| -> Result<Vec<Vec<(u16, u64)>>> {
+		neurons
+			.iter()
+			.map(|n| {
+				n[field]
+					.as_array()
+					.with_context(|| {
+						format!("a neuron without `{field}` (use metagraph_with_rows)")
+					})?
+					.iter()
+					.map(|e| Ok((num(&e[0])? as u16, num(&e[1])?)))
+					.collect()
+			})
+			.collect()
+	};
+	let weights: Vec<Vec<(u16, u16)>> = rows("weights")?
+		.into_iter()
+		.map(|r| r.into_iter().map(|(j, w)| (j, w as u16)).collect())
+		.collect();
+	let bonds = rows("bonds")?;
+	let last_update: Vec<u64> =
+		neurons.iter().map(|n| num(&n["last_update"])).collect::<Result<_>>()?;
+	let registered_at: Vec<u64> =
+		neurons.iter().map(|n| num(&n["registered_at"])).collect::<Result<_>>()?;
+	let hp = &before["hyperparameters"];
+	let per_billion = ONE / 1_000_000_000;
+	let params = EpochParams {
+		block,
+		activity_cutoff: num(&hp["activity_cutoff"])?,
+		last_epoch_block: num(&before["last_epoch_block"])?,
+		rho: u128::from(num(&hp["rho"])?) * ONE,
+		kappa: u128::from(num(&hp["kappa"])?) * per_billion,
+		bonds_moving_average: u128::from(num(&hp["bonds_moving_average"])?) * per_billion,
+		emission: u128::from(num(&hp["tempo"])?) * u128::from(num(&hp["emission_per_block"])?),
+		max_bonds_per_row: 256,
+	};
+	let output = run_epoch(
+		&params,
+		&EpochInput {
+			stake: &stake,
+			weights: &weights,
+			bonds: &bonds,
+			last_update: &last_update,
+			registered_at: &registered_at,
+		},
+	);
+	Ok(Prediction { stake_before: stake, output })
+}

@@ -2,13 +2,9 @@
 //! node; the epoch's stored results equal what the pallet's own math predicts from the
 //! chain's state one block earlier.
 
-use bittensor_e2e::{wait_for_heights, Node};
+use bittensor_e2e::{predict_epoch, wait_for_heights, Node};
 use codec::Decode;
 use jsonrpsee::{core::client::ClientT, rpc_params};
-use pallet_bittensor::math::{
-	epoch::{run_epoch, EpochInput, EpochParams},
-	fixed::ONE,
-};
 use serde_json::Value;
 use std::time::Duration;
 use subxt::{
@@ -99,7 +95,7 @@ async fn extrinsics_drive_an_epoch_that_matches_the_pallet_math() {
 		r.unwrap();
 	}
 
-	// MECHANISM.md's worked example: uids 0 and 1 both back uid 2 and each other.
+	// docs/MECHANISM.md's worked example: uids 0 and 1 both back uid 2 and each other.
 	let weights = |uids: [u128; 2]| {
 		call(
 			"set_weights",
@@ -159,49 +155,8 @@ async fn extrinsics_drive_an_epoch_that_matches_the_pallet_math() {
 	assert_eq!(u64_of(&after["last_epoch_block"]), epoch_block);
 
 	// The prediction: the pallet's own epoch over the state one block earlier.
-	let neurons = before["neurons"].as_array().unwrap();
-	let stake: Vec<u128> = neurons.iter().map(|n| u64_of(&n["stake"]) as u128).collect();
-	let rows = |field: &str| -> Vec<Vec<(u16, u64)>> {
-		neurons
-			.iter()
-			.map(|n| {
-				n[field]
-					.as_array()
-					.unwrap()
-					.iter()
-					.map(|e| (u64_of(&e[0]) as u16, u64_of(&e[1])))
-					.collect()
-			})
-			.collect()
-	};
-	let weight_rows: Vec<Vec<(u16, u16)>> = rows("weights")
-		.into_iter()
-		.map(|r| r.into_iter().map(|(j, w)| (j, w as u16)).collect())
-		.collect();
-	let bond_rows = rows("bonds");
-	let last_update: Vec<u64> = neurons.iter().map(|n| u64_of(&n["last_update"])).collect();
-	let registered_at: Vec<u64> = neurons.iter().map(|n| u64_of(&n["registered_at"])).collect();
-	let hp = &before["hyperparameters"];
-	let params = EpochParams {
-		block: epoch_block,
-		activity_cutoff: u64_of(&hp["activity_cutoff"]),
-		last_epoch_block: u64_of(&before["last_epoch_block"]),
-		rho: u64_of(&hp["rho"]) as u128 * ONE,
-		kappa: u64_of(&hp["kappa"]) as u128 * (ONE / 1_000_000_000),
-		bonds_moving_average: u64_of(&hp["bonds_moving_average"]) as u128 * (ONE / 1_000_000_000),
-		emission: u64_of(&hp["tempo"]) as u128 * u64_of(&hp["emission_per_block"]) as u128,
-		max_bonds_per_row: 256,
-	};
-	let predicted = run_epoch(
-		&params,
-		&EpochInput {
-			stake: &stake,
-			weights: &weight_rows,
-			bonds: &bond_rows,
-			last_update: &last_update,
-			registered_at: &registered_at,
-		},
-	);
+	let prediction = predict_epoch(&before, epoch_block).unwrap();
+	let (stake, predicted) = (&prediction.stake_before, &prediction.output);
 	assert_eq!(predicted.total_emitted, 10 * TAO);
 
 	// Emission and Stake, read through subxt's dynamic storage from metadata.

@@ -282,7 +282,7 @@ async fn set_subnet(
 		BittensorCall::create_subnet { netuid: args.netuid, hyperparameters }
 	};
 	let call = runtime::tx().sudo().sudo(RuntimeCall::Bittensor(inner));
-	let included = chain.submit(&call, &args.sudo, "setting up the subnet", false).await?;
+	let included = chain.submit(&call, &args.sudo, super::Watch::QUIET).await?;
 	if let Some(sudid) = super::find_event::<runtime::sudo::events::Sudid>(&included)? {
 		if let Err(error) = sudid.sudo_result {
 			bail!("the subnet could not be set up: {error:?} (is --sudo the chain's sudo key?)");
@@ -424,15 +424,20 @@ async fn wave(
 			(Kind::Honest, Ok(())) => out.honest_accepted += 1,
 			(Kind::Unregistered, Err(e)) => {
 				out.unregistered_refused += 1;
-				*reasons.entry(super::describe_refusal(&chain.metadata, e)).or_default() += 1;
+				*reasons.entry(super::errors::describe_refusal(&chain.metadata, e)).or_default() +=
+					1;
 			},
 			(Kind::Repeat, Err(e)) => {
 				out.repeats_refused += 1;
-				*reasons.entry(super::describe_refusal(&chain.metadata, e)).or_default() += 1;
+				*reasons.entry(super::errors::describe_refusal(&chain.metadata, e)).or_default() +=
+					1;
 			},
 			(_, Err(e)) => {
 				*reasons
-					.entry(format!("honest: {}", super::describe_refusal(&chain.metadata, e)))
+					.entry(format!(
+						"honest: {}",
+						super::errors::describe_refusal(&chain.metadata, e)
+					))
 					.or_default() += 1;
 			},
 			(_, Ok(())) => {},
@@ -524,7 +529,7 @@ async fn set_rules(
 			netuid: args.netuid,
 			hyperparameters,
 		}));
-	chain.submit(&call, &args.sudo, what, false).await?;
+	chain.submit(&call, &args.sudo, super::Watch::QUIET).await.with_context(|| what.to_string())?;
 	Ok(())
 }
 

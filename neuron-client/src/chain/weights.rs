@@ -45,6 +45,7 @@ pub fn to_u16(values: &[f64]) -> Result<Vec<u16>> {
 }
 
 /// What the chain's rules need to know about the subnet and the neuron setting weights.
+#[derive(Debug, Clone)]
 pub struct Rules {
 	/// Neurons in the subnet.
 	pub subnet_size: u16,

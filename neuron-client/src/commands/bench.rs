@@ -74,7 +74,7 @@ pub async fn run(ctx: &Context, command: BenchCommand) -> Result<()> {
 			Ok(())
 		},
 		// Training needs libtorch, which only the learner binary links.
-		BenchCommand::Train { .. } => match crate::learner::exec()? {},
+		BenchCommand::Train { .. } => match crate::handoff::exec()? {},
 	}
 }
 

@@ -1,24 +1,12 @@
 //! `neuron metagraph --netuid N [--json]`.
 
 use super::Context;
-use crate::{
-	chain::metagraph::{self, Metagraph},
-	chain::Rpc,
-};
-use anyhow::{bail, Result};
-
-/// A subnet's metagraph from one `bittensor_getMetagraph` call.
-pub async fn fetch(node: &Rpc, netuid: u16) -> Result<Metagraph> {
-	let raw = node.metagraph_json(netuid).await?;
-	match metagraph::parse(raw.get())? {
-		Some(graph) => Ok(graph),
-		None => bail!("subnet {netuid} does not exist (see `neuron subnet list`)"),
-	}
-}
+use crate::chain::{metagraph, ops, Rpc};
+use anyhow::Result;
 
 /// Fetches the metagraph and renders it: the whole path the metagraph benchmark times.
 pub async fn render(node: &Rpc, netuid: u16, as_json: bool) -> Result<String> {
-	let graph = fetch(node, netuid).await?;
+	let graph = ops::metagraph(node, netuid).await?;
 	Ok(if as_json {
 		metagraph::json(&graph, &node.token)
 	} else {

@@ -1,8 +1,8 @@
 //! `neuron stake add|remove|list`: balance moved into and out of stake on a hotkey.
 
-use super::{ensure_affordable, Context};
+use super::{submit, Context};
 use crate::{
-	chain::{runtime, Chain},
+	chain::{ops, runtime, Chain},
 	cli::StakeCommand,
 	output::exact_number,
 	wallet::Wallet,
@@ -57,9 +57,9 @@ async fn add(ctx: &Context, amount: &str) -> Result<()> {
 	let (chain, hotkey, amount) = stake_target(ctx, amount).await?;
 	let coldkey = ctx.coldkey()?;
 	let call = runtime::tx().bittensor().add_stake(hotkey, amount);
-	ensure_affordable(&chain, &call, &coldkey, amount, "coldkey").await?;
+	ops::ensure_affordable(&chain, &call, &coldkey, amount, "coldkey").await?;
 	let what = format!("staking {}", chain.rpc.token.display(amount));
-	let included = chain.submit(&call, &coldkey, &what, ctx.settings.wait_finalized).await?;
+	let included = submit(ctx, &chain, &call, &coldkey, &what).await?;
 	println!(
 		"staked {} on {hotkey}; it now holds {} (block {})",
 		chain.rpc.token.display(amount),
@@ -81,9 +81,9 @@ async fn remove(ctx: &Context, amount: &str) -> Result<()> {
 	}
 	let coldkey = ctx.coldkey()?;
 	let call = runtime::tx().bittensor().remove_stake(hotkey, amount);
-	ensure_affordable(&chain, &call, &coldkey, 0, "coldkey").await?;
+	ops::ensure_affordable(&chain, &call, &coldkey, 0, "coldkey").await?;
 	let what = format!("unstaking {}", chain.rpc.token.display(amount));
-	let included = chain.submit(&call, &coldkey, &what, ctx.settings.wait_finalized).await?;
+	let included = submit(ctx, &chain, &call, &coldkey, &what).await?;
 	println!(
 		"unstaked {} from {hotkey}; it now holds {} (block {})",
 		chain.rpc.token.display(amount),

@@ -1,10 +1,10 @@
 //! `neuron subnet list|show|create`.
 
-use super::{ensure_affordable, Context};
+use super::{submit, Context};
 use crate::{
 	amount::Token,
 	chain::{
-		describe_module_error, find_event, pallet_types::SubnetHyperparameters, runtime, Chain,
+		describe_module_error, find_event, ops, pallet_types::SubnetHyperparameters, runtime, Chain,
 	},
 	cli::{HyperparameterArgs, SubnetCommand},
 	output::exact_number,
@@ -28,15 +28,6 @@ pub async fn run(ctx: &Context, command: SubnetCommand) -> Result<()> {
 		SubnetCommand::Set { netuid, hyperparameters } => {
 			sudo_set(ctx, netuid, hyperparameters, false).await
 		},
-	}
-}
-
-/// A subnet's hyperparameters, or a message saying it does not exist.
-pub async fn hyperparameters(chain: &Chain, netuid: u16) -> Result<SubnetHyperparameters<u128>> {
-	let at = chain.at_best().await?;
-	match at.storage().try_fetch(runtime::storage().bittensor().subnets(), (netuid,)).await? {
-		Some(value) => Ok(value.decode()?),
-		None => bail!("subnet {netuid} does not exist (see `neuron subnet list`)"),
 	}
 }
 
@@ -94,7 +85,7 @@ async fn list(ctx: &Context, as_json: bool) -> Result<()> {
 	let netuids = at.runtime_apis().call(runtime::runtime_apis().bittensor_api().subnets()).await?;
 	let mut shown = Vec::new();
 	for netuid in netuids {
-		let h = hyperparameters(&chain, netuid).await?;
+		let h = ops::hyperparameters(&chain, netuid).await?;
 		shown.push(Shown::new(netuid, chain.subnet_size(netuid).await?, &h, &chain.rpc.token));
 	}
 	if as_json {
@@ -121,7 +112,7 @@ async fn list(ctx: &Context, as_json: bool) -> Result<()> {
 
 async fn show(ctx: &Context, netuid: u16, as_json: bool) -> Result<()> {
 	let chain = ctx.chain().await?;
-	let h = hyperparameters(&chain, netuid).await?;
+	let h = ops::hyperparameters(&chain, netuid).await?;
 	let shown = Shown::new(netuid, chain.subnet_size(netuid).await?, &h, &chain.rpc.token);
 	if as_json {
 		println!("{}", serde_json::to_string_pretty(&shown)?);
@@ -290,9 +281,9 @@ async fn sudo_set(
 		BittensorCall::set_hyperparameters { netuid, hyperparameters }
 	};
 	let call = runtime::tx().sudo().sudo(RuntimeCall::Bittensor(inner));
-	ensure_affordable(&chain, &call, &coldkey, 0, "coldkey").await?;
+	ops::ensure_affordable(&chain, &call, &coldkey, 0, "coldkey").await?;
 	let what = format!("{verb} ({netuid})");
-	let included = chain.submit(&call, &coldkey, &what, ctx.settings.wait_finalized).await?;
+	let included = submit(ctx, &chain, &call, &coldkey, &what).await?;
 	if let Some(sudid) = find_event::<runtime::sudo::events::Sudid>(&included)? {
 		if let Err(error) = sudid.sudo_result {
 			bail!("{}", describe(&chain, &error));

@@ -1,7 +1,10 @@
 //! `neuron transfer`: tokens from the wallet's coldkey to another account.
 
-use super::{ensure_affordable, stake::positive, Context};
-use crate::{chain::runtime, wallet};
+use super::{stake::positive, submit, Context};
+use crate::{
+	chain::{ops, runtime},
+	wallet,
+};
 use anyhow::{anyhow, Result};
 use subxt::utils::MultiAddress;
 
@@ -14,9 +17,9 @@ pub async fn run(ctx: &Context, dest: &str, amount: &str) -> Result<()> {
 	let amount = positive(&chain, amount)?;
 	let coldkey = ctx.coldkey()?;
 	let call = runtime::tx().balances().transfer_keep_alive(MultiAddress::Id(dest), amount);
-	ensure_affordable(&chain, &call, &coldkey, amount, "coldkey").await?;
+	ops::ensure_affordable(&chain, &call, &coldkey, amount, "coldkey").await?;
 	let what = format!("sending {} to {dest}", chain.rpc.token.display(amount));
-	let included = chain.submit(&call, &coldkey, &what, ctx.settings.wait_finalized).await?;
+	let included = submit(ctx, &chain, &call, &coldkey, &what).await?;
 	println!("sent {} to {dest} (block {})", chain.rpc.token.display(amount), included.block_hash);
 	Ok(())
 }

@@ -121,7 +121,7 @@ async fn subnets(State(market): State<Shared>) -> Json<Value> {
 				"netuid": netuid,
 				"neurons": s.metagraph["neurons"].as_array().map_or(0, Vec::len),
 				"last_epoch_block": s.metagraph["last_epoch_block"],
-				"hyperparameters": s.metagraph["hyperparameters"],
+				"hyperparameters": hyperparameters(&s.metagraph["hyperparameters"], &m.token),
 			})
 		})
 		.collect();
@@ -154,6 +154,46 @@ fn planck(v: &Value) -> u128 {
 
 fn fraction(v: &Value) -> f64 {
 	v.as_f64().unwrap_or(0.0) / 1e18
+}
+
+/// What a hyperparameter counts, so people read 0.5 and 1 TAO per block, not 500000000 and
+/// 1000000000.
+enum Unit {
+	/// Parts per billion, shown as a fraction.
+	PerBillion,
+	/// Planck, shown in tokens (an exact decimal string).
+	Planck,
+	/// Blocks.
+	Blocks,
+}
+
+fn unit_of(name: &str) -> Option<Unit> {
+	Some(match name {
+		"kappa" | "max_weight_limit" | "bonds_moving_average" => Unit::PerBillion,
+		"emission_per_block" | "registration_burn" | "min_stake_to_set_weights" => Unit::Planck,
+		"tempo" | "weights_rate_limit" | "activity_cutoff" | "immunity_period" => Unit::Blocks,
+		_ => return None,
+	})
+}
+
+/// A subnet's hyperparameters in their units: `{name: {value, unit}}`, with fractions as
+/// numbers, amounts as exact decimal strings of tokens, and counts of blocks as integers.
+/// Names the explorer does not know keep their raw value and no unit.
+fn hyperparameters(raw: &Value, token: &Token) -> Value {
+	let Some(fields) = raw.as_object() else { return Value::Null };
+	let shown = fields
+		.iter()
+		.map(|(name, v)| {
+			let (value, unit) = match unit_of(name) {
+				Some(Unit::PerBillion) => (json!(v.as_f64().unwrap_or(0.0) / 1e9), ""),
+				Some(Unit::Planck) => (tokens(token, planck(v)), token.symbol.as_str()),
+				Some(Unit::Blocks) => (v.clone(), "blocks"),
+				None => (v.clone(), ""),
+			};
+			(name.clone(), json!({ "value": value, "unit": unit }))
+		})
+		.collect();
+	Value::Object(shown)
 }
 
 async fn subnet(State(market): State<Shared>, Path(netuid): Path<String>) -> Response {
@@ -198,7 +238,7 @@ async fn subnet(State(market): State<Shared>, Path(netuid): Path<String>) -> Res
 			"block": m.block,
 			"token": m.token.symbol,
 			"last_epoch_block": g["last_epoch_block"],
-			"hyperparameters": g["hyperparameters"],
+			"hyperparameters": hyperparameters(&g["hyperparameters"], &m.token),
 			"neurons": neurons,
 		})
 	})
@@ -281,4 +321,26 @@ async fn events(State(market): State<Shared>) -> Json<Value> {
 		})
 		.collect();
 	Json(Value::Array(list))
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn hyperparameters_are_shown_in_their_units() {
+		let token = Token { symbol: "TAO".into(), decimals: 9 };
+		let raw = json!({
+			"tempo": 10, "kappa": 500000000, "emission_per_block": 1000000000u64,
+			"max_weight_limit": 1000000000, "registration_burn": 100000000,
+			"weights_version_key": 7
+		});
+		let shown = hyperparameters(&raw, &token);
+		assert_eq!(shown["kappa"], json!({ "value": 0.5, "unit": "" }));
+		assert_eq!(shown["max_weight_limit"]["value"], json!(1.0));
+		assert_eq!(shown["emission_per_block"], json!({ "value": "1", "unit": "TAO" }));
+		assert_eq!(shown["registration_burn"]["value"], json!("0.1"));
+		assert_eq!(shown["tempo"], json!({ "value": 10, "unit": "blocks" }));
+		assert_eq!(shown["weights_version_key"], json!({ "value": 7, "unit": "" }));
+	}
 }

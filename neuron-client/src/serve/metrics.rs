@@ -111,7 +111,7 @@ impl Metrics {
 		);
 		let task = tokio::spawn(async move {
 			let _ =
-				super::axon::serve_router(listener, router, super::axon::Limits::default()).await;
+				super::http::serve_router(listener, router, super::http::Limits::default()).await;
 		});
 		Ok((local, task))
 	}

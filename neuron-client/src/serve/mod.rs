@@ -6,6 +6,7 @@ pub mod admission;
 pub mod axon;
 pub mod bench;
 pub mod dendrite;
+pub mod http;
 pub mod metrics;
 pub mod protocol;
 pub mod replay;

@@ -1,5 +1,5 @@
-//! The wire protocol between neurons (documented for other implementations in the README,
-//! section "The axon protocol").
+//! The wire protocol between neurons (documented for other implementations in
+//! `docs/PROTOCOL.md`).
 //!
 //! A call is an HTTP `POST /forward` or `POST /backward` whose body is a safetensors file and
 //! whose `bt-*` headers say who calls whom, when, and what the body hashes to. The caller's

@@ -5,11 +5,15 @@
 use bittensor_e2e::{wait_for_heights, Node};
 use serde_json::Value;
 use std::{
+	fs::File,
 	io::Write,
 	path::{Path, PathBuf},
-	process::{Command, Output, Stdio},
-	time::Duration,
+	process::{Child, Command, ExitStatus, Output, Stdio},
+	time::{Duration, Instant},
 };
+
+/// The password of every test wallet's coldkey, as `--password-stdin` reads it.
+pub const PASSWORD: &str = "pw\n";
 
 /// A dev node plus a private wallet folder and home for the client.
 pub struct Env {
@@ -58,6 +62,105 @@ impl Env {
 			.unwrap();
 		n.as_u64().unwrap()
 	}
+
+	/// `neuron --url <node> --wallet-dir <dir> args…` as a command to spawn: its home is the
+	/// env's folder and no `NEURON_*` variable of the machine leaks in.
+	pub fn command(&self, args: &[&str]) -> Command {
+		let mut command = neuron_command(self.dir.path());
+		command.args(["--url", &self.url(), "--wallet-dir", self.wallet_dir().to_str().unwrap()]);
+		command.args(args);
+		command
+	}
+
+	/// Imports wallet `alice` from `//Alice` (the dev chain's root and richest account), its
+	/// coldkey encrypted with [`PASSWORD`]; returns what `neuron` printed.
+	pub fn import_alice(&self) -> String {
+		let args = ["wallet", "regen", "--wallet", "alice", "--uri", "//Alice", "--password-stdin"];
+		self.neuron(&args, PASSWORD).ok().to_string()
+	}
+
+	/// Adds hotkey `name` to `wallet` from the secret `uri`; returns its SS58 address.
+	pub fn add_hotkey(&self, wallet: &str, name: &str, uri: &str) -> String {
+		let args = ["wallet", "regen", "--wallet", wallet, "--hotkey", name, "--key", "hotkey"];
+		self.neuron(&[&args[..], &["--uri", uri]].concat(), "").ok();
+		ss58(uri)
+	}
+
+	/// `neuron subnet create --netuid <netuid> flags…` as root (wallet `alice`).
+	pub fn create_subnet(&self, netuid: u16, flags: &[&str]) -> Run {
+		self.as_root("create", netuid, flags)
+	}
+
+	/// `neuron subnet set --netuid <netuid> flags…` as root (wallet `alice`).
+	pub fn set_subnet(&self, netuid: u16, flags: &[&str]) -> Run {
+		self.as_root("set", netuid, flags)
+	}
+
+	fn as_root(&self, action: &str, netuid: u16, flags: &[&str]) -> Run {
+		let netuid = netuid.to_string();
+		let args = ["subnet", action, "--wallet", "alice", "--netuid", &netuid];
+		self.neuron(&[&args[..], flags, &["--password-stdin"]].concat(), PASSWORD)
+	}
+
+	/// `neuron register`: `wallet`'s coldkey pays to register its hotkey `hotkey` in `netuid`.
+	pub fn register(&self, wallet: &str, hotkey: &str, netuid: u16) -> Run {
+		let netuid = netuid.to_string();
+		let args = ["register", "--wallet", wallet, "--hotkey", hotkey, "--netuid", &netuid];
+		self.neuron(&[&args[..], &["--password-stdin"]].concat(), PASSWORD)
+	}
+
+	/// `neuron stake add`: `amount` tokens from `wallet`'s coldkey onto `hotkey` (a name in the
+	/// wallet or an SS58 address).
+	pub fn add_stake(&self, wallet: &str, hotkey: &str, amount: &str) -> Run {
+		self.stake("add", wallet, hotkey, amount)
+	}
+
+	/// `neuron stake remove`: `amount` tokens of stake on `hotkey` back to `wallet`'s coldkey.
+	pub fn remove_stake(&self, wallet: &str, hotkey: &str, amount: &str) -> Run {
+		self.stake("remove", wallet, hotkey, amount)
+	}
+
+	fn stake(&self, action: &str, wallet: &str, hotkey: &str, amount: &str) -> Run {
+		let args = ["stake", action, "--wallet", wallet, "--hotkey", hotkey, "--amount", amount];
+		self.neuron(&[&args[..], &["--password-stdin"]].concat(), PASSWORD)
+	}
+
+	/// Alice's hotkey `name`, from `//Alice//<name>`, registered in `netuid` and staked with
+	/// `amount` tokens by her coldkey; returns its SS58 address.
+	pub fn register_and_stake(&self, name: &str, netuid: u16, amount: &str) -> String {
+		let hotkey = self.add_hotkey("alice", name, &format!("//Alice//{name}"));
+		self.register("alice", name, netuid).ok();
+		self.add_stake("alice", name, amount).ok();
+		hotkey
+	}
+
+	/// `neuron transfer`: `amount` tokens from Alice's coldkey to `dest`.
+	pub fn transfer(&self, dest: &str, amount: &str) -> Run {
+		let args = ["transfer", "--wallet", "alice", "--dest", dest, "--amount", amount];
+		self.neuron(&[&args[..], &["--password-stdin"]].concat(), PASSWORD)
+	}
+
+	/// `neuron axon serve`: `wallet`'s hotkey `hotkey` announces `ip`:`port` in `netuid`.
+	pub fn serve_axon(&self, wallet: &str, hotkey: &str, netuid: u16, ip: &str, port: &str) -> Run {
+		let netuid = netuid.to_string();
+		let args = ["axon", "serve", "--wallet", wallet, "--hotkey", hotkey, "--netuid", &netuid];
+		self.neuron(&[&args[..], &["--ip", ip, "--port", port]].concat(), "")
+	}
+
+	/// `neuron weights set`: `wallet`'s hotkey `hotkey` weights `uids` by `values` in `netuid`
+	/// (both comma-separated, passed as they are).
+	pub fn set_weights(
+		&self,
+		wallet: &str,
+		hotkey: &str,
+		netuid: u16,
+		uids: &str,
+		values: &str,
+	) -> Run {
+		let netuid = netuid.to_string();
+		let args = ["weights", "set", "--wallet", wallet, "--hotkey", hotkey, "--netuid", &netuid];
+		self.neuron(&[&args[..], &["--uids", uids, "--values", values]].concat(), "")
+	}
 }
 
 pub fn run_neuron(url: &str, wallet_dir: &Path, home: &Path, args: &[&str], stdin: &str) -> Run {
@@ -68,16 +171,10 @@ pub fn run_neuron(url: &str, wallet_dir: &Path, home: &Path, args: &[&str], stdi
 /// Runs `neuron args…` with `home` as its home, only the `NEURON_*` variables in `vars`, and
 /// `stdin` as its input.
 pub fn run(home: &Path, args: &[&str], vars: &[(&str, &str)], stdin: &str) -> Run {
-	let mut command = Command::new(env!("CARGO_BIN_EXE_neuron"));
-	for (key, _) in std::env::vars() {
-		if key.starts_with("NEURON_") {
-			command.env_remove(key);
-		}
-	}
+	let mut command = neuron_command(home);
 	command.envs(vars.iter().copied());
 	let mut child = command
 		.args(args)
-		.env("HOME", home)
 		.stdin(Stdio::piped())
 		.stdout(Stdio::piped())
 		.stderr(Stdio::piped())
@@ -91,6 +188,83 @@ pub fn run(home: &Path, args: &[&str], vars: &[(&str, &str)], stdin: &str) -> Ru
 		code: status.code(),
 		stdout: String::from_utf8_lossy(&stdout).into(),
 		stderr: String::from_utf8_lossy(&stderr).into(),
+	}
+}
+
+/// The `neuron` binary with `home` as its home and no `NEURON_*` variable of the machine.
+fn neuron_command(home: &Path) -> Command {
+	let mut command = Command::new(env!("CARGO_BIN_EXE_neuron"));
+	for (key, _) in std::env::vars() {
+		if key.starts_with("NEURON_") {
+			command.env_remove(key);
+		}
+	}
+	command.env("HOME", home);
+	command
+}
+
+/// A long-running process, its stdout and stderr together in one log file, killed if still
+/// running when dropped: a `neuron run` ([`NeuronProcess::start`]), or any command line made
+/// ready by the test ([`NeuronProcess::spawn`]).
+pub struct NeuronProcess {
+	child: Child,
+	log: PathBuf,
+}
+
+impl NeuronProcess {
+	/// `neuron … --wallet <wallet> --hotkey <hotkey> --password-stdin run args…` against
+	/// `env`'s node, unlocked with [`PASSWORD`], logging to `<hotkey>.log` in the env's folder.
+	pub fn start(env: &Env, wallet: &str, hotkey: &str, args: &[&str]) -> Self {
+		let global = ["--wallet", wallet, "--hotkey", hotkey, "--password-stdin", "run"];
+		let command = env.command(&[&global[..], args].concat());
+		Self::spawn(command, env.dir.path().join(format!("{hotkey}.log")), PASSWORD)
+	}
+
+	/// Spawns `command` as it is, with `stdin` as its input and its output in `log`.
+	pub fn spawn(mut command: Command, log: PathBuf, stdin: &str) -> Self {
+		let file = File::create(&log).unwrap();
+		let mut child = command
+			.stdin(Stdio::piped())
+			.stdout(file.try_clone().unwrap())
+			.stderr(file)
+			.spawn()
+			.unwrap();
+		child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+		Self { child, log }
+	}
+
+	/// Everything it has written so far.
+	pub fn output(&self) -> String {
+		std::fs::read_to_string(&self.log).unwrap_or_default()
+	}
+
+	/// The last `n` lines it has written.
+	pub fn tail(&self, n: usize) -> String {
+		let output = self.output();
+		let lines: Vec<&str> = output.lines().collect();
+		lines[lines.len().saturating_sub(n)..].join("\n")
+	}
+
+	/// Stops it with SIGTERM; panics unless it exits within 30 s.
+	pub fn terminate(&mut self) -> ExitStatus {
+		let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+		let deadline = Instant::now() + Duration::from_secs(30);
+		loop {
+			if let Some(status) = self.child.try_wait().unwrap() {
+				return status;
+			}
+			assert!(Instant::now() < deadline, "the process did not stop:\n{}", self.output());
+			std::thread::sleep(Duration::from_millis(100));
+		}
+	}
+}
+
+impl Drop for NeuronProcess {
+	fn drop(&mut self) {
+		if self.child.try_wait().ok().flatten().is_none() {
+			let _ = self.child.kill();
+			let _ = self.child.wait();
+		}
 	}
 }
 

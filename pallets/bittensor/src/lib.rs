@@ -53,7 +53,7 @@ pub use types::*;
 pub use weights::WeightInfo;
 
 mod axon;
-mod epoch;
+mod emission;
 pub mod extension;
 pub mod math;
 pub mod metagraph;

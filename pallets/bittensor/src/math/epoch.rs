@@ -1,4 +1,4 @@
-//! One epoch of the mechanism, as defined in `MECHANISM.md`.
+//! One epoch of the mechanism, as defined in `docs/MECHANISM.md`.
 //!
 //! Inputs and outputs are indexed by uid. Weight and bond rows are sparse `(uid, value)`
 //! lists, so the cost is O(neurons + non-zero weights + non-zero bonds): no dense n × n
@@ -374,7 +374,7 @@ mod tests {
 		);
 	}
 
-	/// The worked example of MECHANISM.md.
+	/// The worked example of `Paper` in docs/MECHANISM.md.
 	#[test]
 	fn worked_example() {
 		let stake = [100u128, 100, 0];

@@ -5,7 +5,7 @@ use polkadot_sdk::{
 	sp_runtime::{Perbill, Perquintill},
 };
 
-/// The subnet of MECHANISM.md's worked example: tempo 10 and 100,000,000 per block, so the
+/// The subnet of docs/MECHANISM.md's worked example: tempo 10 and 100,000,000 per block, so the
 /// epoch emits E = 1,000,000,000; ρ = 10, κ = ½, m = 0.
 fn worked_example_subnet() {
 	let mut hp = test_hyperparameters();

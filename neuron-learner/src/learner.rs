@@ -383,10 +383,10 @@ fn gaussian() -> f64 {
 #[cfg(test)]
 mod tests {
 	use super::*;
-	use crate::learn::data::Corpus;
+	use crate::data::Corpus;
 
 	fn rng() -> tokio::sync::MutexGuard<'static, ()> {
-		crate::learn::TORCH_RNG.blocking_lock()
+		crate::TORCH_RNG.blocking_lock()
 	}
 
 	fn tiny(capacity: i64) -> LearnConfig {

@@ -1,4 +1,4 @@
-//! Lets the `neuron` binary (and this package's tests and benches) find libtorch at run time
+//! Lets the `neuron-learner` binary (and this package's tests) find libtorch at run time
 //! without `LD_LIBRARY_PATH`: an rpath to the lib folder torch-sys linked against.
 
 fn main() {

@@ -1,25 +1,8 @@
-//! Learning with libtorch (`tch`): the model, the optimiser, the choice and valuation of peers,
-//! the training data, and what the axon serves. The only part of the client that uses tch.
+//! Tensors between libtorch and the wire: the axon and dendrite (`neuron_client::serve`) carry
+//! shapes, dtypes and bytes and know nothing of tch; these conversions are the only bridge.
 
-pub mod bench;
-pub mod data;
-pub mod learner;
-pub mod model;
-pub mod optim;
-pub mod serving;
-
-use crate::serve::tensor::{Data, Tensor as WireTensor};
+use neuron_client::serve::tensor::{Data, Tensor as WireTensor};
 use tch::{Kind, Tensor};
-
-/// libtorch has one random generator per process: tests that seed it and then draw from it
-/// (initial weights, noise) take turns, so each sees the numbers it would see alone.
-#[cfg(test)]
-pub static TORCH_RNG: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-/// Caps the threads libtorch uses for its operators in this process.
-pub fn set_threads(threads: i32) {
-	tch::set_num_threads(threads);
-}
 
 /// A wire tensor as a libtorch tensor (on the CPU).
 pub fn to_tch(t: &WireTensor) -> Tensor {

@@ -5,22 +5,23 @@
 //! loss, values them, and writes those values to the chain as weights once an epoch.
 
 use crate::{
+	data::{parse_shard, Corpus},
+	learner::{LearnConfig, Learner, Step, MODEL_FILE},
+	model,
+	serving::{Noise, Served},
+	set_threads,
+	wire::{to_tch, to_wire_f32, to_wire_i64},
+};
+use anyhow::{anyhow, bail, Context as _, Result};
+use indicatif::{ProgressBar, ProgressStyle};
+use neuron_client::{
 	chain::{
-		find_event,
 		metagraph::Metagraph,
-		runtime,
-		weights::{self, Rules},
-		Chain,
+		ops::{self, AxonEndpoint},
+		weights, BittensorError, Chain, ChainError, Watch,
 	},
-	cli::{AxonCommand, RunArgs},
-	commands::{self, Context},
-	learn::{
-		data::{parse_shard, Corpus},
-		learner::{LearnConfig, Learner, Step},
-		model,
-		serving::{Noise, Served},
-		to_tch, to_wire_f32, to_wire_i64,
-	},
+	cli::RunArgs,
+	context::Context,
 	serve::{
 		axon::{Axon, AxonConfig, Model, Schema},
 		dendrite::{Dendrite, DendriteConfig, Target},
@@ -31,8 +32,6 @@ use crate::{
 	},
 	wallet,
 };
-use anyhow::{anyhow, bail, Context as _, Result};
-use indicatif::{ProgressBar, ProgressStyle};
 use std::{
 	io::IsTerminal,
 	net::SocketAddr,
@@ -49,27 +48,38 @@ use tracing::{info, warn};
 pub async fn run(ctx: &Context, args: RunArgs) -> Result<()> {
 	check_args(&args)?;
 	if let Some(threads) = args.threads {
-		crate::learn::set_threads(threads);
+		set_threads(threads);
 	}
 	let netuid = args.netuid;
 	let hotkey = ctx.hotkey()?;
 	let address = wallet::address(&hotkey);
 	let chain = ctx.chain().await?;
-	let mut graph = commands::metagraph::fetch(&chain.rpc, netuid).await?;
+	let mut graph = ops::metagraph(&chain.rpc, netuid).await?;
 	// Several neurons of one coldkey starting together compete for its nonce: retry a few
 	// times (the coldkey is unlocked once and kept).
 	let mut attempt = 0;
 	while own_uid(&graph, &hotkey).is_none() {
 		attempt += 1;
 		info!(%address, netuid, "the hotkey is not registered: registering it (the coldkey pays)");
-		if let Err(e) = commands::register::run(ctx, netuid).await {
-			if attempt >= 4 {
-				return Err(e.context(format!("registering in subnet {netuid}")));
-			}
-			warn!("registering failed ({e:#}); trying again");
-			tokio::time::sleep(Duration::from_secs(2 * attempt)).await;
+		let coldkey = ctx.existing_wallet()?.coldkey_address()?;
+		let unlock = || ctx.coldkey();
+		match ops::register(&chain, netuid, address, &coldkey, unlock, Watch::QUIET).await {
+			Ok(done) => {
+				info!(uid = done.uid, burned = %chain.rpc.token.display(done.burned), "registered")
+			},
+			// Registered meanwhile (by a neuron of the same hotkey, or a retry that landed).
+			Err(ChainError::AlreadyRegistered { .. }) => {},
+			Err(e) if attempt >= 4 => {
+				return Err(
+					anyhow::Error::from(e).context(format!("registering in subnet {netuid}"))
+				)
+			},
+			Err(e) => {
+				warn!("registering failed ({e}); trying again");
+				tokio::time::sleep(Duration::from_secs(2 * attempt)).await;
+			},
 		}
-		graph = commands::metagraph::fetch(&chain.rpc, netuid).await?;
+		graph = ops::metagraph(&chain.rpc, netuid).await?;
 	}
 	let me =
 		own_uid(&graph, &hotkey).context("the hotkey is not in the metagraph after registering")?;
@@ -104,25 +114,26 @@ pub async fn run(ctx: &Context, args: RunArgs) -> Result<()> {
 	let wanted = SocketAddr::new(args.axon_ip, args.axon_port);
 	let recorded = graph.neurons.iter().find(|n| n.uid == me).and_then(|n| n.axon.as_ref());
 	if recorded.and_then(socket_addr) != Some(wanted) {
-		let command = || AxonCommand::Serve {
-			netuid,
-			ip: args.axon_ip.to_string(),
-			port: args.axon_port,
-			version: 1,
-			protocol: 0,
-		};
+		let endpoint =
+			AxonEndpoint { ip: args.axon_ip, port: args.axon_port, version: 1, protocol: 0 };
 		// A neuron restarted on a new endpoint within the runtime's serving rate limit (a
 		// minute) waits for it rather than failing.
 		let mut waited = 0;
 		loop {
-			match commands::axon::run(ctx, command()).await {
-				Ok(()) => break,
-				Err(e) if waited < 12 && format!("{e:#}").contains("ServingTooFast") => {
+			match ops::serve_axon(&chain, &hotkey, netuid, &endpoint, Watch::QUIET).await {
+				Ok(served) => {
+					info!(uid = served.uid, endpoint = %endpoint.shown(), "axon recorded on chain");
+					break;
+				},
+				Err(e)
+					if waited < 12
+						&& matches!(e.bittensor(), Some(BittensorError::ServingTooFast)) =>
+				{
 					warn!("the chain's serving rate limit holds the new axon back; retrying in a block");
-					tokio::time::sleep(std::time::Duration::from_secs(6)).await;
+					tokio::time::sleep(Duration::from_secs(6)).await;
 					waited += 1;
 				},
-				Err(e) => return Err(e.context("recording the axon on chain")),
+				Err(e) => return Err(anyhow::Error::from(e).context("recording the axon on chain")),
 			}
 		}
 	}
@@ -217,7 +228,7 @@ fn new_learner(args: &RunArgs, graph: &Metagraph) -> Result<Arc<Mutex<Learner>>>
 	config.device = model::device(&args.device)?;
 	let mut learner = Learner::new(config);
 	if let Some(dir) = &args.checkpoint {
-		if dir.join(crate::learn::learner::MODEL_FILE).exists() {
+		if dir.join(MODEL_FILE).exists() {
 			learner.load(dir).with_context(|| format!("resuming from {}", dir.display()))?;
 			info!(steps = learner.steps(), "resumed from {}", dir.display());
 		}
@@ -413,17 +424,21 @@ impl Trainer<'_> {
 		status: &mut ChainStatus,
 		next_weights_block: &mut u64,
 	) -> Result<()> {
-		let graph = commands::metagraph::fetch(&self.chain.rpc, self.args.netuid).await?;
+		let graph = ops::metagraph(&self.chain.rpc, self.args.netuid).await?;
 		let Some(mine) = graph.neurons.iter().find(|n| n.uid == self.me) else {
 			bail!("uid {} is no longer in subnet {}", self.me, self.args.netuid);
 		};
-		if mine.hotkey != wallet::address(self.hotkey).to_string() {
+		let address = wallet::address(self.hotkey);
+		if mine.hotkey != address.to_string() {
 			bail!("uid {} now belongs to another hotkey: this neuron was replaced", self.me);
 		}
 		status.stake = mine.stake;
 		status.emission = mine.emission;
 		let block = self.chain.best_block().await?;
 		status.block = block;
+		if block < *next_weights_block {
+			return Ok(());
+		}
 		let h = &graph.hyperparameters;
 		let interval = self
 			.args
@@ -431,51 +446,34 @@ impl Trainer<'_> {
 			.unwrap_or(u64::from(h.tempo))
 			.max(u64::from(h.weights_rate_limit))
 			.max(1);
-		let ready =
-			block + 1 >= mine.last_update + u64::from(h.weights_rate_limit) || mine.weights == 0;
-		if block < *next_weights_block || !ready {
-			return Ok(());
-		}
-		if mine.stake < h.min_stake_to_set_weights {
-			*next_weights_block = block + interval;
-			warn!(
-				"uid {} has {} staked; subnet {} needs {} to set weights",
-				self.me,
-				self.chain.rpc.token.display(mine.stake),
-				self.args.netuid,
-				self.chain.rpc.token.display(h.min_stake_to_set_weights)
-			);
-			return Ok(());
-		}
-		let rules = Rules {
-			subnet_size: graph.neurons.len() as u16,
-			own_uid: self.me,
-			min_allowed_weights: h.min_allowed_weights,
-			max_weight_limit: h.max_weight_limit,
-			max_weights_per_neuron: self
-				.chain
-				.constant::<u32>("Bittensor", "MaxWeightsPerNeuron")?,
-		};
+		let max_per_neuron = self.chain.constant::<u32>("Bittensor", "MaxWeightsPerNeuron")?;
+		let token = &self.chain.rpc.token;
+		let preflight =
+			match ops::weights_preflight(&graph, &address, block, None, max_per_neuron, token) {
+				Ok(preflight) => preflight,
+				// Not yet: the next sync tries again.
+				Err(ChainError::WeightsRateLimited { .. }) => return Ok(()),
+				Err(e @ ChainError::BelowMinStakeToSetWeights { .. }) => {
+					*next_weights_block = block + interval;
+					warn!("uid {}: {e}", self.me);
+					return Ok(());
+				},
+				Err(e) => return Err(e.into()),
+			};
 		let scores = lock(&self.learner).scores().to_vec();
-		let Some((uids, values)) = weights::from_scores(&scores, &rules) else {
+		let Some((uids, values)) = weights::from_scores(&scores, &preflight.rules) else {
 			return Ok(());
 		};
-		let row = weights::check(&uids, &values, &rules)?;
-		let call = runtime::tx().bittensor().set_weights(
-			self.args.netuid,
-			uids.clone(),
-			row,
-			h.weights_version_key,
-		);
 		*next_weights_block = block + interval;
-		let what = format!("setting {} weights of uid {}", uids.len(), self.me);
-		let included = submit_quietly(self.chain, &call, self.hotkey, &what).await?;
-		if find_event::<runtime::bittensor::events::WeightsSet>(&included)?.is_some() {
-			status.weights_set += 1;
-			let shown: Vec<String> =
-				uids.iter().zip(&values).map(|(u, v)| format!("{u}:{v:.3}")).collect();
-			info!(block, weights = %shown.join(" "), "weights set");
-		}
+		// No spinner: the progress line owns the terminal. A registered hotkey's
+		// `set_weights` is free: no balance needed.
+		let set =
+			ops::submit_weights(self.chain, self.hotkey, &preflight, &uids, &values, Watch::QUIET)
+				.await?;
+		status.weights_set += 1;
+		let shown: Vec<String> =
+			uids.iter().zip(&values).map(|(u, v)| format!("{u}:{v:.3}")).collect();
+		info!(block, count = set.count, weights = %shown.join(" "), "weights set");
 		Ok(())
 	}
 }
@@ -549,15 +547,4 @@ pub async fn round(
 	let backward =
 		(!targets.is_empty()).then_some(Backward { targets, inputs: wire_inputs, grads });
 	Ok(Round { step, asked: asked.len(), answered, backward })
-}
-
-/// Submits `call` signed by `signer` and waits for its block, with no spinner (the progress
-/// line owns the terminal). A registered hotkey's `set_weights` is free: no balance needed.
-async fn submit_quietly<C: subxt::tx::Payload>(
-	chain: &Chain,
-	call: &C,
-	signer: &Keypair,
-	what: &str,
-) -> Result<crate::chain::Included> {
-	chain.submit(call, signer, what, false).await
 }

@@ -1,5 +1,5 @@
-//! A spinner on standard error while a transaction is on its way, drawn only when standard
-//! error is a terminal (scripts and logs get no control characters).
+//! What a command shows while a transaction is on its way: a spinner on standard error when it
+//! is a terminal (scripts and logs get no control characters).
 
 use std::{
 	io::{IsTerminal, Write},
@@ -65,5 +65,37 @@ impl Spinner {
 impl Drop for Spinner {
 	fn drop(&mut self) {
 		self.halt();
+	}
+}
+
+/// A spinner that starts when the transaction is submitted, labelled with what it does; the
+/// chain layer tells it each stage (see `Context::watch`).
+pub struct Shown {
+	what: String,
+	spinner: Mutex<Option<Spinner>>,
+}
+
+impl Shown {
+	/// Nothing shown yet.
+	pub fn new(what: impl Into<String>) -> Self {
+		Self { what: what.into(), spinner: Mutex::new(None) }
+	}
+
+	/// Stops the spinner and clears its line, before the command prints its result.
+	pub fn finish(self) {
+		if let Ok(Some(spinner)) = self.spinner.into_inner() {
+			spinner.stop();
+		}
+	}
+
+	/// Shows `stage` next to what the transaction does.
+	pub fn stage(&self, stage: &str) {
+		let message = format!("{}: {stage}", self.what);
+		if let Ok(mut spinner) = self.spinner.lock() {
+			match spinner.as_ref() {
+				Some(s) => s.set(message),
+				None => *spinner = Some(Spinner::start(message)),
+			}
+		}
 	}
 }

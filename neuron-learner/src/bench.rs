@@ -1,7 +1,7 @@
 //! `neuron bench train`: training steps of the default model on this machine, with no peers
 //! (the remote context is zeros), the same work `scripts/bench-train-pytorch.py` does in Python.
 
-use super::{
+use crate::{
 	data::Corpus,
 	learner::{LearnConfig, Learner},
 	model,

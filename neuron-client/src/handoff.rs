@@ -1,10 +1,10 @@
-//! The two binaries of this package and why there are two.
+//! The hand-off of learning commands from `neuron` to `neuron-learner`, and why there are two
+//! binaries.
 //!
 //! libtorch runs hundreds of milliseconds of static initialisers (operator registration) in
 //! every process that links it, before `main`. Only `neuron run` and `neuron bench train`
-//! need it, so they live in `neuron-learner`, the only binary built with `src/learn/` and
-//! `src/run.rs` (see `src/bin/neuron-learner.rs`); the library, and so `neuron`, never
-//! references a libtorch symbol, the linker leaves libtorch out of `neuron`, and `neuron
+//! need it, so they live in the `neuron-learner` crate and its binary of the same name, the
+//! only ones linking libtorch; this crate, and so `neuron`, never does, and `neuron
 //! metagraph`, `neuron balance` and the rest start in milliseconds.
 //!
 //! `neuron` hands a learning command over with `exec`: the learner takes the same process id,
@@ -37,7 +37,7 @@ pub fn exec() -> Result<std::convert::Infallible> {
 	if !learner.is_file() {
 		bail!(
 			"this command trains a model, which `{LEARNER}` does, and it is not at {} (build it \
-			 with `cargo build --release -p neuron-client --bins`, install it next to `neuron`, \
+			 with `cargo build --release -p neuron-learner`, install it next to `neuron`, \
 			 or name it with NEURON_LEARNER)",
 			learner.display()
 		);

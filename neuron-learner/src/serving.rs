@@ -2,8 +2,11 @@
 //! step), or, for `--serve-noise`, random tensors of the right shape. The axon has already
 //! checked shapes, dtypes, token ranges and finiteness against its schema.
 
-use super::{learner::Learner, to_tch, to_wire_f32};
-use crate::serve::{axon::Model, tensor::Tensor, view::Member};
+use crate::{
+	learner::Learner,
+	wire::{to_tch, to_wire_f32},
+};
+use neuron_client::serve::{axon::Model, tensor::Tensor, view::Member};
 use std::{
 	panic::{catch_unwind, AssertUnwindSafe},
 	sync::{Arc, Mutex},

@@ -1,24 +1,7 @@
 //! Learning neurons over real sockets: real libtorch models behind real axons, real dendrites,
-//! real sr25519 signatures, the same round (`run::round`) `neuron run` uses.
+//! real sr25519 signatures, the same round (`neuron::round`) `neuron run` uses.
 //! Models are tiny so the tests stay quick on two cores.
-//!
-//! The learning modules live in the `neuron-learner` binary, not the library, so this test
-//! compiles them the same way the binary does, on top of the library.
 
-#[allow(unused_imports)] // Paths the learning modules use as `crate::…`.
-use neuron_client::{chain, cli, commands, serve, wallet};
-#[allow(dead_code)]
-#[path = "../src/learn/mod.rs"]
-mod learn;
-#[allow(dead_code)]
-#[path = "../src/run.rs"]
-mod run;
-
-use learn::{
-	data::Corpus,
-	learner::{LearnConfig, Learner},
-	serving::{Noise, Served},
-};
 use neuron_client::serve::{
 	axon::{Axon, AxonConfig, Model, Running, Schema},
 	dendrite::{Dendrite, DendriteConfig, Failure, Target},
@@ -27,13 +10,22 @@ use neuron_client::serve::{
 	tensor::Tensor,
 	view::{Member, SharedView, SubnetView},
 };
-use run::{lock, round};
+use neuron_learner::{
+	data::Corpus,
+	learner::{LearnConfig, Learner},
+	neuron::{lock, round},
+	serving::{Noise, Served},
+};
 use std::{
 	net::{SocketAddr, TcpListener},
 	str::FromStr,
 	sync::{Arc, Mutex},
 	time::Duration,
 };
+
+/// libtorch has one random generator per process: tests that seed it and then draw from it
+/// (initial weights, noise) take turns, so each sees the numbers it would see alone.
+static TORCH_RNG: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 const DIM: usize = 32;
 const SEQ: usize = 32;
@@ -102,7 +94,7 @@ fn dendrite(key: &Signer) -> Dendrite {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_neurons_learn_from_each_other_over_loopback() {
-	let _rng = learn::TORCH_RNG.lock().await;
+	let _rng = TORCH_RNG.lock().await;
 	let (ka, kb) = (signer("//Learn//a"), signer("//Learn//b"));
 	let (aa, ab) = (free_addr(), free_addr());
 	let view = view(&[(&ka, aa), (&kb, ab)]);
@@ -148,7 +140,7 @@ async fn two_neurons_learn_from_each_other_over_loopback() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_trained_peer_is_valued_above_a_noise_peer() {
-	let _rng = learn::TORCH_RNG.lock().await;
+	let _rng = TORCH_RNG.lock().await;
 	let (kt, kn, kc) = (signer("//Learn//trained"), signer("//Learn//noise"), signer("//Learn//c"));
 	let (at, an, ac) = (free_addr(), free_addr(), free_addr());
 	let view = view(&[(&kt, at), (&kn, an), (&kc, ac)]);
@@ -185,7 +177,7 @@ async fn a_trained_peer_is_valued_above_a_noise_peer() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pushed_gradient_moves_the_peer_and_a_malformed_one_is_refused() {
-	let _rng = learn::TORCH_RNG.lock().await;
+	let _rng = TORCH_RNG.lock().await;
 	let (kp, kc) = (signer("//Learn//peer"), signer("//Learn//caller"));
 	let (ap, ac) = (free_addr(), free_addr());
 	let view = view(&[(&kp, ap), (&kc, ac)]);

@@ -1,5 +1,5 @@
-//! Running due epochs: load a subnet's state, call the pure epoch, store the results and
-//! mint the emission onto stake.
+//! Running due epochs and paying their emission: load a subnet's state, call the pure epoch,
+//! store the results and mint the emission onto stake.
 
 use crate::{
 	math::{
