@@ -11,6 +11,13 @@ REPEAT="${2:-3}"
 OMNI_VERSION="0.28.0" # the frame-benchmarking-cli of polkadot-sdk 2609
 
 if ! frame-omni-bencher --version 2>/dev/null | grep -q "$OMNI_VERSION"; then
+	# Its RocksDB bindings are generated with libclang.
+	if ! ls /usr/lib/llvm-*/lib/libclang*.so >/dev/null 2>&1; then
+		SUDO=""
+		if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1; then SUDO="sudo"; fi
+		$SUDO apt-get update -qq
+		DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq libclang-dev >/dev/null
+	fi
 	echo "benchmark: installing frame-omni-bencher $OMNI_VERSION (once; slow)" >&2
 	CARGO_TARGET_DIR="$HOME/.cache/omni-target" \
 		cargo install frame-omni-bencher --version "$OMNI_VERSION" --locked

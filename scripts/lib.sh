@@ -1,12 +1,12 @@
-# Shared by the benchmark scripts (sourced, not run): a throwaway release dev node.
+# Shared by the scripts (sourced, not run): a throwaway dev node.
 
-# Starts `bittensor-node --dev --tmp` with its RPC on port $1, logging to a temporary file;
-# sets node_pid, node_log and url, stops the node when the calling script exits, and returns
-# once the node answers RPC (or fails after 60 s).
+# Starts `bittensor-node --dev --tmp` (the release build, or the binary $2) with its RPC on
+# port $1, logging to a temporary file; sets node_pid, node_log and url, stops the node when
+# the calling script exits, and returns once the node answers RPC (or fails after 60 s).
 start_dev_node() {
-	local port="$1"
+	local port="$1" binary="${2:-$CARGO_TARGET_DIR/release/bittensor-node}"
 	node_log="$(mktemp)"
-	"$CARGO_TARGET_DIR/release/bittensor-node" --dev --tmp --rpc-port "$port" --no-prometheus \
+	"$binary" --dev --tmp --rpc-port "$port" --no-prometheus \
 		--no-telemetry --listen-addr /ip4/127.0.0.1/tcp/0 >"$node_log" 2>&1 &
 	node_pid=$!
 	trap 'kill $node_pid 2>/dev/null || true; rm -f "$node_log"' EXIT

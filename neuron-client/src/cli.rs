@@ -264,6 +264,9 @@ pub enum BenchCommand {
 		/// Submissions in flight at once.
 		#[arg(long, default_value_t = 256)]
 		in_flight: usize,
+		/// The subnet's epoch mechanism.
+		#[arg(long, value_enum, default_value = "clipped")]
+		mechanism: MechanismArg,
 		/// The node's process id, to report its CPU time and memory (same machine).
 		#[arg(long)]
 		node_pid: Option<u32>,
@@ -401,6 +404,19 @@ pub struct HyperparameterArgs {
 	/// Lowest weights version key accepted [create default: 0].
 	#[arg(long)]
 	pub weights_version_key: Option<u64>,
+	/// How the epoch turns weights into incentive: `clipped` (consensus clipping) or `paper`
+	/// (the paper's sigmoid of trust) [create default: clipped].
+	#[arg(long, value_enum)]
+	pub mechanism: Option<MechanismArg>,
+}
+
+/// `--mechanism`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MechanismArg {
+	/// The paper's: consensus is a sigmoid of the stake giving any positive weight.
+	Paper,
+	/// Consensus clipping: each weight capped at what the stake majority of the others gives.
+	Clipped,
 }
 
 #[derive(Subcommand, Debug)]

@@ -121,6 +121,7 @@ async fn every_command_succeeds_against_a_dev_node() {
 		"consensus",
 		"incentive",
 		"dividends",
+		"validator_trust",
 		"emission",
 		"active",
 		"last_update",

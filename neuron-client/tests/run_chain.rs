@@ -84,6 +84,12 @@ async fn neuron_run_registers_serves_and_sets_its_own_weights() {
 	assert_eq!(row[0][0].as_u64(), Some(noise_uid), "weights: {row:?}");
 	assert_eq!(row[0][1].as_u64(), Some(65535));
 	assert!(me["last_update"].as_u64().unwrap() > 0);
+	// The neuron logs its row once it has read the transaction's events, which can be a moment
+	// after the row shows on chain.
+	let logged = Instant::now();
+	while !learner.output().contains("weights set") && logged.elapsed() < Duration::from_secs(30) {
+		tokio::time::sleep(Duration::from_millis(200)).await;
+	}
 	let output = learner.output();
 	assert!(output.contains("weights set"), "{output}");
 	assert!(output.contains("registered"), "{output}");

@@ -486,19 +486,22 @@ async fn under_overload_the_lowest_stakes_are_shed_first() {
 	config.min_stake = 0;
 	config.workers = 1;
 	config.queue = 2;
-	let net = start_with(config, Duration::from_millis(150)).await;
+	// Arrivals 300 ms apart and a 3 s model: the order below holds even when other tests
+	// load the machine and delay a task by a few hundred milliseconds.
+	let net = start_with(config, Duration::from_millis(3000)).await;
 	let target = Target { uid: 0, hotkey: net.axon_key.hotkey(), addr: net.running.addr };
 	let call = |uri: &'static str, after: u64| {
 		let target = target.clone();
 		tokio::spawn(async move {
 			tokio::time::sleep(Duration::from_millis(after)).await;
-			let d = Dendrite::new(signer(uri), DendriteConfig::default());
+			let patient = DendriteConfig { timeout: Duration::from_secs(30), ..Default::default() };
+			let d = Dendrite::new(signer(uri), patient);
 			d.forward(&[target], &tokens(1, 2), DIM).await.remove(0).result
 		})
 	};
 	// One low-stake call runs, two low-stake calls fill the queue, then two whales arrive.
-	let low: Vec<_> = [0, 20, 40, 60].into_iter().map(|t| call("//poor", t)).collect();
-	let high: Vec<_> = [100, 120].into_iter().map(|t| call("//whale", t)).collect();
+	let low: Vec<_> = [0, 300, 600, 900].into_iter().map(|t| call("//poor", t)).collect();
+	let high: Vec<_> = [1300, 1600].into_iter().map(|t| call("//whale", t)).collect();
 	for h in high {
 		h.await.unwrap().expect("higher-stake callers are served");
 	}

@@ -4,7 +4,7 @@
 use crate::{AccountId, BalancesConfig, BittensorConfig, RuntimeGenesisConfig, SudoConfig, TAO};
 use alloc::{vec, vec::Vec};
 use frame_support::build_struct_json_patch;
-use pallet_bittensor::SubnetHyperparameters;
+use pallet_bittensor::{Mechanism, SubnetHyperparameters};
 use serde_json::Value;
 use sp_consensus_aura::sr25519::AuthorityId as AuraId;
 use sp_consensus_grandpa::AuthorityId as GrandpaId;
@@ -18,7 +18,8 @@ use super::*;
 const ENDOWMENT: Balance = 1_000_000 * TAO;
 
 /// Subnet 1 on dev chains: a 10-block tempo so that a dev chain pays out within a minute,
-/// the paper's ρ = 10 and κ = ½, 1 TAO per block.
+/// consensus clipping with κ = ½ (ρ = 10 for a switch to the paper's mechanism), 1 TAO per
+/// block.
 pub fn dev_subnet_hyperparameters() -> SubnetHyperparameters<Balance> {
 	SubnetHyperparameters {
 		tempo: 10,
@@ -35,6 +36,7 @@ pub fn dev_subnet_hyperparameters() -> SubnetHyperparameters<Balance> {
 		bonds_moving_average: Perbill::from_percent(90),
 		min_stake_to_set_weights: 0,
 		weights_version_key: 0,
+		mechanism: Mechanism::Clipped,
 	}
 }
 

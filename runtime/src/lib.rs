@@ -92,10 +92,10 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("bittensor"),
 	impl_name: alloc::borrow::Cow::Borrowed("bittensor-node"),
 	authoring_version: 1,
-	spec_version: 102,
+	spec_version: 103,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
-	transaction_version: 2,
+	transaction_version: 3,
 	system_version: 1,
 };
 
@@ -136,7 +136,11 @@ pub type Executive = frame_executive::Executive<
 	frame_system::ChainContext<Runtime>,
 	Runtime,
 	AllPalletsWithSystem,
+	Migrations,
 >;
+
+/// Storage migrations run at the next runtime upgrade; each runs once, at its version.
+type Migrations = (pallet_bittensor::migrations::v1::MigrateV0ToV1<Runtime>,);
 
 #[frame_support::runtime]
 mod runtime {

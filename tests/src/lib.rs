@@ -287,7 +287,7 @@ impl Prediction {
 /// ([`metagraph_with_rows`]) at block `block - 1`.
 pub fn predict_epoch(before: &Value, block: u64) -> Result<Prediction> {
 	use pallet_bittensor::math::{
-		epoch::{run_epoch, EpochInput, EpochParams},
+		epoch::{run_epoch, EpochInput, EpochParams, Mechanism},
 		fixed::ONE,
 	};
 	let num = |v: &Value| v.as_u64().with_context(|| format!("not a number: {v}"));
@@ -329,6 +329,11 @@ pub fn predict_epoch(before: &Value, block: u64) -> Result<Prediction> {
 		bonds_moving_average: u128::from(num(&hp["bonds_moving_average"])?) * per_billion,
 		emission: u128::from(num(&hp["tempo"])?) * u128::from(num(&hp["emission_per_block"])?),
 		max_bonds_per_row: 256,
+		mechanism: match hp["mechanism"].as_str() {
+			Some("clipped") => Mechanism::Clipped,
+			Some("paper") => Mechanism::Paper,
+			other => bail!("a metagraph with mechanism {other:?}"),
+		},
 	};
 	let output = run_epoch(
 		&params,

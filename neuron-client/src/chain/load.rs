@@ -26,7 +26,8 @@ use crate::wallet::{address, keypair_from_secret};
 use anyhow::{bail, Context, Result};
 use futures::{stream, StreamExt};
 use runtime::runtime_types::{
-	bittensor_runtime::RuntimeCall, pallet_bittensor::pallet::Call as BittensorCall,
+	bittensor_runtime::RuntimeCall,
+	pallet_bittensor::{pallet::Call as BittensorCall, types::Mechanism},
 	sp_arithmetic::per_things::Perbill,
 };
 use serde::Serialize;
@@ -62,6 +63,8 @@ pub struct LoadArgs {
 	pub in_flight: usize,
 	/// The node's process id, to report its CPU time and memory.
 	pub node_pid: Option<u32>,
+	/// The subnet's epoch mechanism.
+	pub mechanism: metagraph::Mechanism,
 }
 
 /// One block seen during the run.
@@ -133,6 +136,8 @@ pub struct EpochStats {
 	pub interval_after_ms: u64,
 	/// Slots missed around the epoch block.
 	pub missed_slots: u64,
+	/// The mechanism it ran: `paper` or `clipped`.
+	pub mechanism: &'static str,
 	/// Neurons and weight entries the epoch ran over.
 	pub neurons: usize,
 	pub weight_entries: usize,
@@ -181,7 +186,7 @@ pub async fn run(chain: &Chain, args: &LoadArgs, progress: impl Fn(&str)) -> Res
 	let mut report = LoadReport { netuid: args.netuid, row: args.row, ..Default::default() };
 
 	progress("setting up the subnet");
-	set_subnet(chain, args, hyperparameters(total as u16)).await?;
+	set_subnet(chain, args, hyperparameters(total as u16, args.mechanism)).await?;
 
 	let keys: Vec<Keypair> =
 		(0..total).map(|i| keypair_from_secret(&format!("//Load//{i}"))).collect::<Result<_>>()?;
@@ -236,12 +241,13 @@ pub async fn run(chain: &Chain, args: &LoadArgs, progress: impl Fn(&str)) -> Res
 	}
 
 	progress("epoch of the full subnet");
-	let mut rules = hyperparameters(total as u16);
+	let mut rules = hyperparameters(total as u16, args.mechanism);
 	rules.tempo = 1;
 	report.epoch = Some(epoch(chain, args, rules).await?);
 	// Back to no epochs, so that the reads below (and any timing after the run) measure the
 	// full subnet on a chain doing its ordinary work, not the 4,096 × 256 epoch every block.
-	set_rules(chain, args, hyperparameters(total as u16), "tempo back to 10,000").await?;
+	set_rules(chain, args, hyperparameters(total as u16, args.mechanism), "tempo back to 10,000")
+		.await?;
 
 	progress("reading the full subnet back");
 	report.read = read_back(chain, args.netuid).await?;
@@ -250,7 +256,7 @@ pub async fn run(chain: &Chain, args: &LoadArgs, progress: impl Fn(&str)) -> Res
 
 /// The subnet's rules for the run: every neuron fits, anyone may set weights, a row may put
 /// everything on one uid, repeats wait 1,000 blocks, and no epoch runs for 10,000 blocks.
-fn hyperparameters(max_uids: u16) -> SubnetHyperparameters<u128> {
+fn hyperparameters(max_uids: u16, mechanism: metagraph::Mechanism) -> SubnetHyperparameters<u128> {
 	SubnetHyperparameters {
 		tempo: 10_000,
 		rho: 10,
@@ -266,6 +272,10 @@ fn hyperparameters(max_uids: u16) -> SubnetHyperparameters<u128> {
 		bonds_moving_average: Perbill(900_000_000),
 		min_stake_to_set_weights: 0,
 		weights_version_key: 0,
+		mechanism: match mechanism {
+			metagraph::Mechanism::Paper => Mechanism::Paper,
+			metagraph::Mechanism::Clipped => Mechanism::Clipped,
+		},
 	}
 }
 
@@ -561,6 +571,7 @@ async fn epoch(
 				interval_before_ms: stats.interval_ms,
 				interval_after_ms: after,
 				missed_slots: missed,
+				mechanism: args.mechanism.name(),
 				neurons,
 				weight_entries,
 			});

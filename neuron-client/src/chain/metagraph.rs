@@ -37,6 +37,31 @@ pub struct Hyperparameters {
 	pub min_stake_to_set_weights: u128,
 	/// Lowest accepted weights version key.
 	pub weights_version_key: u64,
+	/// How the epoch turns weights into incentive. A node from before the choice existed
+	/// does not send it, and ran the paper's.
+	#[serde(default)]
+	pub mechanism: Mechanism,
+}
+
+/// A subnet's epoch mechanism (`docs/MECHANISM.md`).
+#[derive(Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Mechanism {
+	/// The paper's: consensus is a sigmoid of the stake giving any positive weight.
+	#[default]
+	Paper,
+	/// Consensus clipping.
+	Clipped,
+}
+
+impl Mechanism {
+	/// The name users type and read: `paper` or `clipped`.
+	pub fn name(self) -> &'static str {
+		match self {
+			Self::Paper => "paper",
+			Self::Clipped => "clipped",
+		}
+	}
 }
 
 /// An axon endpoint.
@@ -89,6 +114,10 @@ pub struct Neuron {
 	pub incentive: u64,
 	/// Dividends, parts per 10¹⁸.
 	pub dividends: u64,
+	/// Validator trust (how much of its weight row survived clipping), parts per 10¹⁸;
+	/// absent from nodes that predate it.
+	#[serde(default)]
+	pub validator_trust: u64,
 	/// Last epoch's emission, planck.
 	pub emission: u128,
 	/// Whether it was active at the last epoch.
@@ -139,7 +168,7 @@ fn short_fraction(parts: u64, places: usize) -> String {
 }
 
 /// The column names of the table and the field names of the JSON objects, in order.
-pub const FIELDS: [&str; 13] = [
+pub const FIELDS: [&str; 14] = [
 	"uid",
 	"hotkey",
 	"coldkey",
@@ -149,6 +178,7 @@ pub const FIELDS: [&str; 13] = [
 	"consensus",
 	"incentive",
 	"dividends",
+	"validator_trust",
 	"emission",
 	"active",
 	"last_update",
@@ -157,7 +187,7 @@ pub const FIELDS: [&str; 13] = [
 
 /// The metagraph as a table: a header line, then one line per neuron, columns aligned.
 pub fn table(metagraph: &Metagraph, token: &Token) -> String {
-	let rows: Vec<[String; 13]> = metagraph
+	let rows: Vec<[String; 14]> = metagraph
 		.neurons
 		.iter()
 		.map(|n| {
@@ -171,6 +201,7 @@ pub fn table(metagraph: &Metagraph, token: &Token) -> String {
 				short_fraction(n.consensus, 5),
 				short_fraction(n.incentive, 5),
 				short_fraction(n.dividends, 5),
+				short_fraction(n.validator_trust, 5),
 				token.format(n.emission),
 				if n.active { "yes" } else { "no" }.to_string(),
 				n.last_update.to_string(),
@@ -186,17 +217,18 @@ pub fn table(metagraph: &Metagraph, token: &Token) -> String {
 		}
 	}
 	// Text left-aligned, numbers right-aligned.
-	let left = |i: usize| matches!(i, 1 | 2 | 10 | 12);
+	let left = |i: usize| matches!(i, 1 | 2 | 11 | 13);
 	let mut out = String::with_capacity((rows.len() + 3) * 256);
 	let _ = writeln!(
 		out,
-		"subnet {}: {} neurons, last epoch at block {}, stake in {}",
+		"subnet {}: {} neurons, mechanism {}, last epoch at block {}, stake in {}",
 		metagraph.netuid,
 		metagraph.neurons.len(),
+		metagraph.hyperparameters.mechanism.name(),
 		metagraph.last_epoch_block,
 		token.symbol
 	);
-	let line = |cells: &[String; 13], out: &mut String| {
+	let line = |cells: &[String; 14], out: &mut String| {
 		for (i, cell) in cells.iter().enumerate() {
 			let pad = widths[i] - cell.chars().count();
 			if i > 0 {
@@ -235,8 +267,8 @@ pub fn json(metagraph: &Metagraph, token: &Token) -> String {
 		let _ = write!(
 			out,
 			"{{\"uid\":{},\"hotkey\":{},\"coldkey\":{},\"stake\":{},\"rank\":{},\"trust\":{},\
-			 \"consensus\":{},\"incentive\":{},\"dividends\":{},\"emission\":{},\"active\":{},\
-			 \"last_update\":{},\"axon\":{}}}",
+			 \"consensus\":{},\"incentive\":{},\"dividends\":{},\"validator_trust\":{},\
+			 \"emission\":{},\"active\":{},\"last_update\":{},\"axon\":{}}}",
 			n.uid,
 			quote(&n.hotkey),
 			quote(&n.coldkey),
@@ -246,6 +278,7 @@ pub fn json(metagraph: &Metagraph, token: &Token) -> String {
 			fraction(n.consensus),
 			fraction(n.incentive),
 			fraction(n.dividends),
+			fraction(n.validator_trust),
 			token.format(n.emission),
 			n.active,
 			n.last_update,
@@ -265,10 +298,11 @@ mod tests {
 			"emission_per_block":1000000000,"max_uids":4096,"min_allowed_weights":1,
 			"max_weight_limit":1000000000,"weights_rate_limit":0,"activity_cutoff":5000,
 			"immunity_period":100,"registration_burn":100000000,"bonds_moving_average":900000000,
-			"min_stake_to_set_weights":0,"weights_version_key":0},"last_epoch_block":19,
+			"min_stake_to_set_weights":0,"weights_version_key":0,"mechanism":"clipped"},
+			"last_epoch_block":19,
 			"neurons":[{"uid":0,"hotkey":"5Dave","coldkey":"5Alice","stake":100500000000,
 			"rank":500000000000000000,"trust":1000000000000000000,"consensus":0,"incentive":0,
-			"dividends":333333333333333333,"emission":2500000000,"active":true,"last_update":12,
+			"dividends":333333333333333333,"validator_trust":250000000000000000,"emission":2500000000,"active":true,"last_update":12,
 			"registered_at":3,"axon":{"block":5,"version":1,"ip":2130706433,"port":8091,
 			"ip_type":4,"protocol":0},"weight_count":2,"bond_count":0}]}"#;
 		parse(json).unwrap().unwrap()
@@ -278,6 +312,8 @@ mod tests {
 	fn parses_the_rpc_shape() {
 		let m = sample();
 		assert_eq!(m.neurons[0].weights, 2);
+		assert_eq!(m.neurons[0].validator_trust, 250_000_000_000_000_000);
+		assert_eq!(m.hyperparameters.mechanism, Mechanism::Clipped);
 		assert_eq!(m.neurons[0].axon.as_ref().unwrap().endpoint(), "127.0.0.1:8091");
 		assert_eq!(parse("null").unwrap(), None);
 		assert!(parse("{\"netuid\":1}").is_err());
@@ -299,6 +335,7 @@ mod tests {
 		assert_eq!(object["emission"], serde_json::json!(2.5));
 		assert_eq!(object["axon"], "127.0.0.1:8091");
 		assert!(out.contains("\"dividends\":0.333333333333333333"));
+		assert_eq!(object["validator_trust"], serde_json::json!(0.25));
 	}
 
 	#[test]

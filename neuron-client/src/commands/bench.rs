@@ -22,6 +22,7 @@ pub async fn run(ctx: &Context, command: BenchCommand) -> Result<()> {
 			sudo,
 			in_flight,
 			node_pid,
+			mechanism,
 			json,
 		} => {
 			let args = LoadArgs {
@@ -34,6 +35,12 @@ pub async fn run(ctx: &Context, command: BenchCommand) -> Result<()> {
 				sudo: keypair_from_secret(&sudo)?,
 				in_flight,
 				node_pid,
+				mechanism: match mechanism {
+					crate::cli::MechanismArg::Paper => crate::chain::metagraph::Mechanism::Paper,
+					crate::cli::MechanismArg::Clipped => {
+						crate::chain::metagraph::Mechanism::Clipped
+					},
+				},
 			};
 			let chain = ctx.chain().await?;
 			let report = load::run(&chain, &args, |what| eprintln!("bench chain: {what}")).await?;
@@ -120,8 +127,9 @@ fn print_chain_report(r: &LoadReport) {
 	}
 	if let Some(e) = &r.epoch {
 		println!(
-			"epoch of {} neurons × {} weights in block {}: {} ms after the previous block, {} ms \
-			 before the next, missed slots {}",
+			"{} epoch of {} neurons × {} weights in block {}: {} ms after the previous block, {} \
+			 ms before the next, missed slots {}",
+			e.mechanism,
 			e.neurons,
 			e.weight_entries,
 			e.block,

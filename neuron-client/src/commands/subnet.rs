@@ -6,14 +6,16 @@ use crate::{
 	chain::{
 		describe_module_error, find_event, ops, pallet_types::SubnetHyperparameters, runtime, Chain,
 	},
-	cli::{HyperparameterArgs, SubnetCommand},
+	cli::{HyperparameterArgs, MechanismArg, SubnetCommand},
 	output::exact_number,
 	wallet,
 };
 use anyhow::{anyhow, bail, Result};
 use runtime::runtime_types::{
-	bittensor_runtime::RuntimeCall, pallet_bittensor::pallet::Call as BittensorCall,
-	sp_arithmetic::per_things::Perbill, sp_runtime::DispatchError as RuntimeDispatchError,
+	bittensor_runtime::RuntimeCall,
+	pallet_bittensor::{pallet::Call as BittensorCall, types::Mechanism},
+	sp_arithmetic::per_things::Perbill,
+	sp_runtime::DispatchError as RuntimeDispatchError,
 };
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -54,6 +56,23 @@ struct Shown {
 	bonds_moving_average: Box<RawValue>,
 	min_stake_to_set_weights: Box<RawValue>,
 	weights_version_key: u64,
+	mechanism: &'static str,
+}
+
+/// The chain's form of `--mechanism`.
+pub(super) fn mechanism(arg: MechanismArg) -> Mechanism {
+	match arg {
+		MechanismArg::Paper => Mechanism::Paper,
+		MechanismArg::Clipped => Mechanism::Clipped,
+	}
+}
+
+/// `paper` or `clipped`, as users type it.
+fn mechanism_name(mechanism: &Mechanism) -> &'static str {
+	match mechanism {
+		Mechanism::Paper => "paper",
+		Mechanism::Clipped => "clipped",
+	}
 }
 
 impl Shown {
@@ -75,6 +94,7 @@ impl Shown {
 			bonds_moving_average: exact_number(perbill(&h.bonds_moving_average)),
 			min_stake_to_set_weights: exact_number(token.format(h.min_stake_to_set_weights)),
 			weights_version_key: h.weights_version_key,
+			mechanism: mechanism_name(&h.mechanism),
 		}
 	}
 }
@@ -92,16 +112,17 @@ async fn list(ctx: &Context, as_json: bool) -> Result<()> {
 		println!("{}", serde_json::to_string_pretty(&shown)?);
 		return Ok(());
 	}
-	println!("NETUID  NEURONS  MAX UIDS  TEMPO  EMISSION/BLOCK  REGISTRATION BURN");
+	println!("NETUID  NEURONS  MAX UIDS  TEMPO  EMISSION/BLOCK  REGISTRATION BURN  MECHANISM");
 	for s in &shown {
 		println!(
-			"{:>6}  {:>7}  {:>8}  {:>5}  {:>14}  {:>17}",
+			"{:>6}  {:>7}  {:>8}  {:>5}  {:>14}  {:>17}  {}",
 			s.netuid,
 			s.neurons,
 			s.max_uids,
 			s.tempo,
 			s.emission_per_block.get(),
-			s.registration_burn.get()
+			s.registration_burn.get(),
+			s.mechanism
 		);
 	}
 	if shown.is_empty() {
@@ -119,7 +140,7 @@ async fn show(ctx: &Context, netuid: u16, as_json: bool) -> Result<()> {
 		return Ok(());
 	}
 	let token = &chain.rpc.token.symbol;
-	let lines: [(&str, String); 16] = [
+	let lines: [(&str, String); 17] = [
 		("netuid", shown.netuid.to_string()),
 		("neurons", shown.neurons.to_string()),
 		("tempo", format!("{} blocks", shown.tempo)),
@@ -136,6 +157,7 @@ async fn show(ctx: &Context, netuid: u16, as_json: bool) -> Result<()> {
 		("bonds_moving_average", shown.bonds_moving_average.get().to_string()),
 		("min_stake_to_set_weights", format!("{} {token}", shown.min_stake_to_set_weights.get())),
 		("weights_version_key", shown.weights_version_key.to_string()),
+		("mechanism", shown.mechanism.to_string()),
 	];
 	for (name, value) in lines {
 		println!("{name:<26}{value}");
@@ -185,6 +207,7 @@ fn defaults() -> SubnetHyperparameters<u128> {
 		bonds_moving_average: Perbill(900_000_000),
 		min_stake_to_set_weights: 0,
 		weights_version_key: 0,
+		mechanism: Mechanism::Clipped,
 	}
 }
 
@@ -237,6 +260,7 @@ fn apply(
 			base.min_stake_to_set_weights,
 		)?,
 		weights_version_key: args.weights_version_key.unwrap_or(base.weights_version_key),
+		mechanism: args.mechanism.map_or(base.mechanism, mechanism),
 	})
 }
 

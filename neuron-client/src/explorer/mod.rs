@@ -223,6 +223,7 @@ async fn subnet(State(market): State<Shared>, Path(netuid): Path<String>) -> Res
 							"consensus": fraction(&n["consensus"]),
 							"incentive": fraction(&n["incentive"]),
 							"dividends": fraction(&n["dividends"]),
+							"validator_trust": fraction(&n["validator_trust"]),
 							"emission": tokens(&m.token, planck(&n["emission"])),
 							"active": n["active"],
 							"last_update": n["last_update"],

@@ -1,12 +1,17 @@
-//! The paper's collusion experiment on the pallet's own epoch functions.
+//! The paper's collusion experiment on the pallet's own epoch functions, under either
+//! mechanism and with honest neurons that give the cabal a small weight, as learning neurons do.
 //!
 //! Prints `<block> <cabal share of total stake after that block>` for each block, nothing
 //! else on stdout. With `--sweep`, runs the experiment for every initial cabal stake from 0.05
 //! to 0.95 instead and prints `<initial share> <share after --blocks blocks>`; `--svg FILE`
-//! also draws that curve. See `--help` for the knobs.
+//! draws, on one chart, that sweep for `Paper` and `Clipped` at honest weights 0 and 0.01 (the
+//! paper's hole and its fix). See `--help` for the knobs.
 
 use clap::Parser;
-use pallet_bittensor::simulation::{run_cabal, CabalConfig};
+use pallet_bittensor::{
+	simulation::{run_cabal, CabalConfig},
+	Mechanism,
+};
 
 /// An honest group A and a cabal B, each voting only for itself; one epoch per block, each
 /// block's emission τ × total stake minted onto stake.
@@ -40,18 +45,34 @@ struct Args {
 	/// Bonds moving average m in [0, 1).
 	#[arg(long, default_value_t = 0.0)]
 	bonds_moving_average: f64,
+	/// The epoch's mechanism: `paper` or `clipped`.
+	#[arg(long, value_parser = ["paper", "clipped"], default_value = "paper")]
+	mechanism: String,
+	/// The fraction of each honest row given to each cabal member (the rest is shared among
+	/// the other honest neurons).
+	#[arg(long, default_value_t = 0.0)]
+	honest_weight: f64,
 	/// Sweep the cabal's initial stake from 0.05 to 0.95 (in steps of 0.01; --stake-a and
 	/// --stake-b are ignored) and print its share after --blocks blocks for each.
 	#[arg(long)]
 	sweep: bool,
-	/// With --sweep: also draw the curve as an SVG picture into FILE.
+	/// With --sweep: also draw the sweep for Paper and Clipped at honest weights 0 and 0.01
+	/// as an SVG picture into FILE.
 	#[arg(long, requires = "sweep")]
 	svg: Option<std::path::PathBuf>,
 }
 
-/// The sweep as an SVG line chart: final share against initial share, the diagonal (no
-/// change) dashed, and the one-half line marked.
-fn svg(points: &[(f64, f64)], blocks: u32) -> String {
+/// One swept curve of the chart.
+struct Series {
+	label: String,
+	colour: &'static str,
+	dashed: bool,
+	points: Vec<(f64, f64)>,
+}
+
+/// The sweeps as an SVG line chart: final share against initial share, the diagonal (no
+/// change) dashed, the one-half line marked, and a legend.
+fn svg(series: &[Series], blocks: u32) -> String {
 	let (w, h, left, bottom, top, right) = (640.0, 420.0, 60.0, 50.0, 40.0, 20.0);
 	let x = |v: f64| left + v * (w - left - right);
 	let y = |v: f64| top + (1.0 - v) * (h - top - bottom);
@@ -93,12 +114,28 @@ fn svg(points: &[(f64, f64)], blocks: u32) -> String {
 		x(0.5), y(0.0), x(0.5), y(1.0),
 		x(0.5) + 4.0, y(1.0) + 12.0,
 	);
-	let path: Vec<String> =
-		points.iter().map(|(a, b)| format!("{:.1},{:.1}", x(*a), y(*b))).collect();
-	out += &format!(
-		"<polyline points=\"{}\" fill=\"none\" stroke=\"#1f6feb\" stroke-width=\"2.5\"/>\n",
-		path.join(" ")
-	);
+	for (k, line) in series.iter().enumerate() {
+		let path: Vec<String> =
+			line.points.iter().map(|(a, b)| format!("{:.1},{:.1}", x(*a), y(*b))).collect();
+		let dash = if line.dashed { " stroke-dasharray=\"7,4\"" } else { "" };
+		out += &format!(
+			"<polyline points=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2.5\"{dash}/>\n",
+			path.join(" "),
+			line.colour
+		);
+		let (lx, ly) = (x(0.04), y(0.96) + 16.0 * k as f64);
+		out += &format!(
+			"<line x1=\"{lx:.1}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" stroke=\"{}\" stroke-width=\"2.5\"{dash}/>\n\
+			 <text x=\"{:.1}\" y=\"{:.1}\">{}</text>\n",
+			ly - 4.0,
+			lx + 24.0,
+			ly - 4.0,
+			line.colour,
+			lx + 30.0,
+			ly,
+			line.label
+		);
+	}
 	out += &format!(
 		"<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">cabal's initial share of stake</text>\n\
 		 <text transform=\"translate(16 {:.1}) rotate(-90)\" text-anchor=\"middle\">share after {blocks} epochs</text>\n</svg>\n",
@@ -109,8 +146,26 @@ fn svg(points: &[(f64, f64)], blocks: u32) -> String {
 	out
 }
 
+/// The cabal's share after the run for every initial share from 0.05 to 0.95.
+fn sweep(config: &CabalConfig) -> Vec<(f64, f64)> {
+	let mut points = Vec::new();
+	for percent in 5..=95u32 {
+		let cabal = f64::from(percent) / 100.0;
+		let swept = CabalConfig { stake_a: 1.0 - cabal, stake_b: cabal, ..config.clone() };
+		match run_cabal(&swept) {
+			Ok(shares) => points.push((cabal, shares.last().copied().unwrap_or(cabal))),
+			Err(message) => {
+				eprintln!("cabal: {message}");
+				std::process::exit(2);
+			},
+		}
+	}
+	points
+}
+
 fn main() {
 	let args = Args::parse();
+	let mechanism = if args.mechanism == "clipped" { Mechanism::Clipped } else { Mechanism::Paper };
 	let config = CabalConfig {
 		blocks: args.blocks,
 		stake_a: args.stake_a,
@@ -121,26 +176,29 @@ fn main() {
 		peers_a: args.peers_a,
 		peers_b: args.peers_b,
 		bonds_moving_average: args.bonds_moving_average,
+		mechanism,
+		honest_weight: args.honest_weight,
 	};
 	if args.sweep {
-		let mut points = Vec::new();
-		for percent in 5..=95u32 {
-			let cabal = f64::from(percent) / 100.0;
-			let swept = CabalConfig { stake_a: 1.0 - cabal, stake_b: cabal, ..config.clone() };
-			match run_cabal(&swept) {
-				Ok(shares) => {
-					let last = shares.last().copied().unwrap_or(cabal);
-					println!("{cabal:.2} {last:.6}");
-					points.push((cabal, last));
-				},
-				Err(message) => {
-					eprintln!("cabal: {message}");
-					std::process::exit(2);
-				},
-			}
+		for (cabal, last) in sweep(&config) {
+			println!("{cabal:.2} {last:.6}");
 		}
 		if let Some(path) = &args.svg {
-			if let Err(e) = std::fs::write(path, svg(&points, args.blocks)) {
+			let mut series = Vec::new();
+			for (mechanism, name, colour) in
+				[(Mechanism::Paper, "Paper", "#d33"), (Mechanism::Clipped, "Clipped", "#1f6feb")]
+			{
+				for (honest_weight, dashed) in [(0.0, false), (0.01, true)] {
+					let config = CabalConfig { mechanism, honest_weight, ..config.clone() };
+					series.push(Series {
+						label: format!("{name}, honest weight {honest_weight}"),
+						colour,
+						dashed,
+						points: sweep(&config),
+					});
+				}
+			}
+			if let Err(e) = std::fs::write(path, svg(&series, args.blocks)) {
 				eprintln!("cabal: writing {}: {e}", path.display());
 				std::process::exit(1);
 			}

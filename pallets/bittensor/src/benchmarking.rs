@@ -34,6 +34,7 @@ fn hyperparameters<T: Config>(max_uids: u16) -> SubnetHyperparameters<BalanceOf<
 		bonds_moving_average: Perbill::from_percent(90),
 		min_stake_to_set_weights: 0u32.into(),
 		weights_version_key: 0,
+		mechanism: Mechanism::Paper,
 	}
 }
 
@@ -108,6 +109,7 @@ fn insert_neurons<T: Config>(
 	Trust::<T>::insert(NETUID, BoundedVec::truncate_from(vec![zero; n]));
 	Consensus::<T>::insert(NETUID, BoundedVec::truncate_from(vec![zero; n]));
 	Incentive::<T>::insert(NETUID, BoundedVec::truncate_from(vec![zero; n]));
+	ValidatorTrust::<T>::insert(NETUID, BoundedVec::truncate_from(vec![zero; n]));
 	Dividends::<T>::insert(NETUID, BoundedVec::truncate_from(vec![zero; n]));
 	// Distinct emissions, so a replacement has to scan for the minimum.
 	let emission: Vec<BalanceOf<T>> =
@@ -229,6 +231,31 @@ mod benchmarks {
 
 		assert_eq!(LastEpochBlock::<T>::get(NETUID), now);
 		assert_eq!(Emission::<T>::get(NETUID).len(), size);
+	}
+
+	/// The same epoch under consensus clipping (its columns are sorted, O(nnz log nnz)).
+	#[benchmark]
+	fn epoch_clipped(n: Linear<1, 4096>, w: Linear<0, 256>) {
+		let n = n.min(max_uids::<T>() as u32) as u16;
+		let now: BlockNumberFor<T> = 1_000u32.into();
+		frame_system::Pallet::<T>::set_block_number(now);
+		let w = w.min(T::MaxWeightsPerNeuron::get()) as u16;
+		insert_neurons::<T>(n, n, w, now);
+		Subnets::<T>::mutate(NETUID, |h| {
+			if let Some(h) = h {
+				h.mechanism = Mechanism::Clipped;
+			}
+		});
+		let size = n as usize;
+		LastEpochBlock::<T>::insert(NETUID, BlockNumberFor::<T>::from(900u32));
+
+		#[block]
+		{
+			Pallet::<T>::epoch(NETUID, now);
+		}
+
+		assert_eq!(LastEpochBlock::<T>::get(NETUID), now);
+		assert_eq!(ValidatorTrust::<T>::get(NETUID).len(), size);
 	}
 
 	/// `on_initialize` in a block where no subnet runs its epoch, with `s` subnets.

@@ -7,7 +7,7 @@ use crate::{
 		fixed::ONE,
 	},
 	pallet::*,
-	BalanceOf, NetUid, PayoutKind, WeightInfo,
+	BalanceOf, Mechanism, NetUid, PayoutKind, WeightInfo,
 };
 use alloc::vec::Vec;
 use polkadot_sdk::{
@@ -42,10 +42,11 @@ impl<T: Config> Pallet<T> {
 		let size = SubnetworkN::<T>::get(netuid);
 		let n = size as usize;
 		let entries = WeightEntries::<T>::get(netuid);
-		let weight = T::WeightInfo::epoch(
-			u32::from(size),
-			if size == 0 { 0 } else { entries / u32::from(size) },
-		);
+		let per_row = if size == 0 { 0 } else { entries / u32::from(size) };
+		let weight = match hyperparameters.mechanism {
+			Mechanism::Paper => T::WeightInfo::epoch(u32::from(size), per_row),
+			Mechanism::Clipped => T::WeightInfo::epoch_clipped(u32::from(size), per_row),
+		};
 
 		let hotkeys: Vec<Option<T::AccountId>> =
 			(0..size).map(|uid| Keys::<T>::get(netuid, uid)).collect();
@@ -73,6 +74,7 @@ impl<T: Config> Pallet<T> {
 			bonds_moving_average: perbill_to_fraction(hyperparameters.bonds_moving_average),
 			emission,
 			max_bonds_per_row: T::MaxWeightsPerNeuron::get() as usize,
+			mechanism: hyperparameters.mechanism,
 		};
 		let input = EpochInput {
 			stake: &stake,
@@ -103,6 +105,7 @@ impl<T: Config> Pallet<T> {
 		Trust::<T>::insert(netuid, bounded_fractions::<T>(&output.trust));
 		Consensus::<T>::insert(netuid, bounded_fractions::<T>(&output.consensus));
 		Incentive::<T>::insert(netuid, bounded_fractions::<T>(&output.incentive));
+		ValidatorTrust::<T>::insert(netuid, bounded_fractions::<T>(&output.validator_trust));
 		Dividends::<T>::insert(netuid, bounded_fractions::<T>(&output.dividends));
 		Emission::<T>::insert(netuid, NeuronVec::<T, _>::truncate_from(paid));
 		Active::<T>::insert(netuid, NeuronVec::<T, _>::truncate_from(output.active));

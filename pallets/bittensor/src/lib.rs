@@ -7,16 +7,20 @@
 //! Peers (*neurons*) train models, serve their outputs to one another and rank one another by
 //! how much their neighbours' outputs help their own loss. Each neuron writes its ranking as a
 //! row of a sparse weight matrix through [`Pallet::set_weights`]. Every `tempo` blocks each
-//! subnet runs an *epoch* that turns stake and weights into rewards, minted as new stake:
+//! subnet runs an *epoch* that turns stake and weights into rewards, minted as new stake, by
+//! one of two mechanisms (the subnet's [`Mechanism`]; `docs/MECHANISM.md` defines both):
 //!
-//! - ranks `R = Wᵀ·S` (row-normalised weights, raters' stake share),
-//! - trust `T = Cᵀ·S` over the connectivity `C_ij = [w_ij > 0]`,
-//! - consensus `c = σ(ρ·(T − κ))`, incentive `I = normalise(R ⊙ c)`,
-//! - bonds `B` (a moving average of `W·S`, column-normalised), dividends `D = B̂·I`,
-//! - payout `ΔS = ½·D + ½·I` of `tempo × emission_per_block`.
-//!
-//! The sigmoid on trust makes collusion unprofitable: a cabal holding less than half the
-//! stake cannot give its members consensus, so its share of new stake shrinks every epoch.
+//! - `Paper`: ranks `R = Wᵀ·S` (row-normalised weights, raters' stake share), trust
+//!   `T = Cᵀ·S` over the connectivity `C_ij = [w_ij > 0]`, consensus `c = σ(ρ·(T − κ))`,
+//!   incentive `I = normalise(R ⊙ c)`. A cabal below half the stake gets no consensus, but
+//!   only while honest neurons give it exactly zero weight.
+//! - `Clipped` (the default): self-weights dropped, each weight capped at the consensus
+//!   weight `C_j` (the largest weight that raters holding κ of the other raters' stake give
+//!   j), ranks and incentive from the clipped weights. A minority's weights on its own
+//!   members are cut to the majority's level, however small the honest weights on it are.
+//! - Both: bonds `B` (a moving average of the raters' stake times their (clipped) weights,
+//!   column-normalised), dividends `D = B̂·I`, payout `ΔS = ½·D + ½·I` of
+//!   `tempo × emission_per_block`, split exactly.
 //!
 //! ## Terminology
 //!
@@ -57,6 +61,7 @@ mod emission;
 pub mod extension;
 pub mod math;
 pub mod metagraph;
+pub mod migrations;
 mod registration;
 pub mod runtime_api;
 #[cfg(feature = "std")]
@@ -95,7 +100,11 @@ pub mod pallet {
 	/// Per-neuron vector of a subnet, indexed by uid.
 	pub type NeuronVec<T, V> = BoundedVec<V, <T as Config>::MaxUidsLimit>;
 
+	/// The storage layout's version; [`crate::migrations`] leads from each to the next.
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+
 	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
 	pub struct Pallet<T>(_);
 
 	#[pallet::config]
@@ -216,12 +225,14 @@ pub mod pallet {
 	pub type Rank<T: Config> =
 		StorageMap<_, Twox64Concat, NetUid, NeuronVec<T, Perquintill>, ValueQuery>;
 
-	/// Trust T of each neuron at the last epoch, by uid.
+	/// Trust T of each neuron at the last epoch, by uid: under `Paper` the stake that gives it
+	/// any positive weight; under `Clipped` the part of its support that survived clipping.
 	#[pallet::storage]
 	pub type Trust<T: Config> =
 		StorageMap<_, Twox64Concat, NetUid, NeuronVec<T, Perquintill>, ValueQuery>;
 
-	/// Consensus c = σ(ρ·(T − κ)) of each neuron at the last epoch, by uid.
+	/// Consensus of each neuron at the last epoch, by uid: under `Paper` c = σ(ρ·(T − κ));
+	/// under `Clipped` the consensus weight C_j, the cap on what one rater can give it.
 	#[pallet::storage]
 	pub type Consensus<T: Config> =
 		StorageMap<_, Twox64Concat, NetUid, NeuronVec<T, Perquintill>, ValueQuery>;
@@ -229,6 +240,13 @@ pub mod pallet {
 	/// Incentive I of each neuron at the last epoch, by uid.
 	#[pallet::storage]
 	pub type Incentive<T: Config> =
+		StorageMap<_, Twox64Concat, NetUid, NeuronVec<T, Perquintill>, ValueQuery>;
+
+	/// Validator trust V of each neuron at the last epoch, by uid: under `Clipped`, how much
+	/// of its weight row survived clipping (Σ_j W̄_ij); under `Paper`, 1 for every rater with
+	/// stake (nothing is clipped) and 0 for everyone else.
+	#[pallet::storage]
+	pub type ValidatorTrust<T: Config> =
 		StorageMap<_, Twox64Concat, NetUid, NeuronVec<T, Perquintill>, ValueQuery>;
 
 	/// Dividends D of each neuron at the last epoch, by uid.

@@ -84,6 +84,8 @@ pub fn test_hyperparameters() -> SubnetHyperparameters<Balance> {
 		bonds_moving_average: Perbill::zero(),
 		min_stake_to_set_weights: 0,
 		weights_version_key: 0,
+		// The hand-computed tests of the paper's epoch; clipping has tests of its own.
+		mechanism: pallet_bittensor::Mechanism::Paper,
 	}
 }
 

@@ -123,6 +123,7 @@ impl<T: Config> Pallet<T> {
 		Trust::<T>::try_mutate(netuid, |v| place(v, uid, zero))?;
 		Consensus::<T>::try_mutate(netuid, |v| place(v, uid, zero))?;
 		Incentive::<T>::try_mutate(netuid, |v| place(v, uid, zero))?;
+		ValidatorTrust::<T>::try_mutate(netuid, |v| place(v, uid, zero))?;
 		Dividends::<T>::try_mutate(netuid, |v| place(v, uid, zero))?;
 		Emission::<T>::try_mutate(netuid, |v| place(v, uid, Zero::zero()))?;
 		LastUpdate::<T>::try_mutate(netuid, |v| place(v, uid, now))?;

@@ -22,12 +22,16 @@ pub struct NeuronInfo<AccountId, Balance, BlockNumber> {
 	pub stake: Balance,
 	/// Rank R at the last epoch.
 	pub rank: Perquintill,
-	/// Trust T at the last epoch.
+	/// Trust T at the last epoch (`Paper`: stake giving any positive weight; `Clipped`: the
+	/// part of the support that survived clipping).
 	pub trust: Perquintill,
-	/// Consensus c at the last epoch.
+	/// Consensus at the last epoch (`Paper`: σ(ρ·(T − κ)); `Clipped`: the consensus weight
+	/// C_j).
 	pub consensus: Perquintill,
 	/// Incentive I at the last epoch.
 	pub incentive: Perquintill,
+	/// Validator trust V at the last epoch: how much of its weight row survived clipping.
+	pub validator_trust: Perquintill,
 	/// Dividends D at the last epoch.
 	pub dividends: Perquintill,
 	/// Stake minted to the neuron at the last epoch.

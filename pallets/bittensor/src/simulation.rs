@@ -4,13 +4,15 @@
 //! [`run_epoch`] exactly as `on_initialize` does.
 
 use crate::math::{
-	epoch::{run_epoch, EpochInput, EpochParams},
+	epoch::{run_epoch, EpochInput, EpochParams, Mechanism},
 	fixed::{from_f64, mul_fraction, ONE},
 };
 use alloc::{format, string::String, vec, vec::Vec};
 
-/// The paper's collusion experiment: an honest group A and a cabal B, disjoint, each voting
-/// only for its own members.
+/// The paper's collusion experiment: an honest group A and a cabal B, disjoint. The cabal
+/// votes only for its own members; the honest group gives each cabal member the fraction
+/// `honest_weight` of each row (a learning neuron values every peer a little) and shares the
+/// rest equally among its own other members.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CabalConfig {
 	/// Number of blocks (one epoch each) to simulate.
@@ -25,12 +27,16 @@ pub struct CabalConfig {
 	pub rho: f64,
 	/// Midpoint κ of the consensus sigmoid.
 	pub kappa: f64,
-	/// Neurons in group A, fully connected among themselves (self-weights included).
+	/// Neurons in group A. Each weights the other members of A (itself when alone).
 	pub peers_a: u16,
-	/// Neurons in group B, fully connected among themselves.
+	/// Neurons in group B. Each weights the other members of B (itself when alone).
 	pub peers_b: u16,
 	/// Bonds moving average m.
 	pub bonds_moving_average: f64,
+	/// Which mechanism the epoch runs.
+	pub mechanism: Mechanism,
+	/// The fraction of each honest row given to each cabal member, in [0, 1 / peers_b).
+	pub honest_weight: f64,
 }
 
 impl Default for CabalConfig {
@@ -45,6 +51,8 @@ impl Default for CabalConfig {
 			peers_a: 1,
 			peers_b: 1,
 			bonds_moving_average: 0.0,
+			mechanism: Mechanism::Paper,
+			honest_weight: 0.0,
 		}
 	}
 }
@@ -90,6 +98,20 @@ impl CabalConfig {
 		if u32::from(self.peers_a) + u32::from(self.peers_b) > u16::MAX as u32 {
 			return Err("--peers-a plus --peers-b must fit in 65535 uids".into());
 		}
+		if self.mechanism == Mechanism::Clipped && (self.peers_a < 2 || self.peers_b < 2) {
+			return Err("clipping drops self-weights, so a group of one would vote for nobody: \
+			            --peers-a and --peers-b must be at least 2 with --mechanism clipped"
+				.into());
+		}
+		let left_for_honest = 1.0 - self.honest_weight * f64::from(self.peers_b);
+		if !(self.honest_weight >= 0.0 && left_for_honest > 0.0) {
+			return Err(format!(
+				"--honest-weight must be at least 0 and leave part of each honest row to the \
+				 honest group (below 1 / --peers-b = {}), got {}",
+				1.0 / f64::from(self.peers_b),
+				self.honest_weight
+			));
+		}
 		Ok(())
 	}
 }
@@ -112,11 +134,19 @@ pub fn run_cabal(config: &CabalConfig) -> Result<Vec<f64>, String> {
 	let mut stake = split(config.stake_a, pa);
 	stake.extend(split(config.stake_b, pb));
 
-	let row = |group: core::ops::Range<u16>| -> Vec<(u16, u16)> {
-		group.map(|uid| (uid, u16::MAX)).collect()
-	};
-	let weights: Vec<Vec<(u16, u16)>> =
-		(0..n).map(|i| if i < pa { row(group_a.clone()) } else { row(group_b.clone()) }).collect();
+	let weights: Vec<Vec<(u16, u16)>> = (0..n as u16)
+		.map(|me| {
+			if (me as usize) < pa {
+				let others = group_a.clone().filter(|&j| j != me || pa == 1);
+				let to_cabal = group_b.clone().map(|j| (j, config.honest_weight));
+				let share =
+					(1.0 - config.honest_weight * pb as f64) / (pa - usize::from(pa > 1)) as f64;
+				chain_row(others.map(|j| (j, share)).chain(to_cabal))
+			} else {
+				chain_row(group_b.clone().filter(|&j| j != me || pb == 1).map(|j| (j, 1.0)))
+			}
+		})
+		.collect();
 	let mut bonds: Vec<Vec<(u16, u64)>> = vec![Vec::new(); n];
 	let registered_at = vec![0u64; n];
 	let tau = from_f64(config.tau);
@@ -134,6 +164,7 @@ pub fn run_cabal(config: &CabalConfig) -> Result<Vec<f64>, String> {
 			bonds_moving_average: from_f64(config.bonds_moving_average),
 			emission: mul_fraction(total, tau),
 			max_bonds_per_row: usize::MAX,
+			mechanism: config.mechanism,
 		};
 		let last_update = vec![now; n];
 		let input = EpochInput {
@@ -153,4 +184,15 @@ pub fn run_cabal(config: &CabalConfig) -> Result<Vec<f64>, String> {
 		shares.push(cabal as f64 / total as f64);
 	}
 	Ok(shares)
+}
+
+/// A weight row as a neuron sends it: relative weights scaled so the largest is `u16::MAX`,
+/// rounded (a positive weight stays at least 1), zeros left out.
+fn chain_row(weights: impl Iterator<Item = (u16, f64)>) -> Vec<(u16, u16)> {
+	let weights: Vec<(u16, f64)> = weights.filter(|&(_, w)| w > 0.0).collect();
+	let max = weights.iter().map(|&(_, w)| w).fold(0.0, f64::max);
+	weights
+		.into_iter()
+		.map(|(j, w)| (j, ((w / max * f64::from(u16::MAX)).round() as u16).max(1)))
+		.collect()
 }

@@ -55,6 +55,38 @@ pub struct SubnetHyperparameters<Balance> {
 	pub min_stake_to_set_weights: Balance,
 	/// Lowest weights version key accepted by `set_weights`.
 	pub weights_version_key: u64,
+	/// How the epoch turns weights into incentive; `Clipped` unless a chain spec says
+	/// otherwise.
+	#[serde(default)]
+	pub mechanism: Mechanism,
+}
+
+/// How a subnet's epoch turns weights into incentive (`docs/MECHANISM.md`).
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Default,
+	TypeInfo,
+	MaxEncodedLen,
+	Serialize,
+	Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Mechanism {
+	/// The paper's: consensus is a sigmoid of the stake that gives a neuron any positive
+	/// weight. Kept to reproduce the paper; a small honest weight on a cabal member counts as
+	/// full support.
+	Paper,
+	/// Consensus clipping: what a rater can give a neuron is capped at the largest weight that
+	/// raters holding κ of the other raters' stake give it.
+	#[default]
+	Clipped,
 }
 
 /// Where a neuron serves its model, as announced with `serve_axon`.

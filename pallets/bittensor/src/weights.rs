@@ -51,6 +51,7 @@ pub trait WeightInfo {
 	fn remove_stake() -> Weight;
 	fn set_weights(w: u32, ) -> Weight;
 	fn epoch(n: u32, w: u32, ) -> Weight;
+	fn epoch_clipped(n: u32, w: u32, ) -> Weight;
 	fn on_initialize_idle(s: u32, ) -> Weight;
 }
 
@@ -236,6 +237,17 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 5057).saturating_mul(n.into()))
 	}
+	fn epoch_clipped(n: u32, w: u32, ) -> Weight {
+		// Minimum execution time: 72_718_000 picoseconds.
+		Weight::from_parts(72_718_000, 19861)
+			.saturating_add(Weight::from_parts(40_809_093, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(163_627_111, 0).saturating_mul(w.into()))
+			.saturating_add(T::DbWeight::get().reads(8_u64))
+			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(10_u64))
+			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 5057).saturating_mul(n.into()))
+	}
 	/// Storage: `Bittensor::SubnetCount` (r:1 w:0)
 	/// Proof: `Bittensor::SubnetCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Bittensor::Subnets` (r:33 w:0)
@@ -290,6 +302,16 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn epoch(n: u32, w: u32, ) -> Weight {
+		Weight::from_parts(72_718_000, 19861)
+			.saturating_add(Weight::from_parts(40_809_093, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(163_627_111, 0).saturating_mul(w.into()))
+			.saturating_add(ParityDbWeight::get().reads(8_u64))
+			.saturating_add(ParityDbWeight::get().reads((4_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().writes(10_u64))
+			.saturating_add(ParityDbWeight::get().writes((2_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 5057).saturating_mul(n.into()))
+	}
+	fn epoch_clipped(n: u32, w: u32, ) -> Weight {
 		Weight::from_parts(72_718_000, 19861)
 			.saturating_add(Weight::from_parts(40_809_093, 0).saturating_mul(n.into()))
 			.saturating_add(Weight::from_parts(163_627_111, 0).saturating_mul(w.into()))

@@ -1,12 +1,13 @@
-//! One epoch of the mechanism, as defined in `docs/MECHANISM.md`.
+//! One epoch, as `docs/MECHANISM.md` defines it: the steps both mechanisms share (raters,
+//! stake, bonds, dividends, the exact payout), with steps 3–7 from [`super::paper`] or
+//! [`super::clipped`] as the subnet's [`Mechanism`] says.
 //!
 //! Inputs and outputs are indexed by uid. Weight and bond rows are sparse `(uid, value)`
-//! lists, so the cost is O(neurons + non-zero weights + non-zero bonds): no dense n × n
-//! matrix is ever built.
+//! lists, so the cost is O(neurons + non-zero weights + non-zero bonds), times a log for
+//! clipping's sorted columns: no dense n × n matrix is ever built.
 
-use super::fixed::{
-	apply_reciprocal, mul_div, mul_fraction, ratio, scaled_reciprocal, sigmoid, ONE,
-};
+use super::fixed::{apply_reciprocal, mul_div, mul_fraction, ratio, scaled_reciprocal, ONE};
+pub use crate::types::Mechanism;
 use alloc::vec;
 use alloc::vec::Vec;
 
@@ -36,6 +37,8 @@ pub struct EpochParams {
 	/// The most bonds a row keeps: the largest survive (lower uid on ties), so memory stays
 	/// bounded whatever the history of weights.
 	pub max_bonds_per_row: usize,
+	/// Which mechanism turns weights into incentive.
+	pub mechanism: Mechanism,
 }
 
 /// Per-neuron state, indexed by uid. The subnet size is `stake.len()`; shorter slices are
@@ -70,14 +73,19 @@ pub enum Payout {
 pub struct EpochOutput {
 	/// Set weights within the activity cutoff.
 	pub active: Vec<bool>,
-	/// R = Wᵀ·S.
+	/// Paper: R = Wᵀ·S. Clipped: R = W̄ᵀ·S, from the clipped weights.
 	pub rank: Vec<u64>,
-	/// T = Cᵀ·S.
+	/// Paper: T = Cᵀ·S, the stake giving any positive weight. Clipped: the part of the
+	/// support (Wᵀ·S) that survived clipping.
 	pub trust: Vec<u64>,
-	/// c = σ(ρ·(T − κ)).
+	/// Paper: c = σ(ρ·(T − κ)). Clipped: the consensus weight C_j, the cap on what one rater
+	/// can give.
 	pub consensus: Vec<u64>,
-	/// I = normalise(R ⊙ c).
+	/// Paper: I = normalise(R ⊙ c). Clipped: I = normalise(R).
 	pub incentive: Vec<u64>,
+	/// Clipped: V_i = Σ_j W̄_ij, how much of a rater's row survived clipping. Paper: 1 for
+	/// every rater with stake (nothing is clipped), 0 for everyone else.
+	pub validator_trust: Vec<u64>,
 	/// D = B̂·I.
 	pub dividends: Vec<u64>,
 	/// Balance units minted onto each neuron's stake.
@@ -91,26 +99,31 @@ pub struct EpochOutput {
 }
 
 /// Weight rows that count this epoch, flattened: row `i` is `cols[start[i]..start[i + 1]]`.
-struct ValidWeights {
+pub(super) struct ValidWeights {
 	start: Vec<usize>,
-	cols: Vec<u16>,
-	values: Vec<u32>,
+	pub(super) cols: Vec<u16>,
+	pub(super) values: Vec<u32>,
+	/// Whether each neuron is a rater: active with a non-empty valid row (self-weights
+	/// included, even where they are then dropped).
+	rater: Vec<bool>,
 }
 
 impl ValidWeights {
 	/// Keeps entries of active neurons that point at an existing uid, are non-zero and were
 	/// set after the target uid's current hotkey registered; sorts each row by uid and merges
-	/// repeated uids.
-	fn collect<W: AsRef<WeightRow>>(
+	/// repeated uids. With `drop_self`, a row's weight on its own uid is then dropped.
+	pub(super) fn collect<W: AsRef<WeightRow>>(
 		n: usize,
 		weights: &[W],
 		active: &[bool],
 		last_update: impl Fn(usize) -> u64,
 		registered_at: impl Fn(usize) -> u64,
+		drop_self: bool,
 	) -> Self {
 		let mut start = Vec::with_capacity(n + 1);
 		let mut cols = Vec::new();
 		let mut values = Vec::new();
+		let mut rater = vec![false; n];
 		let mut scratch: Vec<(u16, u32)> = Vec::new();
 		start.push(0);
 		for (i, &is_active) in active.iter().enumerate().take(n) {
@@ -136,19 +149,41 @@ impl ValidWeights {
 						}
 					});
 				}
+				rater[i] = !scratch.is_empty();
 				for &(j, w) in scratch.iter() {
-					cols.push(j);
-					values.push(w);
+					if !(drop_self && j as usize == i) {
+						cols.push(j);
+						values.push(w);
+					}
 				}
 			}
 			start.push(cols.len());
 		}
-		Self { start, cols, values }
+		Self { start, cols, values, rater }
 	}
 
-	fn row(&self, i: usize) -> core::ops::Range<usize> {
+	/// The entries of row `i`.
+	pub(super) fn row(&self, i: usize) -> core::ops::Range<usize> {
 		self.start[i]..self.start[i + 1]
 	}
+
+	/// Whether neuron `i` rates others this epoch.
+	pub(super) fn is_rater(&self, i: usize) -> bool {
+		self.rater.get(i).copied().unwrap_or(false)
+	}
+}
+
+/// What a mechanism makes of the weights (steps 3–7), indexed by uid; bond increments
+/// ΔB_ij = S_i·W_ij (W̄_ij when clipped) by entry of [`ValidWeights`].
+pub(super) struct Scores {
+	pub(super) rank: Vec<u128>,
+	pub(super) trust: Vec<u128>,
+	pub(super) consensus: Vec<u128>,
+	pub(super) incentive: Vec<u128>,
+	pub(super) validator_trust: Vec<u128>,
+	pub(super) delta_bonds: Vec<u64>,
+	/// Whether any neuron earns incentive; if not, the epoch pays pro rata to stake.
+	pub(super) anyone_earns: bool,
 }
 
 /// Splits `total` in proportion to `shares` (out of `whole`), rounding each part down and
@@ -183,47 +218,30 @@ pub fn run_epoch<W: AsRef<WeightRow>, B: AsRef<BondRow>>(
 	let last_update = |i: usize| input.last_update.get(i).copied().unwrap_or(0);
 	let registered_at = |i: usize| input.registered_at.get(i).copied().unwrap_or(0);
 
-	// 1. Raters: active neurons with a non-empty (valid) weight row.
+	// 1. Raters: active neurons with a non-empty (valid) weight row. Clipping drops
+	// self-weights (after deciding who rates).
 	let active: Vec<bool> = (0..n)
 		.map(|i| params.block.saturating_sub(last_update(i)) <= params.activity_cutoff)
 		.collect();
-	let weights = ValidWeights::collect(n, input.weights, &active, last_update, registered_at);
-	let rater = |i: usize| !weights.row(i).is_empty();
+	let clipped = params.mechanism == Mechanism::Clipped;
+	let weights =
+		ValidWeights::collect(n, input.weights, &active, last_update, registered_at, clipped);
 
 	// 2. Stake share of raters.
 	let rater_stake =
-		(0..n).filter(|&i| rater(i)).fold(0u128, |acc, i| acc.saturating_add(stake[i]));
-	let stake_share: Vec<u128> =
-		(0..n).map(|i| if rater(i) { ratio(stake[i], rater_stake) } else { 0 }).collect();
+		(0..n).filter(|&i| weights.is_rater(i)).fold(0u128, |acc, i| acc.saturating_add(stake[i]));
+	let stake_share: Vec<u128> = (0..n)
+		.map(|i| if weights.is_rater(i) { ratio(stake[i], rater_stake) } else { 0 })
+		.collect();
 
-	// 3–5. Ranks, trust and this epoch's bond increments ΔB_ij = S_i·W_ij, in one pass.
-	let mut rank = vec![0u128; n];
-	let mut trust = vec![0u128; n];
-	// Each increment is at most S_i ≤ ONE < 2⁶⁴: u64 halves the epoch's largest buffer.
-	let mut delta_bonds = vec![0u64; weights.cols.len()];
-	for (i, &share) in stake_share.iter().enumerate() {
-		let range = weights.row(i);
-		if range.is_empty() || share == 0 {
-			continue;
-		}
-		let row_sum: u128 = weights.values[range.clone()].iter().map(|&w| w as u128).sum();
-		let reciprocal = scaled_reciprocal(share, row_sum);
-		for k in range {
-			let j = weights.cols[k] as usize;
-			let contribution = apply_reciprocal(weights.values[k] as u128, reciprocal);
-			delta_bonds[k] = contribution.min(ONE) as u64;
-			rank[j] = rank[j].saturating_add(contribution);
-			trust[j] = trust[j].saturating_add(share);
-		}
-	}
-
-	// 6–7. Consensus and incentive.
-	let consensus: Vec<u128> =
-		trust.iter().map(|&t| sigmoid(t, params.rho, params.kappa)).collect();
-	let scaled_rank: Vec<u128> =
-		rank.iter().zip(&consensus).map(|(&r, &c)| mul_fraction(r, c)).collect();
-	let scaled_total = scaled_rank.iter().fold(0u128, |acc, &x| acc.saturating_add(x));
-	let incentive: Vec<u128> = scaled_rank.iter().map(|&x| ratio(x, scaled_total)).collect();
+	// 3–7. Ranks, trust, consensus, incentive and bond increments, by mechanism.
+	let Scores { rank, trust, consensus, incentive, validator_trust, delta_bonds, anyone_earns } =
+		match params.mechanism {
+			Mechanism::Paper => {
+				super::paper::scores(&weights, &stake_share, params.rho, params.kappa)
+			},
+			Mechanism::Clipped => super::clipped::scores(&weights, &stake_share, params.kappa),
+		};
 
 	// 8. Bonds: moving average of ΔB with the stored bonds of uids that kept their hotkey.
 	let keep = ONE.saturating_sub(params.bonds_moving_average);
@@ -268,7 +286,7 @@ pub fn run_epoch<W: AsRef<WeightRow>, B: AsRef<BondRow>>(
 		.collect();
 
 	// 10–12. Payout.
-	let (emission, payout) = if scaled_total > 0 {
+	let (emission, payout) = if anyone_earns {
 		let share: Vec<u128> =
 			dividends.iter().zip(&incentive).map(|(&d, &i)| (d + i) / 2).collect();
 		(split_exactly(params.emission, &share, ONE), Payout::Incentive)
@@ -288,6 +306,7 @@ pub fn run_epoch<W: AsRef<WeightRow>, B: AsRef<BondRow>>(
 		trust: to_parts(&trust),
 		consensus: to_parts(&consensus),
 		incentive: to_parts(&incentive),
+		validator_trust: to_parts(&validator_trust),
 		dividends: to_parts(&dividends),
 		emission,
 		bonds,
@@ -363,6 +382,7 @@ mod tests {
 			bonds_moving_average: 0,
 			emission,
 			max_bonds_per_row: usize::MAX,
+			mechanism: Mechanism::Paper,
 		}
 	}
 
@@ -404,6 +424,68 @@ mod tests {
 		assert_eq!(out.emission, vec![277_944_401, 277_944_401, 444_111_198]);
 		assert_eq!(out.total_emitted, 1_000_000_000);
 		assert_eq!(out.payout, Payout::Incentive);
+	}
+
+	/// The worked example of consensus clipping in MECHANISM.md, to the planck.
+	#[test]
+	fn clipped_worked_example() {
+		let stake = [30u128, 25, 15, 20, 10];
+		let honest = |me: u16| -> Vec<(u16, u16)> {
+			let mut row: Vec<(u16, u16)> =
+				(0..3).filter(|&j| j != me).map(|j| (j, 65535)).collect();
+			row.extend([(3, 3277), (4, 3277)]);
+			row
+		};
+		let weights = vec![honest(0), honest(1), honest(2), vec![(4, 65535)], vec![(3, 65535)]];
+		let bonds: Vec<Vec<(u16, u64)>> = vec![vec![]; 5];
+		let input = EpochInput {
+			stake: &stake,
+			weights: &weights,
+			bonds: &bonds,
+			last_update: &[90; 5],
+			registered_at: &[1; 5],
+		};
+		let mut p = params(1_000_000_000);
+		p.mechanism = Mechanism::Clipped;
+		let out = run_epoch(&p, &input);
+		let expect = [
+			(
+				"consensus",
+				&out.consensus,
+				[0.476188746, 0.476188746, 0.476188746, 0.023811254, 0.023811254],
+			),
+			("rank", &out.rank, [0.190475498, 0.214284936, 0.261903810, 0.019049003, 0.021430128]),
+			("trust", &out.trust, [1.0, 1.0, 1.0, 0.163275474, 0.098907732]),
+			("validator_trust", &out.validator_trust, [1.0, 1.0, 1.0, 0.023811254, 0.023811254]),
+			(
+				"incentive",
+				&out.incentive,
+				[0.269359093, 0.303028980, 0.370368753, 0.026937964, 0.030305210],
+			),
+			(
+				"dividends",
+				&out.dividends,
+				[0.424242113, 0.353535094, 0.212121056, 0.006734491, 0.003367246],
+			),
+		];
+		for (what, got, want) in expect {
+			for uid in 0..5 {
+				assert_close(got[uid], want[uid], what);
+			}
+		}
+		// floor(E·ΔS) = [346800602, 328282036, 291244904, 16836227, 16836227], dust 4 to uid 0.
+		assert_eq!(
+			out.emission,
+			vec![346_800_606, 328_282_036, 291_244_904, 16_836_227, 16_836_227]
+		);
+		assert_eq!(out.total_emitted, 1_000_000_000);
+		// The same rows under the paper's mechanism: the 30% cabal takes 49.7% of it.
+		p.mechanism = Mechanism::Paper;
+		let paper = run_epoch(&p, &input);
+		let cabal: u128 = paper.emission[3..].iter().sum();
+		assert!((cabal as f64 / 1e9 - 0.497).abs() < 0.001, "{cabal}");
+		assert_close(paper.trust[3], 0.8, "paper trust");
+		assert_close(paper.consensus[4], 0.982013790, "paper consensus");
 	}
 
 	#[test]

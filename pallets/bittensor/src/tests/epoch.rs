@@ -103,6 +103,64 @@ fn worked_example_epoch_matches_hand_computation() {
 	});
 }
 
+/// The worked example of consensus clipping in docs/MECHANISM.md, through storage and
+/// `on_initialize`: stake [30, 25, 15, 20, 10]; the honest uids 0–2 give each other 65535 and
+/// the cabal uids 3 and 4 3277 each; the cabal weights only itself. E = 1,000,000,000.
+#[test]
+fn clipped_worked_example_pays_to_the_planck() {
+	new_test_ext().execute_with(|| {
+		let mut hp = test_hyperparameters();
+		hp.emission_per_block = 100_000_000;
+		hp.mechanism = crate::Mechanism::Clipped;
+		assert_ok!(Bittensor::create_subnet(RuntimeOrigin::root(), NETUID, hp));
+		let stakes = [30, 25, 15, 20, 10];
+		for (i, amount) in stakes.iter().enumerate() {
+			let (coldkey, hotkey) = (1 + i as u64, 101 + i as u64);
+			register(NETUID, coldkey, hotkey);
+			stake(coldkey, hotkey, *amount);
+		}
+		for me in 0u16..3 {
+			let mut uids: Vec<u16> = (0..3).filter(|&j| j != me).collect();
+			uids.extend([3, 4]);
+			assert_ok!(Bittensor::set_weights(
+				RuntimeOrigin::signed(101 + u64::from(me)),
+				NETUID,
+				uids,
+				vec![65535, 65535, 3277, 3277],
+				0
+			));
+		}
+		assert_ok!(Bittensor::set_weights(RuntimeOrigin::signed(104), NETUID, vec![4], vec![1], 0));
+		assert_ok!(Bittensor::set_weights(RuntimeOrigin::signed(105), NETUID, vec![3], vec![1], 0));
+		run_to_block(9);
+
+		assert_eq!(
+			Emission::<Test>::get(NETUID).to_vec(),
+			vec![346_800_606, 328_282_036, 291_244_904, 16_836_227, 16_836_227]
+		);
+		let expect = [
+			(
+				Consensus::<Test>::get(NETUID),
+				[0.476188746, 0.476188746, 0.476188746, 0.023811254, 0.023811254],
+			),
+			(Trust::<Test>::get(NETUID), [1.0, 1.0, 1.0, 0.163275474, 0.098907732]),
+			(ValidatorTrust::<Test>::get(NETUID), [1.0, 1.0, 1.0, 0.023811254, 0.023811254]),
+		];
+		for (stored, want) in expect {
+			for uid in 0..5 {
+				assert!(
+					close(stored[uid], want[uid]),
+					"uid {uid}: {:?} vs {}",
+					stored[uid],
+					want[uid]
+				);
+			}
+		}
+		assert_ledger_consistent();
+		assert_vectors_sized(NETUID);
+	});
+}
+
 #[test]
 fn without_weights_the_epoch_pays_pro_rata_to_stake() {
 	new_test_ext().execute_with(|| {

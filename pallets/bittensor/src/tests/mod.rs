@@ -52,6 +52,7 @@ pub fn assert_vectors_sized(netuid: NetUid) {
 	assert_eq!(Trust::<Test>::get(netuid).len(), n);
 	assert_eq!(Consensus::<Test>::get(netuid).len(), n);
 	assert_eq!(Incentive::<Test>::get(netuid).len(), n);
+	assert_eq!(ValidatorTrust::<Test>::get(netuid).len(), n);
 	assert_eq!(Dividends::<Test>::get(netuid).len(), n);
 	assert_eq!(Emission::<Test>::get(netuid).len(), n);
 	assert_eq!(LastUpdate::<Test>::get(netuid).len(), n);

@@ -23,7 +23,13 @@ enum Action {
 	Advance { blocks: u64 },
 }
 
+/// Random hyperparameters, either mechanism.
 fn hyperparameters() -> impl Strategy<Value = SubnetHyperparameters<Balance>> {
+	let mechanism = prop_oneof![Just(crate::Mechanism::Paper), Just(crate::Mechanism::Clipped)];
+	(rules(), mechanism).prop_map(|(h, mechanism)| SubnetHyperparameters { mechanism, ..h })
+}
+
+fn rules() -> impl Strategy<Value = SubnetHyperparameters<Balance>> {
 	(
 		(0u16..6, 0u16..30, 0u32..=100, 0u64..5_000, 0u16..8, 0u16..3),
 		(
@@ -56,6 +62,7 @@ fn hyperparameters() -> impl Strategy<Value = SubnetHyperparameters<Balance>> {
 				bonds_moving_average: Perbill::from_percent(bonds_ma),
 				min_stake_to_set_weights: min_stake,
 				weights_version_key: version,
+				mechanism: crate::Mechanism::Paper,
 			},
 		)
 }

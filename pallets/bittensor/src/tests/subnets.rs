@@ -162,3 +162,42 @@ fn subnets_are_independent_markets() {
 		assert_eq!(Uids::<Test>::get(1, 102), None);
 	});
 }
+
+/// A chain upgraded from before `mechanism` keeps its subnets on the mechanism they ran.
+#[test]
+fn the_v1_migration_keeps_old_subnets_on_the_paper_mechanism() {
+	use crate::migrations::v1::MigrateV0ToV1;
+	use codec::Encode;
+	use polkadot_sdk::frame_support::traits::{
+		GetStorageVersion, OnRuntimeUpgrade, StorageVersion,
+	};
+	new_test_ext().execute_with(|| {
+		let hp = test_hyperparameters();
+		// The v0 encoding: every field but the mechanism, in order.
+		let mut old = Vec::new();
+		(hp.tempo, hp.rho, hp.kappa, hp.emission_per_block, hp.max_uids, hp.min_allowed_weights)
+			.encode_to(&mut old);
+		(hp.max_weight_limit, hp.weights_rate_limit, hp.activity_cutoff, hp.immunity_period)
+			.encode_to(&mut old);
+		(hp.registration_burn, hp.bonds_moving_average, hp.min_stake_to_set_weights)
+			.encode_to(&mut old);
+		hp.weights_version_key.encode_to(&mut old);
+		polkadot_sdk::frame_support::storage::unhashed::put_raw(
+			&Subnets::<Test>::hashed_key_for(7),
+			&old,
+		);
+		StorageVersion::new(0).put::<Bittensor>();
+
+		MigrateV0ToV1::<Test>::on_runtime_upgrade();
+
+		let upgraded = Subnets::<Test>::get(7).expect("decodes as the new layout");
+		assert_eq!(upgraded.mechanism, crate::Mechanism::Paper);
+		assert_eq!(upgraded.tempo, hp.tempo);
+		assert_eq!(upgraded.weights_version_key, hp.weights_version_key);
+		assert_eq!(Bittensor::on_chain_storage_version(), 1);
+		// A second run finds version 1 and leaves the subnet alone.
+		Subnets::<Test>::mutate(7, |h| h.as_mut().unwrap().mechanism = crate::Mechanism::Clipped);
+		MigrateV0ToV1::<Test>::on_runtime_upgrade();
+		assert_eq!(Subnets::<Test>::get(7).unwrap().mechanism, crate::Mechanism::Clipped);
+	});
+}
