@@ -408,6 +408,10 @@ pub struct HyperparameterArgs {
 	/// (the paper's sigmoid of trust) [create default: clipped].
 	#[arg(long, value_enum)]
 	pub mechanism: Option<MechanismArg>,
+	/// Epochs between committing a weight row and revealing it; 0 turns commit-reveal off
+	/// (weights are set directly), at most 3 [create default: 0].
+	#[arg(long)]
+	pub commit_reveal_period: Option<u16>,
 }
 
 /// `--mechanism`.

@@ -155,5 +155,7 @@ impl pallet_bittensor::Config for Runtime {
 	type MaxSubnets = ConstU32<32>;
 	/// A minute between two axon announcements.
 	type ServingRateLimit = ConstU32<10>;
+	// One commit per epoch with the longest period (3) leaves room for one more.
+	type MaxPendingCommits = ConstU32<4>;
 	type WeightInfo = pallet_bittensor::weights::SubstrateWeight<Runtime>;
 }

@@ -37,6 +37,7 @@ pub fn dev_subnet_hyperparameters() -> SubnetHyperparameters<Balance> {
 		min_stake_to_set_weights: 0,
 		weights_version_key: 0,
 		mechanism: Mechanism::Clipped,
+		commit_reveal_period: 0,
 	}
 }
 

@@ -276,6 +276,7 @@ fn hyperparameters(max_uids: u16, mechanism: metagraph::Mechanism) -> SubnetHype
 			metagraph::Mechanism::Paper => Mechanism::Paper,
 			metagraph::Mechanism::Clipped => Mechanism::Clipped,
 		},
+		commit_reveal_period: 0,
 	}
 }
 

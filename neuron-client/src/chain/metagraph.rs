@@ -41,6 +41,9 @@ pub struct Hyperparameters {
 	/// does not send it, and ran the paper's.
 	#[serde(default)]
 	pub mechanism: Mechanism,
+	/// Epochs between a weight commit and its reveal; 0 when commit-reveal is off.
+	#[serde(default)]
+	pub commit_reveal_period: u16,
 }
 
 /// A subnet's epoch mechanism (`docs/MECHANISM.md`).

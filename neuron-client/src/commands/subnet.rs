@@ -57,6 +57,7 @@ struct Shown {
 	min_stake_to_set_weights: Box<RawValue>,
 	weights_version_key: u64,
 	mechanism: &'static str,
+	commit_reveal_period: u16,
 }
 
 /// The chain's form of `--mechanism`.
@@ -95,6 +96,7 @@ impl Shown {
 			min_stake_to_set_weights: exact_number(token.format(h.min_stake_to_set_weights)),
 			weights_version_key: h.weights_version_key,
 			mechanism: mechanism_name(&h.mechanism),
+			commit_reveal_period: h.commit_reveal_period,
 		}
 	}
 }
@@ -140,7 +142,7 @@ async fn show(ctx: &Context, netuid: u16, as_json: bool) -> Result<()> {
 		return Ok(());
 	}
 	let token = &chain.rpc.token.symbol;
-	let lines: [(&str, String); 17] = [
+	let lines: [(&str, String); 18] = [
 		("netuid", shown.netuid.to_string()),
 		("neurons", shown.neurons.to_string()),
 		("tempo", format!("{} blocks", shown.tempo)),
@@ -158,6 +160,7 @@ async fn show(ctx: &Context, netuid: u16, as_json: bool) -> Result<()> {
 		("min_stake_to_set_weights", format!("{} {token}", shown.min_stake_to_set_weights.get())),
 		("weights_version_key", shown.weights_version_key.to_string()),
 		("mechanism", shown.mechanism.to_string()),
+		("commit_reveal_period", format!("{} epochs", shown.commit_reveal_period)),
 	];
 	for (name, value) in lines {
 		println!("{name:<26}{value}");
@@ -208,6 +211,7 @@ fn defaults() -> SubnetHyperparameters<u128> {
 		min_stake_to_set_weights: 0,
 		weights_version_key: 0,
 		mechanism: Mechanism::Clipped,
+		commit_reveal_period: 0,
 	}
 }
 
@@ -261,6 +265,7 @@ fn apply(
 		)?,
 		weights_version_key: args.weights_version_key.unwrap_or(base.weights_version_key),
 		mechanism: args.mechanism.map_or(base.mechanism, mechanism),
+		commit_reveal_period: args.commit_reveal_period.unwrap_or(base.commit_reveal_period),
 	})
 }
 

@@ -35,6 +35,7 @@ fn hyperparameters<T: Config>(max_uids: u16) -> SubnetHyperparameters<BalanceOf<
 		min_stake_to_set_weights: 0u32.into(),
 		weights_version_key: 0,
 		mechanism: Mechanism::Paper,
+		commit_reveal_period: 0,
 	}
 }
 
@@ -208,6 +209,77 @@ mod benchmarks {
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(hotkeys[0].clone()), NETUID, uids, values, 0);
+
+		assert_eq!(Weights::<T>::get(NETUID, 0).len(), w as usize);
+	}
+
+	/// A commit by a hotkey holding the most pending commits but one, in a subnet with the
+	/// longest period (so every pending commit is read and kept).
+	#[benchmark]
+	fn commit_weights() {
+		let hotkeys = insert_neurons::<T>(16, 16, 0, 1u32.into());
+		Subnets::<T>::mutate(NETUID, |h| {
+			if let Some(h) = h {
+				h.commit_reveal_period = crate::MAX_COMMIT_REVEAL_PERIOD;
+				h.tempo = 10;
+			}
+		});
+		let block = 1_000u32;
+		frame_system::Pallet::<T>::set_block_number(block.into());
+		let earlier: Vec<WeightCommit<BlockNumberFor<T>>> = (1..T::MaxPendingCommits::get())
+			.map(|k| WeightCommit {
+				hash: sp_core::H256::repeat_byte(k as u8),
+				epoch: u64::from(k),
+				committed_at: 1u32.into(),
+				reveal_from: 1u32.into(),
+				reveal_until: (block + 1_000).into(),
+			})
+			.collect();
+		WeightCommits::<T>::insert(NETUID, &hotkeys[0], BoundedVec::truncate_from(earlier));
+		let hash = sp_core::H256::repeat_byte(0xab);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(hotkeys[0].clone()), NETUID, hash);
+
+		assert_eq!(
+			WeightCommits::<T>::get(NETUID, &hotkeys[0]).len() as u32,
+			T::MaxPendingCommits::get()
+		);
+	}
+
+	/// A reveal of `w` weights, matching the last of the most pending commits.
+	#[benchmark]
+	fn reveal_weights(w: Linear<1, 256>) {
+		let w = w.min(max_uids::<T>() as u32).min(T::MaxWeightsPerNeuron::get()) as u16;
+		let hotkeys = insert_neurons::<T>(w, w, 0, 1u32.into());
+		Subnets::<T>::mutate(NETUID, |h| {
+			if let Some(h) = h {
+				h.commit_reveal_period = 1;
+			}
+		});
+		let block = 1_000u32;
+		frame_system::Pallet::<T>::set_block_number(block.into());
+		let uids: Vec<Uid> = (0..w).collect();
+		let values: Vec<u16> = (0..w).map(|k| 1 + k % 1000).collect();
+		let salt = [7u8; 32];
+		let hash = crate::commit_reveal::commit_hash(&hotkeys[0], NETUID, &uids, &values, &salt, 0);
+		let pending: Vec<WeightCommit<BlockNumberFor<T>>> = (0..T::MaxPendingCommits::get())
+			.map(|k| WeightCommit {
+				hash: if k + 1 == T::MaxPendingCommits::get() {
+					hash
+				} else {
+					sp_core::H256::repeat_byte(k as u8)
+				},
+				epoch: u64::from(k),
+				committed_at: 500u32.into(),
+				reveal_from: 900u32.into(),
+				reveal_until: 1_100u32.into(),
+			})
+			.collect();
+		WeightCommits::<T>::insert(NETUID, &hotkeys[0], BoundedVec::truncate_from(pending));
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(hotkeys[0].clone()), NETUID, uids, values, salt, 0);
 
 		assert_eq!(Weights::<T>::get(NETUID, 0).len(), w as usize);
 	}

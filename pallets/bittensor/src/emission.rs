@@ -118,6 +118,8 @@ impl<T: Config> Pallet<T> {
 			}
 		}
 		LastEpochBlock::<T>::insert(netuid, block);
+		// Commits whose reveal window has closed can no longer count: drop them.
+		let committers = Self::drop_expired_commits(netuid, block);
 
 		let (emitted, payout) = if minted {
 			(total, output.payout.into())
@@ -125,7 +127,7 @@ impl<T: Config> Pallet<T> {
 			(Zero::zero(), PayoutKind::Nothing)
 		};
 		Self::deposit_event(Event::EpochCompleted { netuid, emitted, payout });
-		weight
+		weight.saturating_add(T::DbWeight::get().reads_writes(committers, committers))
 	}
 }
 

@@ -1,16 +1,16 @@
 //! [`CheckNeuronCalls`]: the transaction pool's guard for neurons' free calls.
 //!
-//! `serve_axon` and `set_weights` pay no fee when signed by a hotkey registered in the call's
-//! subnet, so nothing would stop a neuron from flooding the pool with calls that fail. This
-//! extension runs every rule of both calls when a transaction is validated — before it enters
-//! the pool, and again when a block includes it — so a call that would fail is refused and
-//! never reaches a block:
+//! `serve_axon`, `set_weights`, `commit_weights` and `reveal_weights` pay no fee when signed by
+//! a hotkey registered in the call's subnet, so nothing would stop a neuron from flooding the
+//! pool with calls that fail. This extension runs every rule of these calls when a transaction
+//! is validated — before it enters the pool, and again when a block includes it — so a call
+//! that would fail is refused and never reaches a block:
 //!
 //! - a refused call gets `InvalidTransaction::Custom(code)`, where `code` is the index of the
 //!   pallet [`Error`] that its dispatch would have returned (clients read the error's name and
 //!   documentation from the metadata);
 //! - each accepted call provides the tag `(call, hotkey, netuid)`, so a hotkey can hold one
-//!   `set_weights` (and one `serve_axon`) per subnet in the pool: the pool refuses a second
+//!   call of each kind per subnet in the pool: the pool refuses a second
 //!   with the same priority until the first is included, and the rate limits refuse it after;
 //! - its priority is the hotkey's stake, so when blocks are full the best-staked neurons'
 //!   weights go first.
@@ -43,6 +43,10 @@ use scale_info::TypeInfo;
 const SET_WEIGHTS_TAG: &[u8] = b"bittensor/set_weights";
 /// Tag prefix of a queued `serve_axon`.
 const SERVE_AXON_TAG: &[u8] = b"bittensor/serve_axon";
+/// Tag prefix of a queued `commit_weights`.
+const COMMIT_WEIGHTS_TAG: &[u8] = b"bittensor/commit_weights";
+/// Tag prefix of a queued `reveal_weights`.
+const REVEAL_WEIGHTS_TAG: &[u8] = b"bittensor/reveal_weights";
 
 /// Validates `serve_axon` and `set_weights` before they enter the pool; see the module docs.
 /// Encodes to nothing: wallets need not know it.
@@ -93,6 +97,15 @@ impl<T: Config> Pallet<T> {
 				Self::check_serve_axon(*netuid, who, *ip, *port, *ip_type).map_err(refusal::<T>)?;
 				(SERVE_AXON_TAG, *netuid)
 			},
+			Call::commit_weights { netuid, commit_hash } => {
+				Self::check_commit(*netuid, who, *commit_hash).map_err(refusal::<T>)?;
+				(COMMIT_WEIGHTS_TAG, *netuid)
+			},
+			Call::reveal_weights { netuid, uids, values, salt, version_key } => {
+				Self::check_reveal(*netuid, who, uids, values, salt, *version_key)
+					.map_err(refusal::<T>)?;
+				(REVEAL_WEIGHTS_TAG, *netuid)
+			},
 			_ => return Ok(ValidTransaction::default()),
 		};
 		Ok(ValidTransaction {
@@ -124,9 +137,13 @@ where
 	fn weight(&self, call: &<T as frame_system::Config>::RuntimeCall) -> Weight {
 		// The storage the checks read: subnet, uid, stake, previous row, last update, size
 		// (set_weights); subnet, uid, axon (serve_axon).
+		// commit (subnet, uid, stake, commits); reveal (subnet, commits and those of
+		// set_weights).
 		let reads = match call.is_sub_type() {
 			Some(Call::set_weights { .. }) => 6,
 			Some(Call::serve_axon { .. }) => 3,
+			Some(Call::commit_weights { .. }) => 4,
+			Some(Call::reveal_weights { .. }) => 7,
 			_ => 0,
 		};
 		<T as frame_system::Config>::DbWeight::get().reads(reads)

@@ -36,11 +36,14 @@
 //! - [`Pallet::create_subnet`], [`Pallet::set_hyperparameters`] (root).
 //! - [`Pallet::register`] (coldkey), [`Pallet::add_stake`], [`Pallet::remove_stake`]
 //!   (coldkey).
-//! - [`Pallet::serve_axon`], [`Pallet::set_weights`] (hotkey): free when the hotkey is
-//!   registered in the call's subnet. Because free calls invite spam, the runtime's
-//!   [`CheckNeuronCalls`] transaction extension checks every rule of both calls before a
-//!   transaction enters the pool, refuses a broken one with a [`RefusalCode`], lets a hotkey
-//!   queue one `set_weights` per subnet, and orders them by the hotkey's stake.
+//! - [`Pallet::serve_axon`], [`Pallet::set_weights`], [`Pallet::commit_weights`],
+//!   [`Pallet::reveal_weights`] (hotkey): free when the hotkey is registered in the call's
+//!   subnet. A subnet with `commit_reveal_period` > 0 takes weights only by commit and reveal,
+//!   so that no validator can copy another's row before it counts. Because free calls invite
+//!   spam, the runtime's [`CheckNeuronCalls`] transaction extension checks every rule of these
+//!   calls before a transaction enters the pool, refuses a broken one with the index of the
+//!   pallet error it would fail with, lets a hotkey queue one of each per subnet, and orders
+//!   them by the hotkey's stake.
 //!
 //! ## Pure mathematics
 //!
@@ -57,6 +60,7 @@ pub use types::*;
 pub use weights::WeightInfo;
 
 mod axon;
+mod commit_reveal;
 mod emission;
 pub mod extension;
 pub mod math;
@@ -134,6 +138,10 @@ pub mod pallet {
 		/// can use the chain for it.
 		#[pallet::constant]
 		type ServingRateLimit: Get<u32>;
+
+		/// The most weight commits a hotkey may have waiting for their reveal, per subnet.
+		#[pallet::constant]
+		type MaxPendingCommits: Get<u32>;
 
 		/// Benchmarked weights of the calls and the epoch.
 		type WeightInfo: WeightInfo;
@@ -275,6 +283,19 @@ pub mod pallet {
 	pub type BlockAtRegistration<T: Config> =
 		StorageMap<_, Twox64Concat, NetUid, NeuronVec<T, BlockNumberFor<T>>, ValueQuery>;
 
+	/// Weight commits waiting for their reveal, per (subnet, hotkey), oldest first. Expired
+	/// ones are dropped by the subnet's next epoch (or the hotkey's next commit).
+	#[pallet::storage]
+	pub type WeightCommits<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		NetUid,
+		Blake2_128Concat,
+		T::AccountId,
+		BoundedVec<WeightCommit<BlockNumberFor<T>>, T::MaxPendingCommits>,
+		ValueQuery,
+	>;
+
 	/// Block of each subnet's last epoch.
 	#[pallet::storage]
 	pub type LastEpochBlock<T: Config> =
@@ -329,6 +350,18 @@ pub mod pallet {
 		StakeRemoved { coldkey: T::AccountId, hotkey: T::AccountId, amount: BalanceOf<T> },
 		/// A neuron set its weights (`count` non-zero entries).
 		WeightsSet { netuid: NetUid, uid: Uid, count: u32 },
+		/// A neuron committed to a weight row it may reveal from `reveal_from` to
+		/// `reveal_until` (blocks).
+		WeightsCommitted {
+			netuid: NetUid,
+			uid: Uid,
+			commit_hash: polkadot_sdk::sp_core::H256,
+			reveal_from: BlockNumberFor<T>,
+			reveal_until: BlockNumberFor<T>,
+		},
+		/// A neuron revealed a committed row, which is now its weights: `count` entries, after
+		/// `dropped` entries on uids registered since the commit were left out.
+		WeightsRevealed { netuid: NetUid, uid: Uid, count: u32, dropped: u32 },
 		/// A subnet ran its epoch and minted `emitted` onto its neurons' stake.
 		EpochCompleted { netuid: NetUid, emitted: BalanceOf<T>, payout: PayoutKind },
 	}
@@ -401,6 +434,25 @@ pub mod pallet {
 		MaxWeightExceeded,
 		/// The axon was served less than the runtime's `ServingRateLimit` blocks ago.
 		ServingTooFast,
+		/// Hyperparameter `commit_reveal_period` must be at most 3 epochs.
+		InvalidCommitRevealPeriod,
+		/// This subnet uses commit-reveal: commit the row with `commit_weights`, then reveal it
+		/// with `reveal_weights` when its window opens.
+		CommitRevealEnabled,
+		/// This subnet does not use commit-reveal (`commit_reveal_period` is 0): set weights with
+		/// `set_weights`.
+		CommitRevealDisabled,
+		/// The hotkey already committed a weight row in this epoch of the subnet.
+		AlreadyCommittedThisEpoch,
+		/// The hotkey has `MaxPendingCommits` commits waiting for their reveal.
+		TooManyPendingCommits,
+		/// No pending commit of this hotkey has the hash of this row, salt and version key.
+		NoMatchingCommit,
+		/// The commit's reveal window has not opened yet: it opens `commit_reveal_period`
+		/// epochs after the commit's epoch.
+		RevealTooEarly,
+		/// The commit's reveal window has closed; the commit expired.
+		RevealTooLate,
 	}
 
 	#[pallet::hooks]
@@ -416,6 +468,10 @@ pub mod pallet {
 				T::MaxUidsLimit::get() <= u16::MAX as u32 + 1,
 				"MaxUidsLimit cannot exceed the uid space"
 			);
+			assert!(
+				T::MaxPendingCommits::get() > u32::from(crate::MAX_COMMIT_REVEAL_PERIOD),
+				"MaxPendingCommits must let a neuron commit every epoch of the longest period"
+			);
 		}
 	}
 
@@ -425,7 +481,8 @@ pub mod pallet {
 		///
 		/// Origin: root. Emits [`Event::SubnetCreated`]. Fails with `SubnetAlreadyExists`,
 		/// `TooManySubnets`, or a hyperparameter error (`InvalidTempo`, `InvalidMaxUids`,
-		/// `InvalidMinAllowedWeights`, `InvalidMaxWeightLimit`, `InvalidBondsMovingAverage`).
+		/// `InvalidMinAllowedWeights`, `InvalidMaxWeightLimit`, `InvalidBondsMovingAverage`,
+		/// `InvalidCommitRevealPeriod`).
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::create_subnet())]
 		pub fn create_subnet(
@@ -539,7 +596,8 @@ pub mod pallet {
 		/// `SubnetNotFound`, `WeightVecLengthMismatch`, `NotRegistered`,
 		/// `NotEnoughStakeToSetWeights`, `IncorrectWeightVersionKey`,
 		/// `SettingWeightsTooFast`, `DuplicateUids`, `UidNotRegistered`, `TooManyWeights`,
-		/// `TooFewWeights`, `AllWeightsZero` or `MaxWeightExceeded`.
+		/// `TooFewWeights`, `AllWeightsZero` or `MaxWeightExceeded`; in a subnet that uses
+		/// commit-reveal, with `CommitRevealEnabled`.
 		#[pallet::call_index(6)]
 		#[pallet::weight(T::WeightInfo::set_weights(uids.len() as u32))]
 		#[pallet::feeless_if(|origin: &OriginFor<T>, netuid: &NetUid, _uids: &alloc::vec::Vec<Uid>,
@@ -555,6 +613,60 @@ pub mod pallet {
 		) -> DispatchResult {
 			let hotkey = ensure_signed(origin)?;
 			Self::do_set_weights(netuid, hotkey, uids, values, version_key)
+		}
+
+		/// Commits the calling neuron to a weight row in subnet `netuid` without showing it, so
+		/// that nobody can copy it before it counts. `commit_hash` is the BLAKE2-256 hash of the
+		/// SCALE encoding of the tuple `(hotkey: AccountId, netuid: u16, uids: Vec<u16>,
+		/// values: Vec<u16>, salt: [u8; 32], version_key: u64)`; the salt is 32 random bytes
+		/// the neuron keeps until the reveal. A commit made in epoch e (the subnet's epoch
+		/// index, `(block + netuid) / tempo`) is revealed with [`Pallet::reveal_weights`] during
+		/// epoch e + `commit_reveal_period`, and is dropped when that epoch ends.
+		///
+		/// Origin: the hotkey; free when it is registered in `netuid`. Emits
+		/// [`Event::WeightsCommitted`]. Fails, changing nothing, with `SubnetNotFound`,
+		/// `CommitRevealDisabled`, `NotRegistered`, `NotEnoughStakeToSetWeights`,
+		/// `AlreadyCommittedThisEpoch` or `TooManyPendingCommits`.
+		#[pallet::call_index(7)]
+		#[pallet::weight(T::WeightInfo::commit_weights())]
+		#[pallet::feeless_if(|origin: &OriginFor<T>, netuid: &NetUid,
+			_commit_hash: &polkadot_sdk::sp_core::H256| -> bool {
+			Pallet::<T>::is_registered_signer(origin, *netuid)
+		})]
+		pub fn commit_weights(
+			origin: OriginFor<T>,
+			netuid: NetUid,
+			commit_hash: polkadot_sdk::sp_core::H256,
+		) -> DispatchResult {
+			let hotkey = ensure_signed(origin)?;
+			Self::do_commit_weights(netuid, hotkey, commit_hash)
+		}
+
+		/// Reveals a committed weight row, which becomes the calling neuron's weights in subnet
+		/// `netuid`, as [`Pallet::set_weights`] would set them (every rule applies; the last
+		/// update is this block). Entries on uids whose hotkey registered after the commit are
+		/// left out: the row was meant for their previous holders.
+		///
+		/// Origin: the hotkey; free when it is registered in `netuid`. Emits
+		/// [`Event::WeightsRevealed`]. Fails, changing nothing, with `CommitRevealDisabled`,
+		/// `NoMatchingCommit` (no pending commit has the hash of these arguments),
+		/// `RevealTooEarly`, `RevealTooLate`, or any error of `set_weights`.
+		#[pallet::call_index(8)]
+		#[pallet::weight(T::WeightInfo::reveal_weights(uids.len() as u32))]
+		#[pallet::feeless_if(|origin: &OriginFor<T>, netuid: &NetUid, _uids: &alloc::vec::Vec<Uid>,
+			_values: &alloc::vec::Vec<u16>, _salt: &[u8; 32], _version_key: &u64| -> bool {
+			Pallet::<T>::is_registered_signer(origin, *netuid)
+		})]
+		pub fn reveal_weights(
+			origin: OriginFor<T>,
+			netuid: NetUid,
+			uids: alloc::vec::Vec<Uid>,
+			values: alloc::vec::Vec<u16>,
+			salt: [u8; 32],
+			version_key: u64,
+		) -> DispatchResult {
+			let hotkey = ensure_signed(origin)?;
+			Self::do_reveal_weights(netuid, hotkey, uids, values, salt, version_key)
 		}
 	}
 

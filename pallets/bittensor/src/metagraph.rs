@@ -72,6 +72,7 @@ impl<T: Config> SubnetVectors<T> {
 			// Lengths only: the rows are what makes a full subnet's metagraph heavy.
 			weight_count: Weights::<T>::decode_len(netuid, uid).unwrap_or(0) as u32,
 			bond_count: Bonds::<T>::decode_len(netuid, uid).unwrap_or(0) as u32,
+			pending_commits: WeightCommits::<T>::get(netuid, &hotkey).into_inner(),
 			hotkey,
 			coldkey,
 		})

@@ -1,7 +1,8 @@
 //! Storage migrations, one module per storage version they lead to.
 
-/// v1: subnets gain the `mechanism` hyperparameter. Subnets that existed before keep running
-/// the mechanism they always ran, `Paper`; new subnets default to `Clipped`.
+/// v1: subnets gain the `mechanism` and `commit_reveal_period` hyperparameters. Subnets that
+/// existed before keep running the mechanism they always ran, `Paper`, with commit-reveal off;
+/// new subnets default to `Clipped`.
 pub mod v1 {
 	use crate::{pallet::*, BalanceOf, Mechanism, SubnetHyperparameters};
 	use codec::Decode;
@@ -51,11 +52,12 @@ pub mod v1 {
 				min_stake_to_set_weights: self.min_stake_to_set_weights,
 				weights_version_key: self.weights_version_key,
 				mechanism: Mechanism::Paper,
+				commit_reveal_period: 0,
 			}
 		}
 	}
 
-	/// Rewrites every subnet's hyperparameters with `mechanism: Paper`.
+	/// Rewrites every subnet's hyperparameters with `mechanism: Paper` and commit-reveal off.
 	pub struct AddMechanism<T>(PhantomData<T>);
 
 	impl<T: Config> UncheckedOnRuntimeUpgrade for AddMechanism<T> {

@@ -64,6 +64,7 @@ impl pallet_bittensor::Config for Test {
 	type MaxWeightsPerNeuron = polkadot_sdk::frame_support::traits::ConstU32<8>;
 	type MaxSubnets = polkadot_sdk::frame_support::traits::ConstU32<8>;
 	type ServingRateLimit = polkadot_sdk::frame_support::traits::ConstU32<2>;
+	type MaxPendingCommits = polkadot_sdk::frame_support::traits::ConstU32<4>;
 	type WeightInfo = ();
 }
 
@@ -86,6 +87,7 @@ pub fn test_hyperparameters() -> SubnetHyperparameters<Balance> {
 		weights_version_key: 0,
 		// The hand-computed tests of the paper's epoch; clipping has tests of its own.
 		mechanism: pallet_bittensor::Mechanism::Paper,
+		commit_reveal_period: 0,
 	}
 }
 

@@ -2,7 +2,7 @@
 //! bond rows) so that a full subnet answers in one small call; the rows, 4,096 × 2 × 256
 //! entries in a full subnet (about 40 MB as JSON), come from the paged `rows` call.
 
-use crate::{AxonInfo, NetUid, SubnetHyperparameters, Uid};
+use crate::{AxonInfo, NetUid, SubnetHyperparameters, Uid, WeightCommit};
 use alloc::vec::Vec;
 use codec::{Decode, Encode};
 use polkadot_sdk::{sp_api, sp_runtime::Perquintill};
@@ -48,6 +48,8 @@ pub struct NeuronInfo<AccountId, Balance, BlockNumber> {
 	pub weight_count: u32,
 	/// How many entries its bond row holds.
 	pub bond_count: u32,
+	/// Its weight commits waiting for their reveal (commit-reveal subnets), oldest first.
+	pub pending_commits: Vec<WeightCommit<BlockNumber>>,
 }
 
 /// One neuron's weight and bond rows.

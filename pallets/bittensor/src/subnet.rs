@@ -29,6 +29,10 @@ impl<T: Config> Pallet<T> {
 			hyperparameters.bonds_moving_average < Perbill::one(),
 			Error::<T>::InvalidBondsMovingAverage
 		);
+		ensure!(
+			hyperparameters.commit_reveal_period <= crate::MAX_COMMIT_REVEAL_PERIOD,
+			Error::<T>::InvalidCommitRevealPeriod
+		);
 		Ok(())
 	}
 

@@ -59,6 +59,43 @@ pub struct SubnetHyperparameters<Balance> {
 	/// otherwise.
 	#[serde(default)]
 	pub mechanism: Mechanism,
+	/// Epochs between committing a weight row and revealing it; 0 turns commit-reveal off
+	/// (rows are set with `set_weights`), at most [`MAX_COMMIT_REVEAL_PERIOD`].
+	#[serde(default)]
+	pub commit_reveal_period: u16,
+}
+
+/// The longest commit-reveal period, in epochs: a neuron committing every epoch holds
+/// `period + 1` commits at once, and at most `MaxPendingCommits` (4 in the runtime) wait.
+pub const MAX_COMMIT_REVEAL_PERIOD: u16 = 3;
+
+/// A committed weight row waiting for its reveal (`commit_weights`, `reveal_weights`).
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+	Serialize,
+	Deserialize,
+)]
+pub struct WeightCommit<BlockNumber> {
+	/// BLAKE2-256 of the SCALE encoding of `(hotkey, netuid, uids, values, salt,
+	/// version_key)`.
+	pub hash: polkadot_sdk::sp_core::H256,
+	/// The subnet's epoch index when it was committed: `(block + netuid) / tempo`.
+	pub epoch: u64,
+	/// The block it was committed in.
+	pub committed_at: BlockNumber,
+	/// The first block it may be revealed in: the first block of epoch `epoch + period`.
+	pub reveal_from: BlockNumber,
+	/// The last block it may be revealed in (the last of that epoch); after it, it is dropped.
+	pub reveal_until: BlockNumber,
 }
 
 /// How a subnet's epoch turns weights into incentive (`docs/MECHANISM.md`).

@@ -1,6 +1,6 @@
 //! Validating and storing a neuron's weight row.
 
-use crate::{pallet::*, NetUid, Uid};
+use crate::{pallet::*, BalanceOf, NetUid, SubnetHyperparameters, Uid};
 use alloc::vec::Vec;
 use polkadot_sdk::{
 	frame_support::{ensure, pallet_prelude::*},
@@ -8,8 +8,9 @@ use polkadot_sdk::{
 	sp_runtime::{traits::Saturating, Perbill},
 };
 
-/// What [`Pallet::check_set_weights`] learned on the way, so that storing the row needs no
-/// second read.
+/// What [`Pallet::check_row`] learned on the way, so that storing the row needs no second
+/// read.
+#[derive(Clone, Copy)]
 pub(crate) struct CheckedWeights {
 	/// The caller's uid.
 	pub uid: Uid,
@@ -30,6 +31,19 @@ impl<T: Config> Pallet<T> {
 		version_key: u64,
 	) -> Result<CheckedWeights, Error<T>> {
 		let hyperparameters = Subnets::<T>::get(netuid).ok_or(Error::<T>::SubnetNotFound)?;
+		ensure!(hyperparameters.commit_reveal_period == 0, Error::<T>::CommitRevealEnabled);
+		Self::check_row(netuid, &hyperparameters, hotkey, uids, values, version_key)
+	}
+
+	/// The rules every weight row meets, set directly or revealed.
+	pub(crate) fn check_row(
+		netuid: NetUid,
+		hyperparameters: &SubnetHyperparameters<BalanceOf<T>>,
+		hotkey: &T::AccountId,
+		uids: &[Uid],
+		values: &[u16],
+		version_key: u64,
+	) -> Result<CheckedWeights, Error<T>> {
 		ensure!(uids.len() == values.len(), Error::<T>::WeightVecLengthMismatch);
 		let uid = Uids::<T>::get(netuid, hotkey).ok_or(Error::<T>::NotRegistered)?;
 		ensure!(
@@ -123,15 +137,25 @@ impl<T: Config> Pallet<T> {
 		values: Vec<u16>,
 		version_key: u64,
 	) -> DispatchResult {
-		let CheckedWeights { uid, max, previous_len } =
-			Self::check_set_weights(netuid, &hotkey, &uids, &values, version_key)?;
-		let now = frame_system::Pallet::<T>::block_number();
+		let checked = Self::check_set_weights(netuid, &hotkey, &uids, &values, version_key)?;
+		let uid = checked.uid;
+		let count = Self::store_row(netuid, &checked, uids.iter().copied().zip(values))?;
+		Self::deposit_event(Event::WeightsSet { netuid, uid, count });
+		Ok(())
+	}
 
-		let mut row: Vec<(Uid, u16)> = uids
-			.iter()
-			.zip(&values)
-			.filter_map(|(&target, &value)| {
-				let scaled = u32::from(value) * u32::from(u16::MAX) / u32::from(max);
+	/// Stores a checked row as the neuron's weights (max-upscaled to `u16::MAX`, zeros left
+	/// out, sorted by uid) and this block as its last update; returns the entries stored.
+	pub(crate) fn store_row(
+		netuid: NetUid,
+		checked: &CheckedWeights,
+		entries: impl Iterator<Item = (Uid, u16)>,
+	) -> Result<u32, Error<T>> {
+		let CheckedWeights { uid, max, previous_len } = *checked;
+		let now = frame_system::Pallet::<T>::block_number();
+		let mut row: Vec<(Uid, u16)> = entries
+			.filter_map(|(target, value)| {
+				let scaled = u32::from(value) * u32::from(u16::MAX) / u32::from(max.max(1));
 				(scaled > 0).then_some((target, scaled as u16))
 			})
 			.collect();
@@ -149,8 +173,7 @@ impl<T: Config> Pallet<T> {
 			*entries = entries.saturating_sub(previous_len).saturating_add(count)
 		});
 		Weights::<T>::insert(netuid, uid, row);
-		Self::deposit_event(Event::WeightsSet { netuid, uid, count });
-		Ok(())
+		Ok(count)
 	}
 }
 

@@ -50,6 +50,8 @@ pub trait WeightInfo {
 	fn add_stake() -> Weight;
 	fn remove_stake() -> Weight;
 	fn set_weights(w: u32, ) -> Weight;
+	fn commit_weights() -> Weight;
+	fn reveal_weights(w: u32, ) -> Weight;
 	fn epoch(n: u32, w: u32, ) -> Weight;
 	fn epoch_clipped(n: u32, w: u32, ) -> Weight;
 	fn on_initialize_idle(s: u32, ) -> Weight;
@@ -188,6 +190,49 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	}
 	/// Storage: `Bittensor::Subnets` (r:1 w:0)
 	/// Proof: `Bittensor::Subnets` (`max_values`: None, `max_size`: Some(98), added: 2573, mode: `MaxEncodedLen`)
+	/// Storage: `Bittensor::Uids` (r:1 w:0)
+	/// Proof: `Bittensor::Uids` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
+	/// Storage: `Bittensor::Stake` (r:1 w:0)
+	/// Proof: `Bittensor::Stake` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Bittensor::LastUpdate` (r:1 w:1)
+	/// Proof: `Bittensor::LastUpdate` (`max_values`: None, `max_size`: Some(16396), added: 18871, mode: `MaxEncodedLen`)
+	/// Storage: `Bittensor::Weights` (r:1 w:1)
+	/// Proof: `Bittensor::Weights` (`max_values`: None, `max_size`: Some(1046), added: 3521, mode: `MaxEncodedLen`)
+	/// Storage: `Bittensor::SubnetworkN` (r:1 w:0)
+	/// Proof: `Bittensor::SubnetworkN` (`max_values`: None, `max_size`: Some(12), added: 2487, mode: `MaxEncodedLen`)
+	/// Storage: `Bittensor::WeightEntries` (r:1 w:1)
+	/// Proof: `Bittensor::WeightEntries` (`max_values`: None, `max_size`: Some(14), added: 2489, mode: `MaxEncodedLen`)
+	/// The range of component `w` is `[1, 256]`.
+	fn commit_weights() -> Weight {
+		// Minimum execution time: 26_840_000 picoseconds.
+		Weight::from_parts(32_924_525, 19861)
+			.saturating_add(T::DbWeight::get().reads(7_u64))
+			.saturating_add(T::DbWeight::get().writes(3_u64))
+	}
+	/// Storage: `Bittensor::Subnets` (r:1 w:0)
+	/// Proof: `Bittensor::Subnets` (`max_values`: None, `max_size`: Some(98), added: 2573, mode: `MaxEncodedLen`)
+	/// Storage: `Bittensor::Uids` (r:1 w:0)
+	/// Proof: `Bittensor::Uids` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
+	/// Storage: `Bittensor::Stake` (r:1 w:0)
+	/// Proof: `Bittensor::Stake` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Bittensor::LastUpdate` (r:1 w:1)
+	/// Proof: `Bittensor::LastUpdate` (`max_values`: None, `max_size`: Some(16396), added: 18871, mode: `MaxEncodedLen`)
+	/// Storage: `Bittensor::Weights` (r:1 w:1)
+	/// Proof: `Bittensor::Weights` (`max_values`: None, `max_size`: Some(1046), added: 3521, mode: `MaxEncodedLen`)
+	/// Storage: `Bittensor::SubnetworkN` (r:1 w:0)
+	/// Proof: `Bittensor::SubnetworkN` (`max_values`: None, `max_size`: Some(12), added: 2487, mode: `MaxEncodedLen`)
+	/// Storage: `Bittensor::WeightEntries` (r:1 w:1)
+	/// Proof: `Bittensor::WeightEntries` (`max_values`: None, `max_size`: Some(14), added: 2489, mode: `MaxEncodedLen`)
+	/// The range of component `w` is `[1, 256]`.
+	fn reveal_weights(w: u32, ) -> Weight {
+		// Minimum execution time: 26_840_000 picoseconds.
+		Weight::from_parts(32_924_525, 19861)
+			.saturating_add(Weight::from_parts(64_571, 0).saturating_mul(w.into()))
+			.saturating_add(T::DbWeight::get().reads(7_u64))
+			.saturating_add(T::DbWeight::get().writes(3_u64))
+	}
+	/// Storage: `Bittensor::Subnets` (r:1 w:0)
+	/// Proof: `Bittensor::Subnets` (`max_values`: None, `max_size`: Some(98), added: 2573, mode: `MaxEncodedLen`)
 	/// Storage: `Bittensor::SubnetworkN` (r:1 w:0)
 	/// Proof: `Bittensor::SubnetworkN` (`max_values`: None, `max_size`: Some(12), added: 2487, mode: `MaxEncodedLen`)
 	/// Storage: `Bittensor::WeightEntries` (r:1 w:0)
@@ -296,6 +341,17 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn set_weights(w: u32, ) -> Weight {
+		Weight::from_parts(32_924_525, 19861)
+			.saturating_add(Weight::from_parts(64_571, 0).saturating_mul(w.into()))
+			.saturating_add(ParityDbWeight::get().reads(7_u64))
+			.saturating_add(ParityDbWeight::get().writes(3_u64))
+	}
+	fn commit_weights() -> Weight {
+		Weight::from_parts(32_924_525, 19861)
+			.saturating_add(ParityDbWeight::get().reads(7_u64))
+			.saturating_add(ParityDbWeight::get().writes(3_u64))
+	}
+	fn reveal_weights(w: u32, ) -> Weight {
 		Weight::from_parts(32_924_525, 19861)
 			.saturating_add(Weight::from_parts(64_571, 0).saturating_mul(w.into()))
 			.saturating_add(ParityDbWeight::get().reads(7_u64))

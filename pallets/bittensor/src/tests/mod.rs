@@ -1,6 +1,7 @@
 //! Unit tests on the mock runtime, by topic.
 
 mod axon;
+mod commit_reveal;
 mod epoch;
 mod extension;
 mod metagraph;

@@ -20,13 +20,21 @@ enum Action {
 	AddStake { coldkey: u64, hotkey: u64, amount: Balance },
 	RemoveStake { coldkey: u64, hotkey: u64, amount: Balance },
 	SetWeights { netuid: u16, hotkey: u64, uids: Vec<u16>, values: Vec<u16>, version: u64 },
+	CommitWeights { netuid: u16, hotkey: u64, uids: Vec<u16>, values: Vec<u16>, salt: u8 },
+	RevealWeights { netuid: u16, hotkey: u64, uids: Vec<u16>, values: Vec<u16>, salt: u8 },
 	Advance { blocks: u64 },
 }
 
 /// Random hyperparameters, either mechanism.
 fn hyperparameters() -> impl Strategy<Value = SubnetHyperparameters<Balance>> {
 	let mechanism = prop_oneof![Just(crate::Mechanism::Paper), Just(crate::Mechanism::Clipped)];
-	(rules(), mechanism).prop_map(|(h, mechanism)| SubnetHyperparameters { mechanism, ..h })
+	(rules(), mechanism, prop_oneof![Just(0u16), 0u16..6]).prop_map(
+		|(h, mechanism, commit_reveal_period)| SubnetHyperparameters {
+			mechanism,
+			commit_reveal_period,
+			..h
+		},
+	)
 }
 
 fn rules() -> impl Strategy<Value = SubnetHyperparameters<Balance>> {
@@ -63,6 +71,7 @@ fn rules() -> impl Strategy<Value = SubnetHyperparameters<Balance>> {
 				min_stake_to_set_weights: min_stake,
 				weights_version_key: version,
 				mechanism: crate::Mechanism::Paper,
+				commit_reveal_period: 0,
 			},
 		)
 }
@@ -125,6 +134,22 @@ fn action() -> impl Strategy<Value = Action> {
 				}
 				Action::SetWeights { netuid, hotkey, uids, values, version }
 			}),
+		// Small domains, so that reveals often match an earlier commit.
+		3 => (
+			prop_oneof![3 => Just(NETUID), 1 => 0u16..4],
+			100u64..104,
+			prop::sample::subsequence(vec![0u16, 1, 2], 1..3),
+			0u8..2,
+			any::<bool>(),
+		)
+			.prop_map(|(netuid, hotkey, uids, salt, reveal)| {
+				let values = uids.iter().map(|&u| u + 1).collect();
+				if reveal {
+					Action::RevealWeights { netuid, hotkey, uids, values, salt }
+				} else {
+					Action::CommitWeights { netuid, hotkey, uids, values, salt }
+				}
+			}),
 		3 => (1u64..12).prop_map(|blocks| Action::Advance { blocks }),
 	]
 }
@@ -154,6 +179,19 @@ fn apply(action: Action) -> DispatchResult {
 		Action::SetWeights { netuid, hotkey, uids, values, version } => {
 			Bittensor::set_weights(RuntimeOrigin::signed(hotkey), netuid, uids, values, version)
 		},
+		Action::CommitWeights { netuid, hotkey, uids, values, salt } => {
+			let hash =
+				crate::commit_reveal::commit_hash(&hotkey, netuid, &uids, &values, &[salt; 32], 0);
+			Bittensor::commit_weights(RuntimeOrigin::signed(hotkey), netuid, hash)
+		},
+		Action::RevealWeights { netuid, hotkey, uids, values, salt } => Bittensor::reveal_weights(
+			RuntimeOrigin::signed(hotkey),
+			netuid,
+			uids,
+			values,
+			[salt; 32],
+			0,
+		),
 		Action::Advance { blocks } => {
 			for _ in 0..blocks {
 				let next = System::block_number() + 1;
