@@ -484,4 +484,35 @@ pub enum WeightsCommand {
 		#[arg(long)]
 		version_key: Option<u64>,
 	},
+	/// Commit to a weight row without showing it (subnets with commit-reveal): the row and a
+	/// fresh salt are saved in the wallet before the commit is sent; prints the file.
+	Commit {
+		/// Subnet.
+		#[arg(long)]
+		netuid: u16,
+		/// Comma-separated uids, e.g. 0,3,7.
+		#[arg(long)]
+		uids: String,
+		/// Comma-separated weights, one per uid, e.g. 0.2,0.5,0.3.
+		#[arg(long)]
+		values: String,
+		/// Weights version key [default: the subnet's weights_version_key].
+		#[arg(long)]
+		version_key: Option<u64>,
+	},
+	/// Reveal every saved commit of the hotkey whose reveal window is open.
+	Reveal {
+		/// Subnet.
+		#[arg(long)]
+		netuid: u16,
+	},
+	/// List the hotkey's commits waiting for their reveal, with their windows.
+	Pending {
+		/// Subnet.
+		#[arg(long)]
+		netuid: u16,
+		/// Print a JSON array instead of a table.
+		#[arg(long)]
+		json: bool,
+	},
 }

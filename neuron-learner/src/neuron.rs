@@ -16,6 +16,7 @@ use anyhow::{anyhow, bail, Context as _, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use neuron_client::{
 	chain::{
+		commit_reveal,
 		metagraph::Metagraph,
 		ops::{self, AxonEndpoint},
 		weights, BittensorError, Chain, ChainError, Watch,
@@ -30,7 +31,7 @@ use neuron_client::{
 		tensor::Tensor as WireTensor,
 		view::{socket_addr, SharedView, SubnetView},
 	},
-	wallet,
+	wallet::{self, commits::CommitStore},
 };
 use std::{
 	io::IsTerminal,
@@ -157,6 +158,7 @@ pub async fn run(ctx: &Context, args: RunArgs) -> Result<()> {
 					},
 				)),
 				stop: &stop,
+				commits: CommitStore::new(&ctx.existing_wallet()?.path, &address.to_string()),
 			};
 			trainer.train().await
 		},
@@ -281,6 +283,8 @@ struct Trainer<'a> {
 	learner: Arc<Mutex<Learner>>,
 	dendrite: Arc<Dendrite>,
 	stop: &'a AtomicBool,
+	/// Rows and salts of weight commits waiting for their reveal (commit-reveal subnets).
+	commits: CommitStore,
 }
 
 /// The learner, even after a panic elsewhere while it was held.
@@ -436,10 +440,13 @@ impl Trainer<'_> {
 		status.emission = mine.emission;
 		let block = self.chain.best_block().await?;
 		status.block = block;
+		let h = &graph.hyperparameters;
+		if h.commit_reveal_period > 0 {
+			return self.commit_and_reveal(&graph, block, status, next_weights_block).await;
+		}
 		if block < *next_weights_block {
 			return Ok(());
 		}
-		let h = &graph.hyperparameters;
 		let interval = self
 			.args
 			.weights_every
@@ -474,6 +481,85 @@ impl Trainer<'_> {
 		let shown: Vec<String> =
 			uids.iter().zip(&values).map(|(u, v)| format!("{u}:{v:.3}")).collect();
 		info!(block, count = set.count, weights = %shown.join(" "), "weights set");
+		Ok(())
+	}
+}
+
+impl Trainer<'_> {
+	/// On a commit-reveal subnet: reveals every saved commit whose window has opened (a
+	/// neuron restarted in between reveals what it committed before), then commits once an
+	/// epoch to the row its current scores give.
+	async fn commit_and_reveal(
+		&self,
+		graph: &Metagraph,
+		block: u64,
+		status: &mut ChainStatus,
+		next_weights_block: &mut u64,
+	) -> Result<()> {
+		let report = commit_reveal::reveal_ready(
+			self.chain,
+			self.hotkey,
+			&self.commits,
+			graph,
+			block,
+			Watch::QUIET,
+		)
+		.await?;
+		for r in &report.revealed {
+			status.weights_set += 1;
+			info!(block, hash = %r.hash, count = r.count, dropped = r.dropped, "weights revealed");
+		}
+		if block < *next_weights_block {
+			return Ok(());
+		}
+		let address = wallet::address(self.hotkey);
+		let max_per_neuron = self.chain.constant::<u32>("Bittensor", "MaxWeightsPerNeuron")?;
+		let token = &self.chain.rpc.token;
+		let preflight = match commit_reveal::commit_preflight(
+			graph,
+			&address,
+			block,
+			None,
+			max_per_neuron,
+			token,
+		) {
+			Ok(preflight) => preflight,
+			Err(ChainError::AlreadyCommitted { from, .. }) => {
+				*next_weights_block = from;
+				return Ok(());
+			},
+			Err(e @ ChainError::BelowMinStakeToSetWeights { .. }) => {
+				*next_weights_block = block + u64::from(graph.hyperparameters.tempo);
+				warn!("uid {}: {e}", self.me);
+				return Ok(());
+			},
+			Err(e) => return Err(e.into()),
+		};
+		let scores = lock(&self.learner).scores().to_vec();
+		let Some((uids, values)) = weights::from_scores(&scores, &preflight.rules) else {
+			return Ok(());
+		};
+		let committed = commit_reveal::commit_weights(
+			self.chain,
+			self.hotkey,
+			&self.commits,
+			&preflight,
+			&uids,
+			&values,
+			Watch::QUIET,
+		)
+		.await?;
+		let h = &graph.hyperparameters;
+		let epoch = commit_reveal::epoch_index(graph.netuid, h.tempo, block + 1);
+		*next_weights_block = commit_reveal::epoch_blocks(graph.netuid, h.tempo, epoch + 1).0;
+		info!(
+			block,
+			count = uids.len(),
+			reveal_from = committed.reveal_from,
+			reveal_until = committed.reveal_until,
+			file = %committed.file.display(),
+			"weights committed"
+		);
 		Ok(())
 	}
 }

@@ -46,26 +46,8 @@ pub enum ChainError {
 		coldkey: AccountId32,
 	},
 	/// The signer cannot pay the amount, the fee and the existential deposit.
-	#[error(
-		"insufficient balance: {role} {account} has {free} free but needs {total} ({needed} + \
-		 {fee} fee + {existential_deposit} existential deposit)"
-	)]
-	InsufficientBalance {
-		/// `coldkey` or `hotkey`.
-		role: &'static str,
-		/// The signer.
-		account: AccountId32,
-		/// Its free balance, with the token.
-		free: String,
-		/// What it needs in all, with the token.
-		total: String,
-		/// The amount moved or burned.
-		needed: String,
-		/// The fee.
-		fee: String,
-		/// The existential deposit.
-		existential_deposit: String,
-	},
+	#[error("insufficient balance: {0}")]
+	InsufficientBalance(Box<Shortfall>),
 	/// Setting weights needs more stake than the hotkey holds.
 	#[error(
 		"hotkey {hotkey} has {stake} staked; setting weights in subnet {netuid} needs {needed}"
@@ -114,6 +96,43 @@ pub enum ChainError {
 	/// The weight row breaks one of the subnet's rules.
 	#[error("{0}")]
 	InvalidRow(String),
+	/// The subnet takes weights only by commit and reveal.
+	#[error(
+		"subnet {netuid} uses commit-reveal (a row is revealed {period} epoch(s) after its commit): \
+		 use `neuron weights commit` and `neuron weights reveal`"
+	)]
+	CommitRevealOn {
+		/// The subnet.
+		netuid: u16,
+		/// Its `commit_reveal_period`.
+		period: u16,
+	},
+	/// The subnet does not use commit-reveal.
+	#[error(
+		"subnet {netuid} does not use commit-reveal (its commit_reveal_period is 0): set weights \
+		 with `neuron weights set`"
+	)]
+	CommitRevealOff {
+		/// The subnet.
+		netuid: u16,
+	},
+	/// The hotkey already committed in this epoch of the subnet.
+	#[error(
+		"uid {uid} already committed a row in epoch {epoch} of subnet {netuid}: the next commit \
+		 can go in epoch {next} (from block {from})"
+	)]
+	AlreadyCommitted {
+		/// The committer's uid.
+		uid: u16,
+		/// The subnet.
+		netuid: u16,
+		/// The current epoch index.
+		epoch: u64,
+		/// The next epoch index.
+		next: u64,
+		/// Its first block.
+		from: u64,
+	},
 	/// A pallet refused the call: before the pool took it, while it waited, or when a block
 	/// ran it.
 	#[error("{0}")]
@@ -358,5 +377,40 @@ mod tests {
 		assert_eq!(custom_code(subxt), Some(28));
 		assert_eq!(custom_code("Custom error: 256"), None);
 		assert_eq!(custom_code("Transaction is outdated"), None);
+	}
+}
+
+/// What a signer lacks to pay for a transaction (boxed in [`ChainError`] to keep it small).
+#[derive(Debug)]
+pub struct Shortfall {
+	/// `coldkey` or `hotkey`.
+	pub role: &'static str,
+	/// The signer.
+	pub account: AccountId32,
+	/// Its free balance, with the token.
+	pub free: String,
+	/// What it needs in all, with the token.
+	pub total: String,
+	/// The amount moved or burned.
+	pub needed: String,
+	/// The fee.
+	pub fee: String,
+	/// The existential deposit.
+	pub existential_deposit: String,
+}
+
+impl std::fmt::Display for Shortfall {
+	fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+		write!(
+			f,
+			"{} {} has {} free but needs {} ({} + {} fee + {} existential deposit)",
+			self.role,
+			self.account,
+			self.free,
+			self.total,
+			self.needed,
+			self.fee,
+			self.existential_deposit
+		)
 	}
 }

@@ -134,6 +134,24 @@ pub struct Neuron {
 	/// How many weights its row holds (the rows come from `bittensor_getWeights`).
 	#[serde(rename = "weight_count")]
 	pub weights: usize,
+	/// Its weight commits waiting for their reveal, oldest first.
+	#[serde(default)]
+	pub pending_commits: Vec<PendingCommit>,
+}
+
+/// A weight commit waiting for its reveal, as the chain holds it.
+#[derive(Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct PendingCommit {
+	/// The commit's hash, `0x` and 64 hex digits.
+	pub hash: String,
+	/// The subnet's epoch index it was committed in.
+	pub epoch: u64,
+	/// The block it was committed in.
+	pub committed_at: u64,
+	/// The first block it may be revealed in.
+	pub reveal_from: u64,
+	/// The last block it may be revealed in.
+	pub reveal_until: u64,
 }
 
 /// A subnet's hyperparameters and neurons.

@@ -8,6 +8,7 @@
 //! - [`ops`]: the operations a neuron and a user perform (register, serve an axon, set
 //!   weights, read the metagraph and hyperparameters), each checking first what the chain
 //!   would refuse, with typed results;
+//! - [`commit_reveal`]: commit-reveal of weight rows, with their salts kept on disk;
 //! - [`weights`]: weight rows, parsed and checked against the subnet's rules;
 //! - [`metagraph`]: the `bittensor_getMetagraph` answer and its renderings;
 //! - [`load`]: the load generator of `neuron bench chain`.
@@ -15,6 +16,7 @@
 //! Nothing here prints: commands and the neuron's loop decide what to show.
 
 pub mod client;
+pub mod commit_reveal;
 pub mod errors;
 pub mod load;
 pub mod metagraph;
@@ -23,7 +25,7 @@ pub mod rpc;
 pub mod weights;
 
 pub use client::{find_event, Chain, Config, Included, Signed, Watch};
-pub use errors::{describe_module_error, describe_refusal, BittensorError, ChainError};
+pub use errors::{describe_module_error, describe_refusal, BittensorError, ChainError, Shortfall};
 pub use rpc::Rpc;
 
 /// Static types and call builders for the bittensor runtime.

@@ -76,7 +76,7 @@ pub async fn ensure_affordable<C: subxt::tx::Payload>(
 	let total = needed.saturating_add(fee).saturating_add(ed);
 	if free < total {
 		let token = &chain.rpc.token;
-		return Err(ChainError::InsufficientBalance {
+		return Err(ChainError::InsufficientBalance(Box::new(super::errors::Shortfall {
 			role,
 			account,
 			free: token.display(free),
@@ -84,7 +84,7 @@ pub async fn ensure_affordable<C: subxt::tx::Payload>(
 			needed: token.format(needed),
 			fee: token.format(fee),
 			existential_deposit: token.format(ed),
-		});
+		})));
 	}
 	Ok(free)
 }
@@ -222,12 +222,48 @@ pub struct WeightsPreflight {
 }
 
 /// Whether `hotkey` may set weights in `graph`'s subnet now (the transaction lands in block
-/// `best_block + 1` at the earliest): registered, staked enough, a version key the subnet
-/// accepts (`None`: the subnet's own), and outside the rate limit.
+/// `best_block + 1` at the earliest): a row under [`row_preflight`]'s rules, the subnet not
+/// using commit-reveal, and outside the rate limit.
 pub fn weights_preflight(
 	graph: &Metagraph,
 	hotkey: &AccountId32,
 	best_block: u64,
+	version_key: Option<u64>,
+	max_weights_per_neuron: u32,
+	token: &Token,
+) -> Result<WeightsPreflight, ChainError> {
+	let preflight = row_preflight(graph, hotkey, version_key, max_weights_per_neuron, token)?;
+	let h = &graph.hyperparameters;
+	if h.commit_reveal_period > 0 {
+		return Err(ChainError::CommitRevealOn {
+			netuid: graph.netuid,
+			period: h.commit_reveal_period,
+		});
+	}
+	let Some(me) = graph.neurons.iter().find(|n| n.uid == preflight.uid) else {
+		return Err(ChainError::NotRegistered { hotkey: *hotkey, netuid: graph.netuid });
+	};
+	let next_block = best_block + 1;
+	let ready_at = me.last_update + u64::from(h.weights_rate_limit);
+	// A neuron may set its first weights at once; the limit holds between updates.
+	if me.weights > 0 && next_block < ready_at {
+		return Err(ChainError::WeightsRateLimited {
+			uid: me.uid,
+			netuid: graph.netuid,
+			last_update: me.last_update,
+			limit: h.weights_rate_limit,
+			ready_at,
+			now: best_block,
+		});
+	}
+	Ok(preflight)
+}
+
+/// The rules a row meets whether it is set or committed: the hotkey registered, staked enough,
+/// with a version key the subnet accepts (`None`: the subnet's own).
+pub fn row_preflight(
+	graph: &Metagraph,
+	hotkey: &AccountId32,
 	version_key: Option<u64>,
 	max_weights_per_neuron: u32,
 	token: &Token,
@@ -251,19 +287,6 @@ pub fn weights_preflight(
 		return Err(ChainError::VersionKeyTooLow {
 			given: version_key,
 			required: h.weights_version_key,
-		});
-	}
-	let next_block = best_block + 1;
-	let ready_at = me.last_update + u64::from(h.weights_rate_limit);
-	// A neuron may set its first weights at once; the limit holds between updates.
-	if me.weights > 0 && next_block < ready_at {
-		return Err(ChainError::WeightsRateLimited {
-			uid: me.uid,
-			netuid,
-			last_update: me.last_update,
-			limit: h.weights_rate_limit,
-			ready_at,
-			now: best_block,
 		});
 	}
 	let rules = Rules {

@@ -165,6 +165,8 @@ enum Unit {
 	Planck,
 	/// Blocks.
 	Blocks,
+	/// Epochs.
+	Epochs,
 }
 
 fn unit_of(name: &str) -> Option<Unit> {
@@ -172,6 +174,7 @@ fn unit_of(name: &str) -> Option<Unit> {
 		"kappa" | "max_weight_limit" | "bonds_moving_average" => Unit::PerBillion,
 		"emission_per_block" | "registration_burn" | "min_stake_to_set_weights" => Unit::Planck,
 		"tempo" | "weights_rate_limit" | "activity_cutoff" | "immunity_period" => Unit::Blocks,
+		"commit_reveal_period" => Unit::Epochs,
 		_ => return None,
 	})
 }
@@ -188,6 +191,7 @@ fn hyperparameters(raw: &Value, token: &Token) -> Value {
 				Some(Unit::PerBillion) => (json!(v.as_f64().unwrap_or(0.0) / 1e9), ""),
 				Some(Unit::Planck) => (tokens(token, planck(v)), token.symbol.as_str()),
 				Some(Unit::Blocks) => (v.clone(), "blocks"),
+				Some(Unit::Epochs) => (v.clone(), "epochs"),
 				None => (v.clone(), ""),
 			};
 			(name.clone(), json!({ "value": value, "unit": unit }))
@@ -229,6 +233,20 @@ async fn subnet(State(market): State<Shared>, Path(netuid): Path<String>) -> Res
 							"last_update": n["last_update"],
 							"axon": if axon.is_null() { Value::Null } else { Value::String(endpoint.endpoint()) },
 							"weights": n["weight_count"],
+							// Commits waiting for their reveal: epoch and window only (the
+							// hash tells a reader nothing).
+							"pending_commits": n["pending_commits"]
+								.as_array()
+								.map(|cs| {
+									cs.iter()
+										.map(|c| json!({
+											"epoch": c["epoch"],
+											"reveal_from": c["reveal_from"],
+											"reveal_until": c["reveal_until"],
+										}))
+										.collect::<Vec<_>>()
+								})
+								.unwrap_or_default(),
 						})
 					})
 					.collect()
@@ -334,7 +352,7 @@ mod tests {
 		let raw = json!({
 			"tempo": 10, "kappa": 500000000, "emission_per_block": 1000000000u64,
 			"max_weight_limit": 1000000000, "registration_burn": 100000000,
-			"weights_version_key": 7
+			"weights_version_key": 7, "commit_reveal_period": 1
 		});
 		let shown = hyperparameters(&raw, &token);
 		assert_eq!(shown["kappa"], json!({ "value": 0.5, "unit": "" }));
@@ -342,6 +360,7 @@ mod tests {
 		assert_eq!(shown["emission_per_block"], json!({ "value": "1", "unit": "TAO" }));
 		assert_eq!(shown["registration_burn"]["value"], json!("0.1"));
 		assert_eq!(shown["tempo"], json!({ "value": 10, "unit": "blocks" }));
+		assert_eq!(shown["commit_reveal_period"], json!({ "value": 1, "unit": "epochs" }));
 		assert_eq!(shown["weights_version_key"], json!({ "value": 7, "unit": "" }));
 	}
 }

@@ -3,6 +3,7 @@
 //! sign every weight update, so a neuron must load them unattended, as in Bittensor). Files
 //! are mode 0600 and folders 0700.
 
+pub mod commits;
 mod keystore;
 
 use anyhow::{anyhow, bail, Context, Result};

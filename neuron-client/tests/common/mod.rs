@@ -245,6 +245,12 @@ impl NeuronProcess {
 		lines[lines.len().saturating_sub(n)..].join("\n")
 	}
 
+	/// Kills it with SIGKILL, as a crash or power cut would stop it, and waits for it.
+	pub fn kill(&mut self) {
+		let _ = self.child.kill();
+		let _ = self.child.wait();
+	}
+
 	/// Stops it with SIGTERM; panics unless it exits within 30 s.
 	pub fn terminate(&mut self) -> ExitStatus {
 		let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();

@@ -16,6 +16,9 @@ use polkadot_sdk::{
 	sp_runtime::traits::{UniqueSaturatedFrom, UniqueSaturatedInto},
 };
 
+/// One hotkey's pending commits on one subnet.
+type PendingCommits<T> = Vec<WeightCommit<BlockNumberFor<T>>>;
+
 /// The subnet's epoch index of `block`.
 pub(crate) fn epoch_index(netuid: NetUid, tempo: u16, block: u64) -> u64 {
 	block.saturating_add(u64::from(netuid)) / u64::from(tempo.max(1))
@@ -186,7 +189,7 @@ impl<T: Config> Pallet<T> {
 	/// hotkeys' commits were read.
 	pub(crate) fn drop_expired_commits(netuid: NetUid, now: BlockNumberFor<T>) -> u64 {
 		let mut read = 0u64;
-		let mut changed: Vec<(T::AccountId, Vec<WeightCommit<BlockNumberFor<T>>>)> = Vec::new();
+		let mut changed: Vec<(T::AccountId, PendingCommits<T>)> = Vec::new();
 		for (hotkey, pending) in WeightCommits::<T>::iter_prefix(netuid) {
 			read = read.saturating_add(1);
 			if pending.iter().any(|c| c.reveal_until < now) {

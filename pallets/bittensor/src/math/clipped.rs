@@ -216,7 +216,7 @@ fn largest_supported(column: &mut [(u64, u64)], needed: u128) -> Option<u64> {
 
 /// The sorting fallback of [`largest_supported`] over what is left, `above` already counted.
 fn largest_supported_sorted(rest: &mut [(u64, u64)], above: u128, needed: u128) -> Option<u64> {
-	rest.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+	rest.sort_unstable_by_key(|r| core::cmp::Reverse(r.0));
 	let mut held = above;
 	let mut k = 0;
 	while k < rest.len() {

@@ -274,7 +274,7 @@ fn the_pool_refuses_commits_and_reveals_that_would_fail() {
 			code(Error::NotRegistered)
 		);
 		let valid = validate(101, commit_call(hash_of(101, &[1], &[1]))).unwrap();
-		assert_eq!(valid.priority, Stake::<Test>::get(101) as u64);
+		assert_eq!(valid.priority, Stake::<Test>::get(101));
 		assert_ok!(commit(101, &[1], &[1]));
 		assert_eq!(
 			validate(101, commit_call(hash_of(101, &[2], &[1]))).unwrap_err(),
