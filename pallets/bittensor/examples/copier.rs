@@ -9,7 +9,7 @@
 
 use clap::Parser;
 use pallet_bittensor::{
-	simulation::{run_copier, CopierConfig},
+	simulation::{run_copier, CopierConfig, QualityPattern},
 	Mechanism,
 };
 
@@ -26,9 +26,16 @@ struct Args {
 	/// Honest validators (the copier copies the first).
 	#[arg(long, default_value_t = 3)]
 	validators: u16,
-	/// Epochs between one server's peak of quality and the next one's.
+	/// Epochs each server stays the best (step) or between two servers' peaks (wave).
 	#[arg(long, default_value_t = 3)]
 	rotate_every: u32,
+	/// How quality moves: `step` (one best server at a time, the others at --floor) or
+	/// `wave` (every server rises and falls smoothly between --floor and 1).
+	#[arg(long, value_parser = ["step", "wave"], default_value = "step")]
+	pattern: String,
+	/// Quality of a server at its worst, in [0, 1).
+	#[arg(long, default_value_t = 0.25)]
+	floor: f64,
 	/// Relative noise of each honest measurement, in [0, 1).
 	#[arg(long, default_value_t = 0.1)]
 	noise: f64,
@@ -144,8 +151,8 @@ fn svg(base: &CopierConfig) -> String {
 		}
 	}
 	out += &format!(
-		"<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">epochs between one server's peak \
-		 and the next (--rotate-every)</text>\n<text transform=\"translate(16 {:.1}) \
+		"<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">epochs the best server stays the best \
+		 (--rotate-every)</text>\n<text transform=\"translate(16 {:.1}) \
 		 rotate(-90)\" text-anchor=\"middle\">copier / honest</text>\n</svg>\n",
 		x(6.5),
 		h - 10.0,
@@ -161,6 +168,8 @@ fn main() {
 		servers: args.servers,
 		validators: args.validators,
 		rotate_every: args.rotate_every,
+		pattern: if args.pattern == "wave" { QualityPattern::Wave } else { QualityPattern::Step },
+		floor: args.floor,
 		noise: args.noise,
 		bonds_moving_average: args.bonds_moving_average,
 		tau: args.tau,
@@ -168,10 +177,12 @@ fn main() {
 	};
 	println!(
 		"copier's dividends per unit of stake / honest validator's ({} servers, {} validators, \
-		 best server changes every {} epochs, noise {}, m {}, {} epochs)",
+		 {} quality, best server changes every {} epochs, floor {}, noise {}, m {}, {} epochs)",
 		base.servers,
 		base.validators,
+		args.pattern,
 		base.rotate_every,
+		base.floor,
 		base.noise,
 		base.bonds_moving_average,
 		base.epochs

@@ -219,6 +219,11 @@ pub struct CopierConfig {
 	/// Epochs it takes the best server to hand over to the next (quality moves smoothly:
 	/// each server peaks once every `servers × rotate_every` epochs).
 	pub rotate_every: u32,
+	/// How quality moves.
+	pub pattern: QualityPattern,
+	/// The quality of a server at its worst, in [0, 1): what the others have under
+	/// [`QualityPattern::Step`], the trough of the wave under [`QualityPattern::Wave`].
+	pub floor: f64,
 	/// Relative noise of each honest measurement, in [0, 1).
 	pub noise: f64,
 	/// `commit_reveal_period` in epochs; 0 is off.
@@ -241,6 +246,8 @@ impl Default for CopierConfig {
 			servers: 4,
 			validators: 3,
 			rotate_every: 3,
+			pattern: QualityPattern::Step,
+			floor: 0.25,
 			noise: 0.1,
 			commit_reveal_period: 0,
 			mechanism: Mechanism::Clipped,
@@ -250,6 +257,17 @@ impl Default for CopierConfig {
 			tau: 0.01,
 		}
 	}
+}
+
+/// How the servers' quality moves in [`CopierConfig`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QualityPattern {
+	/// One server is the best (quality 1, the others `floor`) for `rotate_every` epochs, then
+	/// the next one takes over.
+	Step,
+	/// Every server's quality rises and falls smoothly between `floor` and 1, peaking
+	/// `rotate_every` epochs after the previous server's peak.
+	Wave,
 }
 
 /// What the copier earned against the validator it copies.
@@ -284,6 +302,9 @@ impl CopierConfig {
 		if u32::from(self.servers) + u32::from(self.validators) >= u32::from(u16::MAX) {
 			return Err("--servers plus --validators must fit in 65535 uids".into());
 		}
+		if !(0.0..1.0).contains(&self.floor) {
+			return Err(format!("--floor must be within [0, 1), got {}", self.floor));
+		}
 		if !(0.0..1.0).contains(&self.noise) {
 			return Err(format!("--noise must be within [0, 1), got {}", self.noise));
 		}
@@ -302,12 +323,25 @@ impl CopierConfig {
 		Ok(())
 	}
 
-	/// The true quality of server `j` (0-based) in epoch `epoch`: a smooth wave in [0.1, 1]
-	/// that peaks once a cycle, the servers' peaks `rotate_every` epochs apart.
+	/// The true quality of server `j` (0-based) in epoch `epoch`, in [`floor`, 1].
 	fn quality(&self, j: u16, epoch: i64) -> f64 {
-		let cycle = f64::from(self.servers) * f64::from(self.rotate_every);
-		let phase = (epoch as f64 - f64::from(j) * f64::from(self.rotate_every)) / cycle;
-		0.55 + 0.45 * (2.0 * core::f64::consts::PI * phase).cos()
+		let r = i64::from(self.rotate_every);
+		match self.pattern {
+			QualityPattern::Step => {
+				let best = epoch.div_euclid(r).rem_euclid(i64::from(self.servers));
+				if best == i64::from(j) {
+					1.0
+				} else {
+					self.floor
+				}
+			},
+			QualityPattern::Wave => {
+				let cycle = f64::from(self.servers) * f64::from(self.rotate_every);
+				let phase = (epoch as f64 - f64::from(j) * f64::from(self.rotate_every)) / cycle;
+				let wave = 0.5 + 0.5 * (2.0 * std::f64::consts::PI * phase).cos();
+				self.floor + (1.0 - self.floor) * wave
+			},
+		}
 	}
 
 	/// Validator `i`'s measurement of the servers in epoch `epoch`: the quality with
