@@ -73,7 +73,7 @@ if [ "$keep" = 1 ]; then
 else
 	chain=(--tmp)
 fi
-"$node_bin" --dev --rpc-cors all --state-pruning archive "${chain[@]}" "${node_args[@]}" \
+"$node_bin" --dev --state-pruning archive "${chain[@]}" "${node_args[@]}" \
 	>"$logs/node.log" 2>&1 &
 pids+=("$!")
 echo "node: log $logs/node.log"

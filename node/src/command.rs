@@ -46,9 +46,32 @@ impl SubstrateCli for Cli {
 	}
 }
 
+/// Browser origins the RPC admits unless `--rpc-cors` says otherwise, on every chain (`--dev`
+/// included): the explorer's default address (`neuron explorer`) and polkadot.js Apps. Exact
+/// origins only: Substrate's RPC server matches each entry literally, so its own defaults'
+/// `http://localhost:*` admits no real page.
+pub const DEFAULT_RPC_CORS: [&str; 3] =
+	["http://127.0.0.1:8080", "http://localhost:8080", "https://polkadot.js.org"];
+
+/// Safer RPC defaults than Substrate's: it exposes every method (key rotation, peer control,
+/// log filters) to any origin in `--dev` mode, so any web page open in the operator's browser
+/// could drive a dev node. Here the method set is `safe` unless `--rpc-methods unsafe` is given
+/// (Substrate's `auto` counts as `safe`), and CORS admits only [`DEFAULT_RPC_CORS`] unless
+/// `--rpc-cors` is given.
+fn safe_rpc_defaults(rpc: &mut sc_cli::RpcParams) {
+	if rpc.rpc_methods == sc_cli::RpcMethods::Auto {
+		rpc.rpc_methods = sc_cli::RpcMethods::Safe;
+	}
+	if rpc.rpc_cors.is_none() {
+		rpc.rpc_cors =
+			Some(sc_cli::Cors::List(DEFAULT_RPC_CORS.iter().map(|o| o.to_string()).collect()));
+	}
+}
+
 /// Parses the command line and runs the node or the chosen subcommand.
 pub fn run() -> sc_cli::Result<()> {
-	let cli = Cli::from_args();
+	let mut cli = Cli::from_args();
+	safe_rpc_defaults(&mut cli.run.rpc_params);
 
 	match &cli.subcommand {
 		Some(Subcommand::Key(cmd)) => cmd.run(&cli),

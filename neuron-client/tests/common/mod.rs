@@ -318,3 +318,45 @@ pub fn ss58(uri: &str) -> String {
 		.to_account_id()
 		.to_string()
 }
+
+/// Debian's Chromium, which `scripts/setup.sh` installs.
+pub fn chromium() -> PathBuf {
+	["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+		.iter()
+		.map(PathBuf::from)
+		.find(|p| p.exists())
+		.expect("Chromium is missing: scripts/setup.sh installs Debian's `chromium` package")
+}
+
+/// Headless Chromium on `url`: the DOM after the page's scripts ran, and a screenshot.
+pub fn browse(url: &str, screenshot: &Path) -> String {
+	let profile = tempfile::tempdir().unwrap();
+	let flags = [
+		"--headless",
+		"--no-sandbox",
+		"--disable-gpu",
+		"--disable-quic",
+		"--no-first-run",
+		"--disable-background-networking",
+		"--disable-component-update",
+		"--disable-sync",
+		"--window-size=1400,1500",
+		"--virtual-time-budget=8000",
+	];
+	let user_data = format!("--user-data-dir={}", profile.path().display());
+	let run = |extra: &str| {
+		let out = Command::new(chromium())
+			.args(flags)
+			.arg(&user_data)
+			.arg(extra)
+			.arg(url)
+			.stderr(Stdio::null())
+			.output()
+			.unwrap();
+		assert!(out.status.success(), "chromium {extra} failed: {:?}", out.status);
+		String::from_utf8_lossy(&out.stdout).into_owned()
+	};
+	let dom = run("--dump-dom");
+	run(&format!("--screenshot={}", screenshot.display()));
+	dom
+}
