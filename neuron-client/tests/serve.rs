@@ -79,6 +79,7 @@ fn config() -> AxonConfig {
 		header_timeout: Duration::from_millis(600),
 		body_timeout: Duration::from_millis(600),
 		max_connections: 64,
+		max_connections_per_ip: 16,
 	};
 	config
 }
@@ -443,6 +444,82 @@ async fn slow_and_half_open_clients_do_not_hold_the_axon() {
 	.await;
 	assert!(closed.is_ok(), "the half-open connection was not closed");
 	assert!(started.elapsed() < Duration::from_secs(3));
+}
+
+/// Opens a TCP connection to `addr` from the local address `from` (a loopback alias such as
+/// 127.0.0.2 stands for another host).
+async fn connect_from(
+	from: &str,
+	addr: std::net::SocketAddr,
+) -> std::io::Result<tokio::net::TcpStream> {
+	let socket = tokio::net::TcpSocket::new_v4()?;
+	socket.bind(format!("{from}:0").parse().unwrap())?;
+	socket.connect(addr).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_flood_of_idle_and_half_open_connections_does_not_lock_the_axon() {
+	// Before: 1,100 idle connections held every one of the axon's slots for as long as they
+	// stayed open. Now each host holds at most its share, and a connection that does not say
+	// which protocol it speaks within the header timeout is closed.
+	let net = start().await;
+	let caller = signer("//caller");
+	let target = Target { uid: 0, hotkey: net.axon_key.hotkey(), addr: net.running.addr };
+
+	// 2,000 connections from another host (127.0.0.2): four in five send nothing, one in five
+	// half of the HTTP/2 preface. The axon allows 64 connections in all, 16 per host.
+	let mut flood = Vec::new();
+	for i in 0..2000 {
+		let Ok(mut stream) = connect_from("127.0.0.2", net.running.addr).await else { continue };
+		if i % 5 == 0 {
+			let _ = stream.write_all(b"PRI * HTTP/2").await;
+		}
+		flood.push(stream);
+	}
+	assert!(flood.len() >= 1900, "only {} connections opened", flood.len());
+
+	// While the attacker holds them (and keeps opening more), every honest call from this host
+	// is answered within 1 s.
+	let attacker = tokio::spawn({
+		let addr = net.running.addr;
+		async move {
+			let mut more = Vec::new();
+			for _ in 0..20 {
+				for _ in 0..50 {
+					if let Ok(stream) = connect_from("127.0.0.2", addr).await {
+						more.push(stream);
+					}
+				}
+				tokio::time::sleep(Duration::from_millis(100)).await;
+			}
+			more.len()
+		}
+	});
+	let mut slowest = Duration::ZERO;
+	for _ in 0..20 {
+		// A fresh dendrite each time: a new connection, as a peer that just started makes.
+		let dendrite = Dendrite::new(caller.clone(), DendriteConfig::default());
+		let started = Instant::now();
+		let answer = dendrite.forward(std::slice::from_ref(&target), &tokens(1, 2), DIM).await;
+		assert!(answer[0].result.is_ok(), "{:?}", answer[0].result);
+		slowest = slowest.max(started.elapsed());
+		tokio::time::sleep(Duration::from_millis(100)).await;
+	}
+	eprintln!("slowest honest call during the flood: {slowest:?}");
+	assert!(slowest < Duration::from_secs(1), "an honest call took {slowest:?}");
+	assert!(attacker.await.unwrap() > 500);
+
+	// The flood's connections are all closed by the axon: the ones over the host's share at
+	// once, the rest after the header timeout (600 ms here).
+	let mut open = 0;
+	let mut buf = [0u8; 64];
+	for stream in &mut flood {
+		match tokio::time::timeout(Duration::from_millis(50), stream.read(&mut buf)).await {
+			Ok(Ok(0)) | Ok(Err(_)) => {},
+			_ => open += 1,
+		}
+	}
+	assert_eq!(open, 0, "{open} flood connections still open");
 }
 
 #[tokio::test]
