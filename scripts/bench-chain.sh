@@ -10,11 +10,17 @@ cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/bittensor-target}"
 PORT="${PORT:-19956}"
 
-cargo build --release -p bittensor-node -p neuron-client --bins
-neuron="$CARGO_TARGET_DIR/release/neuron"
+# PROFILE=dev measures the dev-profile binaries the tests and start.sh use (the runtime is the
+# same optimised wasm either way).
+case "${PROFILE:-release}" in
+release) cargo build --release -p bittensor-node -p neuron-client --bins; bin_dir="$CARGO_TARGET_DIR/release" ;;
+dev) cargo build -p bittensor-node -p neuron-client --bins; bin_dir="$CARGO_TARGET_DIR/debug" ;;
+*) echo "bench-chain.sh: PROFILE must be release or dev" >&2; exit 2 ;;
+esac
+neuron="$bin_dir/neuron"
 # shellcheck source=scripts/lib.sh
 source scripts/lib.sh
-start_dev_node "$PORT"
+start_dev_node "$PORT" "$bin_dir/bittensor-node"
 report="$(mktemp)"
 "$neuron" --url "$url" bench chain --node-pid "$node_pid" --json "$@" | tee "$report"
 netuid="$(grep -o '"netuid":[0-9]*' "$report" | head -1 | cut -d: -f2)"

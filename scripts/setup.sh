@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian machine lacks to build and test this workspace.
 # Idempotent: each step is skipped when its tool is already there.
+#
+#   scripts/setup.sh [--no-torch]   (--no-torch: everything but the torch install, so that a
+#                                    caller can install torch while it compiles)
 set -euo pipefail
+
+with_torch=1
+if [ "${1:-}" = "--no-torch" ]; then with_torch=0; fi
 
 log() { printf 'setup: %s\n' "$*" >&2; }
 
@@ -44,6 +50,11 @@ if command -v rustup >/dev/null 2>&1; then
 			rustup component add "$component"
 		fi
 	done
+fi
+
+if [ "$with_torch" = 0 ]; then
+	log "done (without torch)"
+	exit 0
 fi
 
 repo_root="$(cd "$(dirname "$0")/.." && pwd)"

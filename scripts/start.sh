@@ -1,21 +1,26 @@
 #!/usr/bin/env bash
 # The project's main job: a development chain with a market of learning neurons on it.
 #
-# Does the set-up and the release build when missing, starts `bittensor-node --dev` (Alice
+# Does the set-up and the build when missing, starts `bittensor-node --dev` (Alice
 # validates alone, archive state so history stays readable, JSON-RPC on ws://127.0.0.1:9944,
 # subnet 1 paying out every 10 blocks), then N neurons, each with its own wallet funded from
 # Alice, registered and staked on subnet 1, running `neuron run` with its axon on its own port:
 # honest trainers on different shards of the text and K `--serve-noise` neurons, plus the
 # explorer. Ctrl-C stops every process it started, and nothing else.
 #
-#   ./scripts/start.sh [--neurons N] [--noise K] [--keep] [--chain-only] [-- NODE ARGS...]
+#   ./scripts/start.sh [--neurons N] [--noise K] [--keep] [--chain-only] [--build-only]
+#                      [-- NODE ARGS...]
 #
 #   --neurons N    neurons to start (default 4)
 #   --noise K      how many of them serve noise (default 1)
 #   --keep         keep the chain and the wallets between runs (in ~/.cache/bittensor-market)
 #   --chain-only   start only the chain
+#   --build-only   set up and build, then exit (prints the time of each phase)
 #   DATA=FILE      training text (default: ../shared/data/tinyshakespeare.txt when present,
 #                  otherwise the neurons' generated corpus)
+#   PROFILE=release  build with the release profile (about an hour on 2 cores from scratch)
+#                  instead of the dev profile the tests use (its hot crates are optimised: the
+#                  wasm executor, hashing and signing; the runtime is always an optimised wasm)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/bittensor-target}"
@@ -24,6 +29,7 @@ neurons=4
 noise=1
 keep=0
 chain_only=0
+build_only=0
 node_args=()
 while [ "$#" -gt 0 ]; do
 	case "$1" in
@@ -31,8 +37,9 @@ while [ "$#" -gt 0 ]; do
 	--noise) noise="$2"; shift 2 ;;
 	--keep) keep=1; shift ;;
 	--chain-only) chain_only=1; shift ;;
+	--build-only) build_only=1; shift ;;
 	--) shift; node_args=("$@"); break ;;
-	-h | --help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "start.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
 	esac
 done
@@ -41,10 +48,36 @@ if ! [[ "$neurons" =~ ^[0-9]+$ && "$noise" =~ ^[0-9]+$ ]] || [ "$noise" -gt "$ne
 	exit 2
 fi
 
-./scripts/setup.sh
-cargo build --release -p bittensor-node -p neuron-client -p neuron-learner
-node_bin="$CARGO_TARGET_DIR/release/bittensor-node"
-neuron="$CARGO_TARGET_DIR/release/neuron"
+profile="${PROFILE:-dev}"
+case "$profile" in
+dev) build_flags=(); bin_dir="$CARGO_TARGET_DIR/debug" ;;
+release) build_flags=(--release); bin_dir="$CARGO_TARGET_DIR/release" ;;
+*) echo "start.sh: PROFILE must be dev or release" >&2; exit 2 ;;
+esac
+# Set-up and build, phase by phase: the torch download (about 4.7 GB, mostly network) runs
+# while the node and the client compile; only the learner needs it.
+started=$SECONDS
+./scripts/setup.sh --no-torch
+setup_done=$SECONDS
+torch_log="$(mktemp)"
+./scripts/setup.sh >"$torch_log" 2>&1 &
+torch_pid=$!
+cargo build "${build_flags[@]}" -p bittensor-node -p neuron-client
+node_done=$SECONDS
+if ! wait "$torch_pid"; then
+	cat "$torch_log" >&2
+	echo "start.sh: installing torch failed" >&2
+	exit 1
+fi
+torch_done=$SECONDS
+# Alone, so that the node and client just built are not rebuilt with the learner's features.
+cargo build "${build_flags[@]}" -p neuron-learner
+echo "start.sh: set-up $((setup_done - started)) s; node and client $((node_done - setup_done)) s" \
+	"(torch installed alongside, done after $((torch_done - setup_done)) s); learner" \
+	"$((SECONDS - torch_done)) s; total $((SECONDS - started)) s ($profile profile)"
+if [ "$build_only" = 1 ]; then exit 0; fi
+node_bin="$bin_dir/bittensor-node"
+neuron="$bin_dir/neuron"
 
 home="${MARKET_DIR:-$HOME/.cache/bittensor-market}"
 logs="$home/logs"
