@@ -76,6 +76,13 @@ async fn the_explorer_shows_every_hotkey_with_its_emission_in_a_real_browser() {
 	let (code, subnet) = http_json(&format!("{base}/api/subnets/1")).await;
 	assert_eq!(code, 200);
 	assert_eq!(subnet["neurons"].as_array().unwrap().len(), 3);
+	// Commit-reveal is off on the dev subnet: the period is shown in epochs, nobody has a
+	// pending commit.
+	assert_eq!(
+		subnet["hyperparameters"]["commit_reveal_period"],
+		serde_json::json!({ "value": 0, "unit": "epochs" })
+	);
+	assert!(subnet["neurons"].as_array().unwrap().iter().all(|n| n["pending_commits"] == serde_json::json!([])));
 	let (_, history) = http_json(&format!("{base}/api/subnets/1/history")).await;
 	assert!(!history["epochs"].as_array().unwrap().is_empty(), "{history}");
 	let (_, events) = http_json(&format!("{base}/api/events")).await;
@@ -128,6 +135,7 @@ async fn the_explorer_shows_every_hotkey_with_its_emission_in_a_real_browser() {
 			for (_, ss58) in &hotkeys {
 				assert!(dom.contains(ss58.as_str()));
 			}
+			assert!(dom.contains("pending commits"), "no pending-commits column");
 			let png = std::fs::read(&screenshot).unwrap();
 			assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "screenshot too small");
 			eprintln!("explorer screenshot: {}", screenshot.display());
