@@ -82,7 +82,11 @@ async fn the_explorer_shows_every_hotkey_with_its_emission_in_a_real_browser() {
 		subnet["hyperparameters"]["commit_reveal_period"],
 		serde_json::json!({ "value": 0, "unit": "epochs" })
 	);
-	assert!(subnet["neurons"].as_array().unwrap().iter().all(|n| n["pending_commits"] == serde_json::json!([])));
+	assert!(subnet["neurons"]
+		.as_array()
+		.unwrap()
+		.iter()
+		.all(|n| n["pending_commits"] == serde_json::json!([])));
 	let (_, history) = http_json(&format!("{base}/api/subnets/1/history")).await;
 	assert!(!history["epochs"].as_array().unwrap().is_empty(), "{history}");
 	let (_, events) = http_json(&format!("{base}/api/events")).await;
