@@ -168,6 +168,11 @@ pub struct RunArgs {
 	/// Milliseconds to wait for a peer's answer.
 	#[arg(long, default_value_t = 3000)]
 	pub timeout_ms: u64,
+	/// Least stake (TAO) a caller needs for this neuron's axon to answer it or take its
+	/// gradients; callers below it are refused `insufficient_stake` before their body is read.
+	/// 0 serves every registered hotkey.
+	#[arg(long, default_value = "1", value_name = "TAO")]
+	pub min_caller_stake: String,
 	/// Blocks between weight updates [default: the subnet's tempo, never below its
 	/// weights_rate_limit].
 	#[arg(long)]

@@ -84,6 +84,13 @@ async fn bad_input_is_refused_before_anything_is_sent() {
 	env.set_subnet(9, &["--tempo", "5"]).fails_with(&["subnet 9 does not exist"]);
 	env.set_subnet(1, &["--kappa", "1.5"]).fails_with(&["--kappa", "above 1"]);
 
+	// An axon that would point peers at a private network is refused by the node's pool
+	// (loopback is allowed on this dev chain only), so it never reaches a block either.
+	for ip in ["192.168.1.20", "10.0.0.7", "fd00::5"] {
+		env.serve_axon("alice", "default", 1, ip, "8091")
+			.fails_with(&["Bittensor::NonRoutableAddress", "reached from the internet"]);
+	}
+
 	// Nothing was sent and nothing changed.
 	assert_eq!(env.nonce(&alice_ss58).await, coldkey_nonce);
 	assert_eq!(env.nonce(&hotkey_ss58).await, hotkey_nonce);

@@ -1,7 +1,7 @@
-//! Beyond one host: two network namespaces joined by a veth pair (198.18.0.1 and 198.18.0.2,
-//! the benchmarking range), a validator of a `--chain local` network and a learning neuron in
-//! each. The neurons find each other's axons through the chain and exchange tensors across
-//! the namespaces. Skipped, with a message, where namespaces cannot be made (not root, no
+//! Beyond one host: two network namespaces joined by a veth pair (11.0.0.1 and 11.0.0.2,
+//! public addresses that stay inside the namespaces), a validator of a `--chain local`
+//! network and a learning neuron in each. The neurons find each other's axons through the
+//! chain and exchange tensors across the namespaces. Skipped, with a message, where namespaces cannot be made (not root, no
 //! iproute2, no permission).
 
 mod common;
@@ -37,9 +37,7 @@ impl Namespaces {
 		ip(&["netns", "add", &names[0]])?;
 		ip(&["netns", "add", &names[1]])?;
 		ip(&["link", "add", &va, "type", "veth", "peer", "name", &vb])?;
-		for (ns, dev, addr) in
-			[(&names[0], &va, "198.18.0.1/24"), (&names[1], &vb, "198.18.0.2/24")]
-		{
+		for (ns, dev, addr) in [(&names[0], &va, "11.0.0.1/24"), (&names[1], &vb, "11.0.0.2/24")] {
 			ip(&["link", "set", dev, "netns", ns])?;
 			ip(&["-n", ns, "addr", "add", addr, "dev", dev])?;
 			ip(&["-n", ns, "link", "set", dev, "up"])?;
@@ -79,9 +77,12 @@ fn neurons_in_two_namespaces_exchange_tensors_across_them() {
 	let dir = tempfile::tempdir().unwrap();
 	let node = bittensor_e2e::node_binary().unwrap();
 	let neuron = PathBuf::from(env!("CARGO_BIN_EXE_neuron"));
-	let addrs = ["198.18.0.1", "198.18.0.2"];
+	// Global unicast addresses, as two hosts on the internet would have (the chain refuses
+	// private, benchmarking and documentation ranges for axons); they never leave the isolated
+	// namespaces.
+	let addrs = ["11.0.0.1", "11.0.0.2"];
 
-	// A validator in each namespace: alice listens on 198.18.0.1, bob dials her there.
+	// A validator in each namespace: alice listens on 11.0.0.1, bob dials her there.
 	let mut nodes = Vec::new();
 	let mut bootnode: Option<String> = None;
 	for (side, (who, key)) in [("alice", 1u8), ("bob", 2u8)].into_iter().enumerate() {
@@ -174,6 +175,9 @@ fn neurons_in_two_namespaces_exchange_tensors_across_them() {
 				"run",
 				"--netuid",
 				"1",
+				// Neither neuron has stake; each must still answer the other.
+				"--min-caller-stake",
+				"0",
 			])
 			.args(["--axon-ip", addrs[side], "--axon-port", "8091", "--dim", "32", "--batch", "4"])
 			.args(["--seq-len", "16", "--threads", "1", "--sync-secs", "2", "--log-every", "10"])

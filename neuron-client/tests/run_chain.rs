@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 fn start(env: &Env, hotkey: &str, port: u16, extra: &[&str]) -> NeuronProcess {
 	let port = port.to_string();
 	let args = ["--netuid", "1", "--axon-ip", "127.0.0.1", "--axon-port", &port];
-	let small = ["--dim", "32", "--threads", "1"];
+	// Neither neuron has stake: each answers callers without any.
+	let small = ["--dim", "32", "--threads", "1", "--min-caller-stake", "0"];
 	NeuronProcess::start(env, "alice", hotkey, &[&args[..], &small, extra].concat())
 }
 

@@ -18,7 +18,7 @@ use neuron_client::serve::{
 };
 use std::{
 	str::FromStr,
-	sync::Arc,
+	sync::{atomic::AtomicU64, Arc},
 	time::{Duration, Instant},
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -322,6 +322,12 @@ async fn every_bad_request_is_refused_with_its_reason_and_counted() {
 		let r = signed(&caller, me, Endpoint::Backward, body, |_| {});
 		expect(&net, r, Reason::BadTensor, "NaN or infinity").await;
 	}
+	// A well-formed gradient for inputs this axon never answered the caller.
+	let fine = Tensor::f32(vec![1, 4, DIM], vec![0.1; 4 * DIM]).unwrap();
+	let unseen = Tensor::i64(vec![1, 4], vec![9, 9, 9, 9]).unwrap();
+	let body = tensor::encode(&[(names::INPUTS, &unseen), (names::GRADS, &fine)]);
+	let r = signed(&caller, me, Endpoint::Backward, body, |_| {});
+	expect(&net, r, Reason::NotAnswered, "no forward answer").await;
 	assert_eq!(
 		net.toy.backwards.load(std::sync::atomic::Ordering::SeqCst),
 		0,
@@ -711,4 +717,201 @@ async fn metrics_are_served_over_http() {
 		|_| {},
 	);
 	assert_eq!(send(&net, &again).await.status, 200);
+}
+
+/// This process's resident memory, in bytes (Linux).
+fn rss_bytes() -> u64 {
+	let status = std::fs::read_to_string("/proc/self/status").unwrap();
+	let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+	line.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() * 1024
+}
+
+/// Samples [`rss_bytes`] every 5 ms until `stop` is set; the highest figure seen.
+fn watch_peak_rss(stop: Arc<std::sync::atomic::AtomicBool>) -> std::thread::JoinHandle<u64> {
+	std::thread::spawn(move || {
+		let mut peak = 0;
+		while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+			peak = peak.max(rss_bytes());
+			std::thread::sleep(Duration::from_millis(5));
+		}
+		peak
+	})
+}
+
+/// A fake axon that answers every request with `size` bytes of garbage, announced with a
+/// `content-length` or (if `declare` is false) streamed chunked; counts the bytes it got out.
+async fn flooding_axon(size: u64, declare: bool) -> (std::net::SocketAddr, Arc<AtomicU64>) {
+	let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+	let addr = listener.local_addr().unwrap();
+	let sent = Arc::new(AtomicU64::new(0));
+	let counter = sent.clone();
+	tokio::spawn(async move {
+		while let Ok((mut stream, _)) = listener.accept().await {
+			let counter = counter.clone();
+			tokio::spawn(async move {
+				let mut request = Vec::new();
+				let mut buf = [0u8; 4096];
+				while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+					match stream.read(&mut buf).await {
+						Ok(0) | Err(_) => return,
+						Ok(n) => request.extend_from_slice(&buf[..n]),
+					}
+				}
+				let head = if declare {
+					format!("HTTP/1.1 200 OK\r\ncontent-length: {size}\r\n\r\n")
+				} else {
+					"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n".to_string()
+				};
+				if stream.write_all(head.as_bytes()).await.is_err() {
+					return;
+				}
+				let chunk = vec![0x5a_u8; 1 << 20];
+				let mut left = size;
+				while left > 0 {
+					let n = left.min(chunk.len() as u64) as usize;
+					let framed = if declare {
+						stream.write_all(&chunk[..n]).await
+					} else {
+						let mut frame = format!("{n:x}\r\n").into_bytes();
+						frame.extend_from_slice(&chunk[..n]);
+						frame.extend_from_slice(b"\r\n");
+						stream.write_all(&frame).await
+					};
+					if framed.is_err() {
+						return;
+					}
+					counter.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+					left -= n as u64;
+				}
+			});
+		}
+	});
+	(addr, sent)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_oversized_answer_is_dropped_before_it_fills_the_callers_memory() {
+	// Before: the dendrite read up to 256 MiB of any answer before checking its signature, so
+	// one fake axon sending 240 MB pushed honest neurons from ~360 MB to ~1 GB. Now it reads
+	// at most what an answer to the request can take (the outputs plus 16 KiB).
+	let net = start().await;
+	let caller = signer("//caller");
+	let dendrite = Dendrite::new(caller, DendriteConfig::default());
+	let good = Target { uid: 0, hotkey: net.axon_key.hotkey(), addr: net.running.addr };
+	const SIZE: u64 = 240 << 20;
+	let (declared, declared_sent) = flooding_axon(SIZE, true).await;
+	let (chunked, chunked_sent) = flooding_axon(SIZE, false).await;
+	let liar = signer("//liar").hotkey();
+	let targets = [
+		good,
+		Target { uid: 1, hotkey: liar, addr: declared },
+		Target { uid: 2, hotkey: liar, addr: chunked },
+	];
+	// Warm up (connection pools, allocator), then measure.
+	let _ = dendrite.forward(&targets[..1], &tokens(1, 2), DIM).await;
+	let idle = rss_bytes();
+	let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+	let peak = watch_peak_rss(stop.clone());
+	for _ in 0..4 {
+		let answers = dendrite.forward(&targets, &tokens(1, 2), DIM).await;
+		assert!(answers[0].result.is_ok(), "{:?}", answers[0].result);
+		for answer in &answers[1..] {
+			match &answer.result {
+				Err(Failure::Malformed(why)) => {
+					assert!(why.contains("bytes"), "{why}");
+				},
+				other => panic!("uid {}: {other:?}", answer.uid),
+			}
+		}
+	}
+	stop.store(true, std::sync::atomic::Ordering::Relaxed);
+	let peak = peak.join().unwrap();
+	let (declared_sent, chunked_sent) = (
+		declared_sent.load(std::sync::atomic::Ordering::Relaxed),
+		chunked_sent.load(std::sync::atomic::Ordering::Relaxed),
+	);
+	eprintln!(
+		"idle {} MB, peak {} MB; the fake axons got out {} MB (declared) and {} MB (chunked) \
+		 of 4 × {} MB",
+		idle >> 20,
+		peak >> 20,
+		declared_sent >> 20,
+		chunked_sent >> 20,
+		SIZE >> 20
+	);
+	// This test process idles at ~12 MB, so the bound is absolute: 32 MB of growth, against the
+	// 240 MB of one answer read whole (a real neuron idles at ~360 MB: 1.5× of it is 180 MB).
+	assert!(peak < idle + (32 << 20), "memory grew from {idle} to {peak} bytes");
+	// What the fakes could push is what the kernel's socket buffers take, not the answer.
+	assert!(declared_sent < 4 * SIZE / 8, "{declared_sent} bytes were taken in");
+	assert!(chunked_sent < 4 * SIZE / 8, "{chunked_sent} bytes were taken in");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unfinished_bodies_from_one_caller_hold_a_few_buffers_not_hundreds() {
+	// Before: 400 signed requests, each missing its last byte, took a neuron from 140 MB to
+	// 960 MB in 3 s (every body buffered until the body timeout). Now a caller has at most
+	// `max_requests_per_caller` (4) requests in flight; the rest are refused `overloaded`
+	// before a byte of their body is read, and honest callers keep being served.
+	const BODY: usize = 2 << 20;
+	let mut config = config();
+	config.max_body_bytes = BODY + 1024;
+	// Room for 64 such bodies in all, so that the per-caller share is what stops this flood.
+	config.max_body_bytes_in_flight = 64 * config.max_body_bytes;
+	config.limits.body_timeout = Duration::from_secs(6);
+	config.limits.max_connections = 1024;
+	let net = start_with(config, Duration::ZERO).await;
+	let caller = signer("//caller");
+	let honest = Target { uid: 3, hotkey: net.axon_key.hotkey(), addr: net.running.addr };
+	let whale = Dendrite::new(signer("//whale"), DendriteConfig::default());
+	let _ = whale.forward(std::slice::from_ref(&honest), &tokens(1, 2), DIM).await;
+	let idle = rss_bytes();
+	let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+	let peak = watch_peak_rss(stop.clone());
+
+	// 200 connections from 50 other hosts (127.0.0.2–51, 4 each, under the per-host cap),
+	// each a distinct signed request whose 2 MiB body stops one byte short.
+	let body = vec![0x11_u8; BODY];
+	let mut flood = Vec::new();
+	for i in 0..200u32 {
+		let request =
+			signed(&caller, net.axon_key.hotkey(), Endpoint::Forward, body.clone(), |h| {
+				h.nonce = now_nanos() + u64::from(i);
+				h.request_id = [i as u8; 16];
+			});
+		let from = format!("127.0.0.{}", 2 + i % 50);
+		let Ok(mut stream) = connect_from(&from, net.running.addr).await else { continue };
+		// A refused request's connection may stop reading: give up on writing after a while.
+		let _ = tokio::time::timeout(Duration::from_secs(2), async {
+			stream.write_all(head_text(&request, body.len() as u64).as_bytes()).await?;
+			stream.write_all(&body[..BODY - 1]).await
+		})
+		.await;
+		flood.push(stream);
+	}
+	assert!(flood.len() >= 190, "only {} connections", flood.len());
+
+	// Honest calls while the attacker's bodies hang.
+	let mut slowest = Duration::ZERO;
+	for _ in 0..10 {
+		let started = Instant::now();
+		let answer = whale.forward(std::slice::from_ref(&honest), &tokens(1, 2), DIM).await;
+		assert!(answer[0].result.is_ok(), "{:?}", answer[0].result);
+		slowest = slowest.max(started.elapsed());
+	}
+	stop.store(true, std::sync::atomic::Ordering::Relaxed);
+	let peak = peak.join().unwrap();
+	let refused = net.axon.metrics().refused(Reason::Overloaded);
+	eprintln!(
+		"idle {} MB, peak {} MB during 200 unfinished 2 MiB bodies; {refused} refused \
+		 overloaded; slowest honest call {slowest:?}",
+		idle >> 20,
+		peak >> 20
+	);
+	assert!(slowest < Duration::from_secs(1), "an honest call took {slowest:?}");
+	assert!(refused >= 186, "only {refused} of the flood's requests were refused");
+	assert_eq!(net.axon.metrics().refused(Reason::BodyTimeout), 0, "four bodies are still held");
+	// Four buffers of 2 MiB may be held; 200 would be 400 MiB.
+	assert!(peak < idle + (32 << 20), "memory grew from {idle} to {peak} bytes");
+	drop(flood);
 }

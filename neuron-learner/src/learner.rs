@@ -78,11 +78,23 @@ pub struct Learner {
 	adam: Adam,
 	config: LearnConfig,
 	scores: Vec<f64>,
-	caller_grads: VecDeque<(Tensor, Tensor)>,
+	caller_grads: VecDeque<CallerGrad>,
 }
 
-/// Most caller gradients kept between two steps; older ones are dropped.
-const CALLER_QUEUE: usize = 64;
+/// A caller's gradient waiting for the next step.
+struct CallerGrad {
+	uid: u16,
+	stake: u128,
+	inputs: Tensor,
+	grads: Tensor,
+}
+
+/// Most caller gradients kept between two steps (each costs the step one more pass through
+/// the encoder, so this bounds what callers can add to a step).
+pub const CALLER_QUEUE: usize = 16;
+
+/// Most gradients one caller may have waiting; a newer one replaces its oldest.
+pub const PER_CALLER: usize = 2;
 
 /// Peers' answers are clamped to ±this before use: an encoder's layer-normed outputs are far
 /// inside it, and a hostile peer's huge (finite) values cannot blow up the step.
@@ -132,13 +144,38 @@ impl Learner {
 		tch::no_grad(|| self.encoder.forward_t(&tokens.to_device(self.config.device), false))
 	}
 
-	/// Queues a caller's gradient with respect to this neuron's answer for `inputs`; it is
-	/// folded into the next step.
-	pub fn push_caller_grad(&mut self, inputs: Tensor, grads: Tensor) {
-		if self.caller_grads.len() >= CALLER_QUEUE {
-			self.caller_grads.pop_front();
+	/// Queues the gradient of caller `uid` (with `stake`) with respect to this neuron's answer
+	/// for `inputs`; it is folded into the next step. A caller keeps at most [`PER_CALLER`]
+	/// waiting (its newest); when [`CALLER_QUEUE`] are waiting, the lowest-stake one (the
+	/// oldest among equals) makes room for a caller with more stake. Returns false if the
+	/// gradient was not queued (every waiting one has at least this caller's stake).
+	pub fn push_caller_grad(
+		&mut self,
+		uid: u16,
+		stake: u128,
+		inputs: Tensor,
+		grads: Tensor,
+	) -> bool {
+		let queue = &mut self.caller_grads;
+		if queue.iter().filter(|g| g.uid == uid).count() >= PER_CALLER {
+			if let Some(oldest) = queue.iter().position(|g| g.uid == uid) {
+				queue.remove(oldest);
+			}
+		} else if queue.len() >= CALLER_QUEUE {
+			let lowest = queue
+				.iter()
+				.enumerate()
+				.min_by_key(|(i, g)| (g.stake, *i))
+				.map(|(i, g)| (i, g.stake));
+			match lowest {
+				Some((i, least)) if least < stake => {
+					queue.remove(i);
+				},
+				_ => return false,
+			}
 		}
-		self.caller_grads.push_back((inputs, grads));
+		queue.push_back(CallerGrad { uid, stake, inputs, grads });
+		true
 	}
 
 	/// Caller gradients waiting for the next step.
@@ -288,7 +325,7 @@ impl Learner {
 	/// parameter gradients.
 	fn fold_caller_grads(&mut self) -> usize {
 		let mut n = 0;
-		while let Some((inputs, grads)) = self.caller_grads.pop_front() {
+		while let Some(CallerGrad { inputs, grads, .. }) = self.caller_grads.pop_front() {
 			let grads = grads.to_device(self.config.device).to_kind(Kind::Float);
 			let norm = grads.norm().double_value(&[]);
 			if !norm.is_finite() || norm == 0.0 {
@@ -451,7 +488,7 @@ mod tests {
 			let (x, y) = corpus().batch(4, 16);
 			if push {
 				let grads = Tensor::ones([4, 16, 32], (Kind::Float, Device::Cpu));
-				learner.push_caller_grad(x.shallow_clone(), grads);
+				assert!(learner.push_caller_grad(0, 1, x.shallow_clone(), grads));
 			}
 			let step = learner.step(&x, &y, &[]);
 			assert_eq!(step.caller_grads, usize::from(push));
@@ -460,6 +497,28 @@ mod tests {
 		let with = run(true);
 		let without = run(false);
 		assert!(!with.equal(&without), "the caller's gradient must move the encoder");
+	}
+
+	#[test]
+	fn callers_share_the_gradient_queue_by_stake() {
+		let mut learner = Learner::new(tiny(4));
+		let t = || Tensor::zeros([1, 2], (Kind::Int64, Device::Cpu));
+		let g = || Tensor::ones([1, 2, 32], (Kind::Float, Device::Cpu));
+		// One caller flooding keeps only its newest PER_CALLER.
+		for _ in 0..100 {
+			assert!(learner.push_caller_grad(7, 0, t(), g()));
+		}
+		assert_eq!(learner.pending_caller_grads(), PER_CALLER);
+		// Low-stake callers fill the queue; a richer one still gets in, a poorer one does not.
+		for uid in 0..(CALLER_QUEUE as u16) {
+			learner.push_caller_grad(100 + uid, 5, t(), g());
+		}
+		assert_eq!(learner.pending_caller_grads(), CALLER_QUEUE);
+		assert!(learner.push_caller_grad(1, 1_000, t(), g()));
+		assert!(!learner.push_caller_grad(2, 0, t(), g()));
+		assert_eq!(learner.pending_caller_grads(), CALLER_QUEUE);
+		assert!(learner.caller_grads.iter().any(|c| c.uid == 1));
+		assert!(learner.caller_grads.iter().all(|c| c.uid != 7), "the zero-stake flood went first");
 	}
 
 	#[test]

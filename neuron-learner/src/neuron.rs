@@ -99,8 +99,13 @@ pub async fn run(ctx: &Context, args: RunArgs) -> Result<()> {
 	let schema = Schema::tokens(dim, args.batch.max(64), args.seq_len);
 	let metrics = Arc::new(Metrics::new());
 	let signer = Signer::new(&hotkey);
-	let axon =
-		Axon::new(signer.clone(), view.clone(), served, AxonConfig::new(schema), metrics.clone());
+	let mut axon_config = AxonConfig::new(schema);
+	axon_config.min_stake = chain
+		.rpc
+		.token
+		.parse(&args.min_caller_stake)
+		.context("--min-caller-stake must be an amount of TAO, e.g. 1 or 0.5")?;
+	let axon = Axon::new(signer.clone(), view.clone(), served, axon_config, metrics.clone());
 	let bind = SocketAddr::new(args.axon_bind, args.axon_port);
 	let running = axon.start(bind).await.with_context(|| format!("starting the axon on {bind}"))?;
 	info!(addr = %running.addr, "axon listening");
@@ -211,6 +216,10 @@ fn check_args(args: &RunArgs) -> Result<()> {
 	if args.log_every == 0 || args.checkpoint_every == 0 {
 		bail!("--log-every and --checkpoint-every must be at least 1");
 	}
+	// Checked before anything is registered (the chain's own token parses it again later).
+	neuron_client::amount::Token::default()
+		.parse(&args.min_caller_stake)
+		.context("--min-caller-stake must be an amount of TAO, e.g. 1 or 0.5")?;
 	parse_shard(&args.shard)?;
 	model::device(&args.device)?;
 	Ok(())

@@ -31,10 +31,13 @@ impl Model for Served {
 		guarded("forward", || to_wire_f32(&learner.represent(&tokens)))
 	}
 
-	fn backward(&self, _: &Member, inputs: Tensor, grads: Tensor) -> Result<(), String> {
+	fn backward(&self, caller: &Member, inputs: Tensor, grads: Tensor) -> Result<(), String> {
 		let mut learner = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-		learner.push_caller_grad(to_tch(&inputs), to_tch(&grads));
-		Ok(())
+		if learner.push_caller_grad(caller.uid, caller.stake, to_tch(&inputs), to_tch(&grads)) {
+			Ok(())
+		} else {
+			Err("the gradient queue is full of gradients from callers with more stake".into())
+		}
 	}
 }
 

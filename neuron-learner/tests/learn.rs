@@ -214,11 +214,23 @@ async fn a_pushed_gradient_moves_the_peer_and_a_malformed_one_is_refused() {
 	let (p1, t1) = (twin_step(&peer), twin_step(&twin));
 	assert!(p1.equal(&t1), "refused gradients must change nothing");
 
-	// A good gradient is taken, queued, and folded into the next step: the encoder moves
-	// away from its twin's.
+	// A gradient for inputs the peer never answered this caller is refused (409 not_answered):
+	// a caller can only give feedback on answers it got, not steer the encoder at will.
 	let grads = Tensor::f32(vec![2, 4, DIM], vec![0.25; 2 * 4 * DIM]).unwrap();
-	let answer = caller.backward(std::slice::from_ref(&target), &inputs, &[grads]).await.remove(0);
-	answer.result.expect("a well-formed gradient is accepted");
+	let not_answered = |answer: neuron_client::serve::dendrite::Answer<()>| match answer.result {
+		Err(Failure::Refused { status: 409, reason: Some(Reason::NotAnswered), .. }) => {},
+		other => panic!("expected not_answered: {other:?}"),
+	};
+	let target = std::slice::from_ref(&target);
+	not_answered(caller.backward(target, &inputs, std::slice::from_ref(&grads)).await.remove(0));
+	assert_eq!(lock(&peer).pending_caller_grads(), 0);
+
+	// After a forward answer, one gradient for it is taken, queued, and folded into the next
+	// step: the encoder moves away from its twin's. A second one for the same answer is not.
+	caller.forward(target, &inputs, DIM).await.remove(0).result.expect("answered");
+	let answer = caller.backward(target, &inputs, std::slice::from_ref(&grads)).await.remove(0);
+	answer.result.expect("a well-formed gradient for an answer is accepted");
+	not_answered(caller.backward(target, &inputs, &[grads]).await.remove(0));
 	assert_eq!(lock(&peer).pending_caller_grads(), 1);
 	let (p2, t2) = (twin_step(&peer), twin_step(&twin));
 	assert_eq!(lock(&peer).pending_caller_grads(), 0);

@@ -61,7 +61,12 @@ fn testnet_genesis(
 			authorities: initial_authorities.iter().map(|x| (x.1.clone(), 1)).collect::<Vec<_>>(),
 		},
 		sudo: SudoConfig { key: Some(root) },
-		bittensor: BittensorConfig { subnets: vec![(1, dev_subnet_hyperparameters())] },
+		// Every neuron of a dev or local chain runs on this machine, so loopback axons are
+		// allowed here (and only here: any other chain's genesis leaves this false).
+		bittensor: BittensorConfig {
+			subnets: vec![(1, dev_subnet_hyperparameters())],
+			allow_loopback_axons: true,
+		},
 	})
 }
 

@@ -12,6 +12,8 @@ pub use super::http::Limits;
 
 use super::{
 	admission::{Admission, Shed},
+	answered::{self, Answered, GRADIENT_WINDOW},
+	bodies::{Bodies, Full as BodiesFull, Lease},
 	http::serve_router,
 	metrics::Metrics,
 	protocol::{
@@ -172,6 +174,12 @@ pub struct AxonConfig {
 	pub workers: usize,
 	/// Calls waiting for the model; beyond it the lowest stakes are shed.
 	pub queue: usize,
+	/// Requests one caller may have in flight (body being read, waiting or running); more are
+	/// refused `overloaded` before their body is read.
+	pub max_requests_per_caller: usize,
+	/// Bytes of request bodies all callers together may have in flight (each request counts
+	/// its declared length, or `max_body_bytes` when it declares none).
+	pub max_body_bytes_in_flight: usize,
 	/// Connection limits.
 	pub limits: Limits,
 }
@@ -179,14 +187,19 @@ pub struct AxonConfig {
 impl AxonConfig {
 	/// Defaults for `schema`.
 	pub fn new(schema: Schema) -> Self {
+		// Room for every worker and every waiter to hold a full body.
+		let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+		let schema_bytes_in_flight = schema.max_body_bytes().saturating_mul(workers + 64);
 		Self {
 			max_body_bytes: schema.max_body_bytes(),
 			schema,
 			min_stake: 0,
 			max_nonce_age: Duration::from_secs(10),
 			max_clock_skew: Duration::from_secs(2),
-			workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
+			workers,
 			queue: 64,
+			max_requests_per_caller: 4,
+			max_body_bytes_in_flight: schema_bytes_in_flight,
 			limits: Limits::default(),
 		}
 	}
@@ -221,6 +234,8 @@ pub struct Axon {
 	config: AxonConfig,
 	metrics: Arc<Metrics>,
 	admission: Arc<Admission>,
+	bodies: Arc<Bodies>,
+	answered: Answered,
 	/// Nonces accepted from each caller.
 	nonces: Mutex<ReplayGuard>,
 	/// No nonce at or below this is accepted: a request signed before this axon started (even
@@ -266,6 +281,8 @@ impl Axon {
 			view,
 			model,
 			admission: Admission::new(config.workers, config.queue),
+			bodies: Bodies::new(config.max_requests_per_caller, config.max_body_bytes_in_flight),
+			answered: Answered::default(),
 			nonces: Mutex::new(ReplayGuard::new(config.max_nonce_age.as_nanos() as u64)),
 			config,
 			metrics,
@@ -327,9 +344,11 @@ impl Axon {
 		let deadline = check_deadline(&head)?;
 		self.check_nonce_window(&head)?;
 		let caller = self.check_member(&head)?;
-		self.check_declared_length(headers)?;
+		let declared = self.check_declared_length(headers)?;
 		check_signature(&head, &signature)?;
 		self.check_replay(&head)?;
+		// Held until the answer is sent: a caller's requests in flight and their bodies.
+		let _lease = self.reserve_body(&head, declared)?;
 		let body = self.read_body(body).await?;
 		check_body_hash(&head, &body)?;
 		let permit = |stake| self.admit(stake, deadline);
@@ -342,6 +361,8 @@ impl Axon {
 					.or_else(|m| refuse(Reason::BadTensor, m))?;
 				let want = self.config.schema.output_shape(&inputs.shape);
 				let _permit = permit(caller.stake).await?;
+				let asked = answered::digest(&inputs);
+				let who = caller.hotkey;
 				let outputs = self.run(move |model| model.forward(&caller, inputs)).await?;
 				if outputs.shape != want || outputs.dtype() != DType::F32 {
 					return refuse(
@@ -349,6 +370,7 @@ impl Axon {
 						format!("the model answered {:?}, expected {want:?} F32", outputs.shape),
 					);
 				}
+				self.answered.record(who, asked, now_nanos());
 				Ok(Bytes::from(tensor::encode(&[(names::OUTPUTS, &outputs)])))
 			},
 			Endpoint::Backward => {
@@ -358,6 +380,15 @@ impl Axon {
 				schema
 					.check_grads(&inputs.shape, &grads)
 					.or_else(|m| refuse(Reason::BadTensor, m))?;
+				if !self.answered.take(caller.hotkey, answered::digest(&inputs), now_nanos()) {
+					return refuse(
+						Reason::NotAnswered,
+						format!(
+							"this axon gave no forward answer to this caller for these inputs in \
+							 the last {GRADIENT_WINDOW:?}, or already took its gradient"
+						),
+					);
+				}
 				let _permit = permit(caller.stake).await?;
 				self.run(move |model| model.backward(&caller, inputs, grads)).await?;
 				Ok(Bytes::new())
@@ -429,7 +460,8 @@ impl Axon {
 		Ok(member.clone())
 	}
 
-	fn check_declared_length(&self, headers: &HeaderMap) -> Result<(), Refusal> {
+	/// The body's declared length, if it is within `max_body_bytes`.
+	fn check_declared_length(&self, headers: &HeaderMap) -> Result<Option<usize>, Refusal> {
 		let declared = headers
 			.get(axum::http::header::CONTENT_LENGTH)
 			.and_then(|v| v.to_str().ok())
@@ -442,8 +474,23 @@ impl Axon {
 					self.config.max_body_bytes
 				),
 			),
-			_ => Ok(()),
+			Some(n) => Ok(Some(n as usize)),
+			None => Ok(None),
 		}
+	}
+
+	fn reserve_body(&self, head: &RequestHead, declared: Option<usize>) -> Result<Lease, Refusal> {
+		let bytes = declared.unwrap_or(self.config.max_body_bytes);
+		self.bodies.reserve(head.caller, bytes).or_else(|full| match full {
+			BodiesFull::Caller { limit } => refuse(
+				Reason::Overloaded,
+				format!("this caller already has {limit} requests in flight here"),
+			),
+			BodiesFull::Total { limit } => refuse(
+				Reason::Overloaded,
+				format!("request bodies in flight already hold this axon's {limit} bytes"),
+			),
+		})
 	}
 
 	fn check_replay(&self, head: &RequestHead) -> Result<(), Refusal> {

@@ -99,6 +99,8 @@ pub async fn run(args: &BenchArgs) -> Result<BenchReport> {
 	let mut config = AxonConfig::new(Schema::features(d, b, t));
 	config.min_stake = 1;
 	config.queue = args.concurrency.max(64);
+	// One caller drives every concurrent call here.
+	config.max_requests_per_caller = args.concurrency.max(1);
 	let axon_hotkey = axon_key.hotkey();
 	let skew = config.max_clock_skew;
 	let axon = Axon::new(axon_key, view, Arc::new(Identity), config, Arc::new(Metrics::new()));

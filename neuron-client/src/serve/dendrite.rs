@@ -100,9 +100,14 @@ pub struct DendriteConfig {
 	pub timeout: Duration,
 	/// Speak cleartext HTTP/2 (prior knowledge) instead of HTTP/1.1.
 	pub http2: bool,
-	/// Largest answer body read.
+	/// Largest answer body read, whatever the request. Each call also has its own bound,
+	/// what a well-formed answer to it can take (the expected outputs plus
+	/// [`ANSWER_OVERHEAD`]), so a peer cannot make the dendrite hold more than that.
 	pub max_response_bytes: usize,
 }
+
+/// Room in an answer beyond its tensor data: the safetensors header, or a refusal's text.
+pub const ANSWER_OVERHEAD: usize = 16 << 10;
 
 impl Default for DendriteConfig {
 	fn default() -> Self {
@@ -195,13 +200,16 @@ impl Dendrite {
 			inputs.shape.get(1).copied().unwrap_or(0),
 			dim,
 		];
+		// An honest answer is the F32 outputs and a short header; nothing longer is read.
+		let limit =
+			want.iter().product::<usize>().saturating_mul(4).saturating_add(ANSWER_OVERHEAD);
 		let calls = targets.iter().map(|target| {
 			let body = body.clone();
 			let want = &want;
 			async move {
 				let started = Instant::now();
 				let result = self
-					.exchange(target, Endpoint::Forward, body, hash)
+					.exchange(target, Endpoint::Forward, body, hash, limit)
 					.await
 					.and_then(accepted)
 					.and_then(|body| outputs(&body, want));
@@ -225,7 +233,7 @@ impl Dendrite {
 				Bytes::from(tensor::encode(&[(names::INPUTS, inputs), (names::GRADS, grads)]));
 			let hash = body_hash(&body);
 			let result = self
-				.exchange(target, Endpoint::Backward, body, hash)
+				.exchange(target, Endpoint::Backward, body, hash, ANSWER_OVERHEAD)
 				.await
 				.and_then(accepted)
 				.map(drop);
@@ -234,14 +242,18 @@ impl Dendrite {
 		futures::future::join_all(calls).await
 	}
 
-	/// One signed call and its verified answer, within the timeout.
+	/// One signed call and its verified answer, within the timeout. At most `limit` bytes of
+	/// the answer are read (an answer that declares more is dropped unread), because its
+	/// signature can only be checked once all of it is in memory.
 	async fn exchange(
 		&self,
 		target: &Target,
 		endpoint: Endpoint,
 		body: Bytes,
 		hash: [u8; 32],
+		limit: usize,
 	) -> Result<Exchange, Failure> {
+		let limit = limit.min(self.config.max_response_bytes);
 		let head = RequestHead {
 			endpoint,
 			caller: self.signer.hotkey(),
@@ -273,11 +285,26 @@ impl Dendrite {
 				Failure::Unreachable(why)
 			})?;
 			let (parts, body) = response.into_parts();
-			let limited = http_body_util::Limited::new(body, self.config.max_response_bytes);
+			let declared = parts
+				.headers
+				.get(hyper::header::CONTENT_LENGTH)
+				.and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+			if declared.is_some_and(|n| n > limit as u64) {
+				return Err(Failure::Malformed(format!(
+					"the answer declares {} bytes, more than the {limit} an answer to this \
+					 request can take; not read",
+					declared.unwrap_or_default()
+				)));
+			}
+			let limited = http_body_util::Limited::new(body, limit);
 			let body = limited
 				.collect()
 				.await
-				.map_err(|e| Failure::Malformed(format!("reading the answer: {e}")))?
+				.map_err(|e| {
+					Failure::Malformed(format!(
+						"reading the answer (at most {limit} bytes for this request): {e}"
+					))
+				})?
 				.to_bytes();
 			Ok::<_, Failure>((parts, body))
 		};

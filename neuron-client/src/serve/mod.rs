@@ -3,8 +3,10 @@
 //! bytes, so the network layer builds and runs without libtorch.
 
 pub mod admission;
+pub mod answered;
 pub mod axon;
 pub mod bench;
+pub mod bodies;
 pub mod dendrite;
 pub mod http;
 pub mod metrics;

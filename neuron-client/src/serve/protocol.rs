@@ -290,11 +290,14 @@ pub enum Reason {
 	Overloaded,
 	/// The model failed on valid input.
 	ModelFailed,
+	/// A gradient for inputs this axon gave the caller no forward answer for (within the last
+	/// minute), or a second gradient for the same answer.
+	NotAnswered,
 }
 
 impl Reason {
 	/// Every reason, for metrics.
-	pub const ALL: [Reason; 17] = [
+	pub const ALL: [Reason; 18] = [
 		Reason::MissingField,
 		Reason::MalformedField,
 		Reason::UnknownEndpoint,
@@ -312,6 +315,7 @@ impl Reason {
 		Reason::BadTensor,
 		Reason::Overloaded,
 		Reason::ModelFailed,
+		Reason::NotAnswered,
 	];
 
 	/// The `bt-reason` value.
@@ -334,6 +338,7 @@ impl Reason {
 			Reason::BadTensor => "bad_tensor",
 			Reason::Overloaded => "overloaded",
 			Reason::ModelFailed => "model_failed",
+			Reason::NotAnswered => "not_answered",
 		}
 	}
 
@@ -346,7 +351,7 @@ impl Reason {
 			Reason::NotRegistered | Reason::InsufficientStake => 403,
 			Reason::UnknownEndpoint => 404,
 			Reason::DeadlinePassed | Reason::BodyTimeout => 408,
-			Reason::ReplayedNonce => 409,
+			Reason::ReplayedNonce | Reason::NotAnswered => 409,
 			Reason::BodyTooLarge => 413,
 			Reason::WrongCallee => 421,
 			Reason::BadTensor => 422,

@@ -171,7 +171,7 @@ mod benchmarks {
 		let hotkeys = populated_subnet::<T>(16, 1);
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(hotkeys[0].clone()), NETUID, 1, 0x7f00_0001, 8091, 4, 0);
+		_(RawOrigin::Signed(hotkeys[0].clone()), NETUID, 1, 0x0808_0808, 8091, 4, 0);
 
 		assert!(Axons::<T>::contains_key(NETUID, 0));
 	}
@@ -198,12 +198,14 @@ mod benchmarks {
 		assert_eq!(Stake::<T>::get(&hotkeys[0]), 995_000u32.into());
 	}
 
-	/// A row of `w` weights, one on each uid of a subnet of `w` neurons. The range ends at the
-	/// runtime's `MaxWeightsPerNeuron` (256).
+	/// A row of `w` weights on uids `0..w` of a subnet of `n` neurons (the call rewrites the
+	/// subnet's `LastUpdate`, one entry per neuron). The ranges end at the runtime's largest
+	/// subnet (4,096) and `MaxWeightsPerNeuron` (256).
 	#[benchmark]
-	fn set_weights(w: Linear<1, 256>) {
-		let w = w.min(max_uids::<T>() as u32).min(T::MaxWeightsPerNeuron::get()) as u16;
-		let hotkeys = insert_neurons::<T>(w, w, 0, 1u32.into());
+	fn set_weights(n: Linear<1, 4096>, w: Linear<1, 256>) {
+		let n = n.min(max_uids::<T>() as u32).max(1) as u16;
+		let w = w.min(u32::from(n)).min(T::MaxWeightsPerNeuron::get()) as u16;
+		let hotkeys = insert_neurons::<T>(n, n, 0, 1u32.into());
 		let uids: Vec<Uid> = (0..w).collect();
 		let values: Vec<u16> = (0..w).map(|k| 1 + k % 1000).collect();
 
@@ -247,11 +249,13 @@ mod benchmarks {
 		);
 	}
 
-	/// A reveal of `w` weights, matching the last of the most pending commits.
+	/// A reveal of `w` weights in a subnet of `n` neurons, matching the last of the most
+	/// pending commits.
 	#[benchmark]
-	fn reveal_weights(w: Linear<1, 256>) {
-		let w = w.min(max_uids::<T>() as u32).min(T::MaxWeightsPerNeuron::get()) as u16;
-		let hotkeys = insert_neurons::<T>(w, w, 0, 1u32.into());
+	fn reveal_weights(n: Linear<1, 4096>, w: Linear<1, 256>) {
+		let n = n.min(max_uids::<T>() as u32).max(1) as u16;
+		let w = w.min(u32::from(n)).min(T::MaxWeightsPerNeuron::get()) as u16;
+		let hotkeys = insert_neurons::<T>(n, n, 0, 1u32.into());
 		Subnets::<T>::mutate(NETUID, |h| {
 			if let Some(h) = h {
 				h.commit_reveal_period = 1;

@@ -59,7 +59,7 @@ pub use pallet::*;
 pub use types::*;
 pub use weights::WeightInfo;
 
-mod axon;
+pub mod axon;
 mod commit_reveal;
 mod emission;
 pub mod extension;
@@ -301,17 +301,27 @@ pub mod pallet {
 	pub type LastEpochBlock<T: Config> =
 		StorageMap<_, Twox64Concat, NetUid, BlockNumberFor<T>, ValueQuery>;
 
+	/// Whether `serve_axon` accepts loopback addresses (`127.0.0.0/8`, `::1`). Set at genesis:
+	/// true on the development and local test chains, whose neurons all run on one machine;
+	/// false (the default) on any other chain, where a loopback axon would point every peer
+	/// that queries it at a service on its own machine.
+	#[pallet::storage]
+	pub type AllowLoopbackAxons<T: Config> = StorageValue<_, bool, ValueQuery>;
+
 	#[pallet::genesis_config]
 	#[derive(frame_support::DefaultNoBound)]
 	pub struct GenesisConfig<T: Config> {
 		/// Subnets that exist from genesis.
 		pub subnets: alloc::vec::Vec<(NetUid, SubnetHyperparameters<BalanceOf<T>>)>,
+		/// Initial [`AllowLoopbackAxons`]: only chains whose neurons share one machine.
+		pub allow_loopback_axons: bool,
 	}
 
 	#[pallet::genesis_build]
 	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
 		fn build(&self) {
 			Pallet::<T>::ensure_vault_exists();
+			AllowLoopbackAxons::<T>::put(self.allow_loopback_axons);
 			for (netuid, hyperparameters) in &self.subnets {
 				if let Err(error) = Pallet::<T>::do_create_subnet(*netuid, hyperparameters.clone())
 				{
@@ -453,6 +463,11 @@ pub mod pallet {
 		RevealTooEarly,
 		/// The commit's reveal window has closed; the commit expired.
 		RevealTooLate,
+		/// The axon's address cannot be reached from the internet: a private, shared (CGNAT),
+		/// link-local, multicast, documentation, benchmarking, reserved or unspecified range,
+		/// or loopback on a chain whose genesis does not allow it. Peers would send their
+		/// queries to a machine of their own network instead of this neuron.
+		NonRoutableAddress,
 	}
 
 	#[pallet::hooks]
@@ -535,7 +550,8 @@ pub mod pallet {
 		///
 		/// Origin: the hotkey. Emits [`Event::AxonServed`]. Fails with `SubnetNotFound`,
 		/// `NotRegistered`, `InvalidIpType` (not 4 or 6), `InvalidIpAddress` (zero, or an
-		/// IPv4 value above `u32::MAX`) or `InvalidPort` (zero).
+		/// IPv4 value above `u32::MAX`), `NonRoutableAddress` (an address peers cannot reach
+		/// over the internet; see [`AllowLoopbackAxons`]) or `InvalidPort` (zero).
 		#[pallet::call_index(3)]
 		#[pallet::weight(T::WeightInfo::serve_axon())]
 		#[pallet::feeless_if(|origin: &OriginFor<T>, netuid: &NetUid, _version: &u32, _ip: &u128,
@@ -599,7 +615,9 @@ pub mod pallet {
 		/// `TooFewWeights`, `AllWeightsZero` or `MaxWeightExceeded`; in a subnet that uses
 		/// commit-reveal, with `CommitRevealEnabled`.
 		#[pallet::call_index(6)]
-		#[pallet::weight(T::WeightInfo::set_weights(uids.len() as u32))]
+		// Charged for the largest subnet (the call rewrites the subnet's `LastUpdate`, one entry
+		// per neuron), refunded to the subnet's real size.
+		#[pallet::weight(T::WeightInfo::set_weights(T::MaxUidsLimit::get(), uids.len() as u32))]
 		#[pallet::feeless_if(|origin: &OriginFor<T>, netuid: &NetUid, _uids: &alloc::vec::Vec<Uid>,
 			_values: &alloc::vec::Vec<u16>, _version_key: &u64| -> bool {
 			Pallet::<T>::is_registered_signer(origin, *netuid)
@@ -610,9 +628,12 @@ pub mod pallet {
 			uids: alloc::vec::Vec<Uid>,
 			values: alloc::vec::Vec<u16>,
 			version_key: u64,
-		) -> DispatchResult {
+		) -> DispatchResultWithPostInfo {
 			let hotkey = ensure_signed(origin)?;
-			Self::do_set_weights(netuid, hotkey, uids, values, version_key)
+			let w = uids.len() as u32;
+			Self::do_set_weights(netuid, hotkey, uids, values, version_key)?;
+			let n = u32::from(SubnetworkN::<T>::get(netuid));
+			Ok(Some(T::WeightInfo::set_weights(n, w)).into())
 		}
 
 		/// Commits the calling neuron to a weight row in subnet `netuid` without showing it, so
@@ -652,7 +673,7 @@ pub mod pallet {
 		/// `NoMatchingCommit` (no pending commit has the hash of these arguments),
 		/// `RevealTooEarly`, `RevealTooLate`, or any error of `set_weights`.
 		#[pallet::call_index(8)]
-		#[pallet::weight(T::WeightInfo::reveal_weights(uids.len() as u32))]
+		#[pallet::weight(T::WeightInfo::reveal_weights(T::MaxUidsLimit::get(), uids.len() as u32))]
 		#[pallet::feeless_if(|origin: &OriginFor<T>, netuid: &NetUid, _uids: &alloc::vec::Vec<Uid>,
 			_values: &alloc::vec::Vec<u16>, _salt: &[u8; 32], _version_key: &u64| -> bool {
 			Pallet::<T>::is_registered_signer(origin, *netuid)
@@ -664,9 +685,12 @@ pub mod pallet {
 			values: alloc::vec::Vec<u16>,
 			salt: [u8; 32],
 			version_key: u64,
-		) -> DispatchResult {
+		) -> DispatchResultWithPostInfo {
 			let hotkey = ensure_signed(origin)?;
-			Self::do_reveal_weights(netuid, hotkey, uids, values, salt, version_key)
+			let w = uids.len() as u32;
+			Self::do_reveal_weights(netuid, hotkey, uids, values, salt, version_key)?;
+			let n = u32::from(SubnetworkN::<T>::get(netuid));
+			Ok(Some(T::WeightInfo::reveal_weights(n, w)).into())
 		}
 	}
 

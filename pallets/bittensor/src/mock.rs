@@ -100,7 +100,7 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 	}
 	.assimilate_storage(&mut storage)
 	.unwrap();
-	pallet_bittensor::GenesisConfig::<Test> { subnets: vec![] }
+	pallet_bittensor::GenesisConfig::<Test> { subnets: vec![], allow_loopback_axons: false }
 		.assimilate_storage(&mut storage)
 		.unwrap();
 	let mut ext = sp_io::TestExternalities::new(storage);

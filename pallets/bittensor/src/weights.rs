@@ -2,7 +2,7 @@
 //!
 //! Regenerate with `scripts/benchmark-pallet.sh`; never edit by hand.
 //!
-//! DATE: 2026-11-25, STEPS: `20`, REPEAT: `3`
+//! DATE: 2026-12-03, STEPS: `10`, REPEAT: `3`
 //! HOSTNAME: `vm`, CPU: `AMD EPYC`, WASM-EXECUTION: `Compiled`
 //!
 //! Command:
@@ -19,7 +19,7 @@
 //! --extrinsic
 //! *
 //! --steps
-//! 20
+//! 10
 //! --repeat
 //! 3
 //! --heap-pages
@@ -49,9 +49,9 @@ pub trait WeightInfo {
 	fn serve_axon() -> Weight;
 	fn add_stake() -> Weight;
 	fn remove_stake() -> Weight;
-	fn set_weights(w: u32, ) -> Weight;
+	fn set_weights(n: u32, w: u32, ) -> Weight;
 	fn commit_weights() -> Weight;
-	fn reveal_weights(w: u32, ) -> Weight;
+	fn reveal_weights(n: u32, w: u32, ) -> Weight;
 	fn epoch(n: u32, w: u32, ) -> Weight;
 	fn epoch_clipped(n: u32, w: u32, ) -> Weight;
 	fn on_initialize_idle(s: u32, ) -> Weight;
@@ -61,32 +61,32 @@ pub trait WeightInfo {
 pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Bittensor::Subnets` (r:1 w:1)
-	/// Proof: `Bittensor::Subnets` (`max_values`: None, `max_size`: Some(98), added: 2573, mode: `MaxEncodedLen`)
+	/// Proof: `Bittensor::Subnets` (`max_values`: None, `max_size`: Some(101), added: 2576, mode: `MaxEncodedLen`)
 	/// Storage: `Bittensor::SubnetCount` (r:1 w:1)
 	/// Proof: `Bittensor::SubnetCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	fn create_subnet() -> Weight {
-		// Minimum execution time: 8_702_000 picoseconds.
-		Weight::from_parts(9_404_000, 3563)
+		// Minimum execution time: 19_617_000 picoseconds.
+		Weight::from_parts(22_061_000, 3566)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
 	/// Storage: `Bittensor::Subnets` (r:1 w:1)
-	/// Proof: `Bittensor::Subnets` (`max_values`: None, `max_size`: Some(98), added: 2573, mode: `MaxEncodedLen`)
+	/// Proof: `Bittensor::Subnets` (`max_values`: None, `max_size`: Some(101), added: 2576, mode: `MaxEncodedLen`)
 	/// Storage: `Bittensor::SubnetworkN` (r:1 w:0)
 	/// Proof: `Bittensor::SubnetworkN` (`max_values`: None, `max_size`: Some(12), added: 2487, mode: `MaxEncodedLen`)
 	fn set_hyperparameters() -> Weight {
-		// Minimum execution time: 11_417_000 picoseconds.
-		Weight::from_parts(12_498_000, 3563)
+		// Minimum execution time: 26_199_000 picoseconds.
+		Weight::from_parts(28_804_000, 3566)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Bittensor::Subnets` (r:1 w:0)
-	/// Proof: `Bittensor::Subnets` (`max_values`: None, `max_size`: Some(98), added: 2573, mode: `MaxEncodedLen`)
+	/// Proof: `Bittensor::Subnets` (`max_values`: None, `max_size`: Some(101), added: 2576, mode: `MaxEncodedLen`)
 	/// Storage: `Bittensor::Uids` (r:1 w:2)
 	/// Proof: `Bittensor::Uids` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
 	/// Storage: `Bittensor::Owner` (r:1 w:1)
 	/// Proof: `Bittensor::Owner` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
-	/// Storage: `System::Account` (r:1 w:1)
+	/// Storage: `System::Account` (r:2 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Bittensor::SubnetworkN` (r:1 w:0)
 	/// Proof: `Bittensor::SubnetworkN` (`max_values`: None, `max_size`: Some(12), added: 2487, mode: `MaxEncodedLen`)
@@ -108,6 +108,8 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Bittensor::Consensus` (`max_values`: None, `max_size`: Some(32780), added: 35255, mode: `MaxEncodedLen`)
 	/// Storage: `Bittensor::Incentive` (r:1 w:1)
 	/// Proof: `Bittensor::Incentive` (`max_values`: None, `max_size`: Some(32780), added: 35255, mode: `MaxEncodedLen`)
+	/// Storage: `Bittensor::ValidatorTrust` (r:1 w:1)
+	/// Proof: `Bittensor::ValidatorTrust` (`max_values`: None, `max_size`: Some(32780), added: 35255, mode: `MaxEncodedLen`)
 	/// Storage: `Bittensor::Dividends` (r:1 w:1)
 	/// Proof: `Bittensor::Dividends` (`max_values`: None, `max_size`: Some(32780), added: 35255, mode: `MaxEncodedLen`)
 	/// Storage: `Bittensor::LastUpdate` (r:1 w:1)
@@ -120,22 +122,22 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Bittensor::Axons` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 4096]`.
 	fn register(n: u32, ) -> Weight {
-		// Minimum execution time: 84_537_000 picoseconds.
-		Weight::from_parts(97_196_774, 69013)
-			.saturating_add(Weight::from_parts(98_986, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(17_u64))
-			.saturating_add(T::DbWeight::get().writes(17_u64))
+		// Minimum execution time: 162_314_000 picoseconds.
+		Weight::from_parts(184_277_751, 69013)
+			.saturating_add(Weight::from_parts(164_816, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(19_u64))
+			.saturating_add(T::DbWeight::get().writes(19_u64))
 	}
 	/// Storage: `Bittensor::Subnets` (r:1 w:0)
-	/// Proof: `Bittensor::Subnets` (`max_values`: None, `max_size`: Some(98), added: 2573, mode: `MaxEncodedLen`)
+	/// Proof: `Bittensor::Subnets` (`max_values`: None, `max_size`: Some(101), added: 2576, mode: `MaxEncodedLen`)
 	/// Storage: `Bittensor::Uids` (r:1 w:0)
 	/// Proof: `Bittensor::Uids` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
-	/// Storage: `Bittensor::Axons` (r:0 w:1)
+	/// Storage: `Bittensor::Axons` (r:1 w:1)
 	/// Proof: `Bittensor::Axons` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	fn serve_axon() -> Weight {
-		// Minimum execution time: 13_079_000 picoseconds.
-		Weight::from_parts(14_501_000, 3563)
-			.saturating_add(T::DbWeight::get().reads(2_u64))
+		// Minimum execution time: 32_400_000 picoseconds.
+		Weight::from_parts(35_166_000, 3566)
+			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Bittensor::Owner` (r:1 w:0)
@@ -147,8 +149,8 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Bittensor::TotalStake` (r:1 w:1)
 	/// Proof: `Bittensor::TotalStake` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	fn add_stake() -> Weight {
-		// Minimum execution time: 49_554_000 picoseconds.
-		Weight::from_parts(52_549_000, 6196)
+		// Minimum execution time: 84_419_000 picoseconds.
+		Weight::from_parts(89_408_000, 6196)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -161,78 +163,79 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Bittensor::TotalStake` (r:1 w:1)
 	/// Proof: `Bittensor::TotalStake` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	fn remove_stake() -> Weight {
-		// Minimum execution time: 47_250_000 picoseconds.
-		Weight::from_parts(50_776_000, 6196)
+		// Minimum execution time: 81_903_000 picoseconds.
+		Weight::from_parts(86_432_000, 6196)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
 	/// Storage: `Bittensor::Subnets` (r:1 w:0)
-	/// Proof: `Bittensor::Subnets` (`max_values`: None, `max_size`: Some(98), added: 2573, mode: `MaxEncodedLen`)
+	/// Proof: `Bittensor::Subnets` (`max_values`: None, `max_size`: Some(101), added: 2576, mode: `MaxEncodedLen`)
 	/// Storage: `Bittensor::Uids` (r:1 w:0)
 	/// Proof: `Bittensor::Uids` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
 	/// Storage: `Bittensor::Stake` (r:1 w:0)
 	/// Proof: `Bittensor::Stake` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
-	/// Storage: `Bittensor::LastUpdate` (r:1 w:1)
-	/// Proof: `Bittensor::LastUpdate` (`max_values`: None, `max_size`: Some(16396), added: 18871, mode: `MaxEncodedLen`)
 	/// Storage: `Bittensor::Weights` (r:1 w:1)
 	/// Proof: `Bittensor::Weights` (`max_values`: None, `max_size`: Some(1046), added: 3521, mode: `MaxEncodedLen`)
 	/// Storage: `Bittensor::SubnetworkN` (r:1 w:0)
 	/// Proof: `Bittensor::SubnetworkN` (`max_values`: None, `max_size`: Some(12), added: 2487, mode: `MaxEncodedLen`)
+	/// Storage: `Bittensor::LastUpdate` (r:1 w:1)
+	/// Proof: `Bittensor::LastUpdate` (`max_values`: None, `max_size`: Some(16396), added: 18871, mode: `MaxEncodedLen`)
 	/// Storage: `Bittensor::WeightEntries` (r:1 w:1)
 	/// Proof: `Bittensor::WeightEntries` (`max_values`: None, `max_size`: Some(14), added: 2489, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[1, 4096]`.
 	/// The range of component `w` is `[1, 256]`.
-	fn set_weights(w: u32, ) -> Weight {
-		// Minimum execution time: 26_840_000 picoseconds.
-		Weight::from_parts(32_924_525, 19861)
-			.saturating_add(Weight::from_parts(64_571, 0).saturating_mul(w.into()))
+	fn set_weights(n: u32, w: u32, ) -> Weight {
+		// Minimum execution time: 53_891_000 picoseconds.
+		Weight::from_parts(58_796_201, 19861)
+			.saturating_add(Weight::from_parts(24_676, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(197_611, 0).saturating_mul(w.into()))
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `Bittensor::Subnets` (r:1 w:0)
-	/// Proof: `Bittensor::Subnets` (`max_values`: None, `max_size`: Some(98), added: 2573, mode: `MaxEncodedLen`)
+	/// Proof: `Bittensor::Subnets` (`max_values`: None, `max_size`: Some(101), added: 2576, mode: `MaxEncodedLen`)
 	/// Storage: `Bittensor::Uids` (r:1 w:0)
 	/// Proof: `Bittensor::Uids` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
 	/// Storage: `Bittensor::Stake` (r:1 w:0)
 	/// Proof: `Bittensor::Stake` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
-	/// Storage: `Bittensor::LastUpdate` (r:1 w:1)
-	/// Proof: `Bittensor::LastUpdate` (`max_values`: None, `max_size`: Some(16396), added: 18871, mode: `MaxEncodedLen`)
-	/// Storage: `Bittensor::Weights` (r:1 w:1)
-	/// Proof: `Bittensor::Weights` (`max_values`: None, `max_size`: Some(1046), added: 3521, mode: `MaxEncodedLen`)
-	/// Storage: `Bittensor::SubnetworkN` (r:1 w:0)
-	/// Proof: `Bittensor::SubnetworkN` (`max_values`: None, `max_size`: Some(12), added: 2487, mode: `MaxEncodedLen`)
-	/// Storage: `Bittensor::WeightEntries` (r:1 w:1)
-	/// Proof: `Bittensor::WeightEntries` (`max_values`: None, `max_size`: Some(14), added: 2489, mode: `MaxEncodedLen`)
-	/// The range of component `w` is `[1, 256]`.
+	/// Storage: `Bittensor::WeightCommits` (r:1 w:1)
+	/// Proof: `Bittensor::WeightCommits` (`max_values`: None, `max_size`: Some(267), added: 2742, mode: `MaxEncodedLen`)
 	fn commit_weights() -> Weight {
-		// Minimum execution time: 26_840_000 picoseconds.
-		Weight::from_parts(32_924_525, 19861)
-			.saturating_add(T::DbWeight::get().reads(7_u64))
-			.saturating_add(T::DbWeight::get().writes(3_u64))
+		// Minimum execution time: 49_082_000 picoseconds.
+		Weight::from_parts(54_252_000, 3732)
+			.saturating_add(T::DbWeight::get().reads(4_u64))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Bittensor::Subnets` (r:1 w:0)
-	/// Proof: `Bittensor::Subnets` (`max_values`: None, `max_size`: Some(98), added: 2573, mode: `MaxEncodedLen`)
+	/// Proof: `Bittensor::Subnets` (`max_values`: None, `max_size`: Some(101), added: 2576, mode: `MaxEncodedLen`)
+	/// Storage: `Bittensor::WeightCommits` (r:1 w:1)
+	/// Proof: `Bittensor::WeightCommits` (`max_values`: None, `max_size`: Some(267), added: 2742, mode: `MaxEncodedLen`)
 	/// Storage: `Bittensor::Uids` (r:1 w:0)
 	/// Proof: `Bittensor::Uids` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
 	/// Storage: `Bittensor::Stake` (r:1 w:0)
 	/// Proof: `Bittensor::Stake` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
-	/// Storage: `Bittensor::LastUpdate` (r:1 w:1)
-	/// Proof: `Bittensor::LastUpdate` (`max_values`: None, `max_size`: Some(16396), added: 18871, mode: `MaxEncodedLen`)
 	/// Storage: `Bittensor::Weights` (r:1 w:1)
 	/// Proof: `Bittensor::Weights` (`max_values`: None, `max_size`: Some(1046), added: 3521, mode: `MaxEncodedLen`)
 	/// Storage: `Bittensor::SubnetworkN` (r:1 w:0)
 	/// Proof: `Bittensor::SubnetworkN` (`max_values`: None, `max_size`: Some(12), added: 2487, mode: `MaxEncodedLen`)
+	/// Storage: `Bittensor::BlockAtRegistration` (r:1 w:0)
+	/// Proof: `Bittensor::BlockAtRegistration` (`max_values`: None, `max_size`: Some(16396), added: 18871, mode: `MaxEncodedLen`)
+	/// Storage: `Bittensor::LastUpdate` (r:1 w:1)
+	/// Proof: `Bittensor::LastUpdate` (`max_values`: None, `max_size`: Some(16396), added: 18871, mode: `MaxEncodedLen`)
 	/// Storage: `Bittensor::WeightEntries` (r:1 w:1)
 	/// Proof: `Bittensor::WeightEntries` (`max_values`: None, `max_size`: Some(14), added: 2489, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[1, 4096]`.
 	/// The range of component `w` is `[1, 256]`.
-	fn reveal_weights(w: u32, ) -> Weight {
-		// Minimum execution time: 26_840_000 picoseconds.
-		Weight::from_parts(32_924_525, 19861)
-			.saturating_add(Weight::from_parts(64_571, 0).saturating_mul(w.into()))
-			.saturating_add(T::DbWeight::get().reads(7_u64))
-			.saturating_add(T::DbWeight::get().writes(3_u64))
+	fn reveal_weights(n: u32, w: u32, ) -> Weight {
+		// Minimum execution time: 72_796_000 picoseconds.
+		Weight::from_parts(72_796_000, 19861)
+			.saturating_add(Weight::from_parts(79_659, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(131_622, 0).saturating_mul(w.into()))
+			.saturating_add(T::DbWeight::get().reads(9_u64))
+			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
 	/// Storage: `Bittensor::Subnets` (r:1 w:0)
-	/// Proof: `Bittensor::Subnets` (`max_values`: None, `max_size`: Some(98), added: 2573, mode: `MaxEncodedLen`)
+	/// Proof: `Bittensor::Subnets` (`max_values`: None, `max_size`: Some(101), added: 2576, mode: `MaxEncodedLen`)
 	/// Storage: `Bittensor::SubnetworkN` (r:1 w:0)
 	/// Proof: `Bittensor::SubnetworkN` (`max_values`: None, `max_size`: Some(12), added: 2487, mode: `MaxEncodedLen`)
 	/// Storage: `Bittensor::WeightEntries` (r:1 w:0)
@@ -255,8 +258,12 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Bittensor::TotalStake` (r:1 w:1)
 	/// Proof: `Bittensor::TotalStake` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `Bittensor::WeightCommits` (r:1 w:0)
+	/// Proof: `Bittensor::WeightCommits` (`max_values`: None, `max_size`: Some(267), added: 2742, mode: `MaxEncodedLen`)
 	/// Storage: `Bittensor::Active` (r:0 w:1)
 	/// Proof: `Bittensor::Active` (`max_values`: None, `max_size`: Some(4108), added: 6583, mode: `MaxEncodedLen`)
+	/// Storage: `Bittensor::ValidatorTrust` (r:0 w:1)
+	/// Proof: `Bittensor::ValidatorTrust` (`max_values`: None, `max_size`: Some(32780), added: 35255, mode: `MaxEncodedLen`)
 	/// Storage: `Bittensor::Dividends` (r:0 w:1)
 	/// Proof: `Bittensor::Dividends` (`max_values`: None, `max_size`: Some(32780), added: 35255, mode: `MaxEncodedLen`)
 	/// Storage: `Bittensor::Incentive` (r:0 w:1)
@@ -272,115 +279,161 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[1, 4096]`.
 	/// The range of component `w` is `[0, 256]`.
 	fn epoch(n: u32, w: u32, ) -> Weight {
-		// Minimum execution time: 72_718_000 picoseconds.
-		Weight::from_parts(72_718_000, 19861)
-			.saturating_add(Weight::from_parts(40_809_093, 0).saturating_mul(n.into()))
-			.saturating_add(Weight::from_parts(163_627_111, 0).saturating_mul(w.into()))
-			.saturating_add(T::DbWeight::get().reads(8_u64))
+		// Minimum execution time: 133_591_000 picoseconds.
+		Weight::from_parts(133_591_000, 19861)
+			.saturating_add(Weight::from_parts(104_514_820, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(394_121_359, 0).saturating_mul(w.into()))
+			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(10_u64))
+			.saturating_add(T::DbWeight::get().writes(11_u64))
 			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 5057).saturating_mul(n.into()))
 	}
+	/// Storage: `Bittensor::Subnets` (r:1 w:0)
+	/// Proof: `Bittensor::Subnets` (`max_values`: None, `max_size`: Some(101), added: 2576, mode: `MaxEncodedLen`)
+	/// Storage: `Bittensor::SubnetworkN` (r:1 w:0)
+	/// Proof: `Bittensor::SubnetworkN` (`max_values`: None, `max_size`: Some(12), added: 2487, mode: `MaxEncodedLen`)
+	/// Storage: `Bittensor::WeightEntries` (r:1 w:0)
+	/// Proof: `Bittensor::WeightEntries` (`max_values`: None, `max_size`: Some(14), added: 2489, mode: `MaxEncodedLen`)
+	/// Storage: `Bittensor::Keys` (r:4096 w:0)
+	/// Proof: `Bittensor::Keys` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Storage: `Bittensor::Stake` (r:4096 w:4096)
+	/// Proof: `Bittensor::Stake` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Bittensor::Weights` (r:4096 w:0)
+	/// Proof: `Bittensor::Weights` (`max_values`: None, `max_size`: Some(1046), added: 3521, mode: `MaxEncodedLen`)
+	/// Storage: `Bittensor::Bonds` (r:4096 w:4096)
+	/// Proof: `Bittensor::Bonds` (`max_values`: None, `max_size`: Some(2582), added: 5057, mode: `MaxEncodedLen`)
+	/// Storage: `Bittensor::LastUpdate` (r:1 w:0)
+	/// Proof: `Bittensor::LastUpdate` (`max_values`: None, `max_size`: Some(16396), added: 18871, mode: `MaxEncodedLen`)
+	/// Storage: `Bittensor::BlockAtRegistration` (r:1 w:0)
+	/// Proof: `Bittensor::BlockAtRegistration` (`max_values`: None, `max_size`: Some(16396), added: 18871, mode: `MaxEncodedLen`)
+	/// Storage: `Bittensor::LastEpochBlock` (r:1 w:1)
+	/// Proof: `Bittensor::LastEpochBlock` (`max_values`: None, `max_size`: Some(14), added: 2489, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Bittensor::TotalStake` (r:1 w:1)
+	/// Proof: `Bittensor::TotalStake` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `Bittensor::WeightCommits` (r:1 w:0)
+	/// Proof: `Bittensor::WeightCommits` (`max_values`: None, `max_size`: Some(267), added: 2742, mode: `MaxEncodedLen`)
+	/// Storage: `Bittensor::Active` (r:0 w:1)
+	/// Proof: `Bittensor::Active` (`max_values`: None, `max_size`: Some(4108), added: 6583, mode: `MaxEncodedLen`)
+	/// Storage: `Bittensor::ValidatorTrust` (r:0 w:1)
+	/// Proof: `Bittensor::ValidatorTrust` (`max_values`: None, `max_size`: Some(32780), added: 35255, mode: `MaxEncodedLen`)
+	/// Storage: `Bittensor::Dividends` (r:0 w:1)
+	/// Proof: `Bittensor::Dividends` (`max_values`: None, `max_size`: Some(32780), added: 35255, mode: `MaxEncodedLen`)
+	/// Storage: `Bittensor::Incentive` (r:0 w:1)
+	/// Proof: `Bittensor::Incentive` (`max_values`: None, `max_size`: Some(32780), added: 35255, mode: `MaxEncodedLen`)
+	/// Storage: `Bittensor::Trust` (r:0 w:1)
+	/// Proof: `Bittensor::Trust` (`max_values`: None, `max_size`: Some(32780), added: 35255, mode: `MaxEncodedLen`)
+	/// Storage: `Bittensor::Consensus` (r:0 w:1)
+	/// Proof: `Bittensor::Consensus` (`max_values`: None, `max_size`: Some(32780), added: 35255, mode: `MaxEncodedLen`)
+	/// Storage: `Bittensor::Emission` (r:0 w:1)
+	/// Proof: `Bittensor::Emission` (`max_values`: None, `max_size`: Some(65548), added: 68023, mode: `MaxEncodedLen`)
+	/// Storage: `Bittensor::Rank` (r:0 w:1)
+	/// Proof: `Bittensor::Rank` (`max_values`: None, `max_size`: Some(32780), added: 35255, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[1, 4096]`.
+	/// The range of component `w` is `[0, 256]`.
 	fn epoch_clipped(n: u32, w: u32, ) -> Weight {
-		// Minimum execution time: 72_718_000 picoseconds.
-		Weight::from_parts(72_718_000, 19861)
-			.saturating_add(Weight::from_parts(40_809_093, 0).saturating_mul(n.into()))
-			.saturating_add(Weight::from_parts(163_627_111, 0).saturating_mul(w.into()))
-			.saturating_add(T::DbWeight::get().reads(8_u64))
+		// Minimum execution time: 133_722_000 picoseconds.
+		Weight::from_parts(133_722_000, 19861)
+			.saturating_add(Weight::from_parts(70_275_401, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(687_091_513, 0).saturating_mul(w.into()))
+			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(10_u64))
+			.saturating_add(T::DbWeight::get().writes(11_u64))
 			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 5057).saturating_mul(n.into()))
 	}
 	/// Storage: `Bittensor::SubnetCount` (r:1 w:0)
 	/// Proof: `Bittensor::SubnetCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Bittensor::Subnets` (r:33 w:0)
-	/// Proof: `Bittensor::Subnets` (`max_values`: None, `max_size`: Some(98), added: 2573, mode: `MaxEncodedLen`)
+	/// Proof: `Bittensor::Subnets` (`max_values`: None, `max_size`: Some(101), added: 2576, mode: `MaxEncodedLen`)
 	/// The range of component `s` is `[0, 64]`.
 	fn on_initialize_idle(s: u32, ) -> Weight {
-		// Minimum execution time: 6_781_000 picoseconds.
-		Weight::from_parts(25_364_376, 25501)
-			.saturating_add(Weight::from_parts(1_167_876, 0).saturating_mul(s.into()))
-			.saturating_add(T::DbWeight::get().reads(11_u64))
-			.saturating_add(Weight::from_parts(0, 1250).saturating_mul(s.into()))
+		// Minimum execution time: 12_914_000 picoseconds.
+		Weight::from_parts(44_104_853, 24733)
+			.saturating_add(Weight::from_parts(2_061_994, 0).saturating_mul(s.into()))
+			.saturating_add(T::DbWeight::get().reads(10_u64))
+			.saturating_add(Weight::from_parts(0, 1246).saturating_mul(s.into()))
 	}
 }
 
 /// The same measurements with ParityDB's database weights, for tests and mocks.
 impl WeightInfo for () {
 	fn create_subnet() -> Weight {
-		Weight::from_parts(9_404_000, 3563)
+		Weight::from_parts(22_061_000, 3566)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn set_hyperparameters() -> Weight {
-		Weight::from_parts(12_498_000, 3563)
+		Weight::from_parts(28_804_000, 3566)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn register(n: u32, ) -> Weight {
-		Weight::from_parts(97_196_774, 69013)
-			.saturating_add(Weight::from_parts(98_986, 0).saturating_mul(n.into()))
-			.saturating_add(ParityDbWeight::get().reads(17_u64))
-			.saturating_add(ParityDbWeight::get().writes(17_u64))
+		Weight::from_parts(184_277_751, 69013)
+			.saturating_add(Weight::from_parts(164_816, 0).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(19_u64))
+			.saturating_add(ParityDbWeight::get().writes(19_u64))
 	}
 	fn serve_axon() -> Weight {
-		Weight::from_parts(14_501_000, 3563)
-			.saturating_add(ParityDbWeight::get().reads(2_u64))
+		Weight::from_parts(35_166_000, 3566)
+			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn add_stake() -> Weight {
-		Weight::from_parts(52_549_000, 6196)
+		Weight::from_parts(89_408_000, 6196)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn remove_stake() -> Weight {
-		Weight::from_parts(50_776_000, 6196)
+		Weight::from_parts(86_432_000, 6196)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
-	fn set_weights(w: u32, ) -> Weight {
-		Weight::from_parts(32_924_525, 19861)
-			.saturating_add(Weight::from_parts(64_571, 0).saturating_mul(w.into()))
+	fn set_weights(n: u32, w: u32, ) -> Weight {
+		Weight::from_parts(58_796_201, 19861)
+			.saturating_add(Weight::from_parts(24_676, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(197_611, 0).saturating_mul(w.into()))
 			.saturating_add(ParityDbWeight::get().reads(7_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn commit_weights() -> Weight {
-		Weight::from_parts(32_924_525, 19861)
-			.saturating_add(ParityDbWeight::get().reads(7_u64))
-			.saturating_add(ParityDbWeight::get().writes(3_u64))
+		Weight::from_parts(54_252_000, 3732)
+			.saturating_add(ParityDbWeight::get().reads(4_u64))
+			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
-	fn reveal_weights(w: u32, ) -> Weight {
-		Weight::from_parts(32_924_525, 19861)
-			.saturating_add(Weight::from_parts(64_571, 0).saturating_mul(w.into()))
-			.saturating_add(ParityDbWeight::get().reads(7_u64))
-			.saturating_add(ParityDbWeight::get().writes(3_u64))
+	fn reveal_weights(n: u32, w: u32, ) -> Weight {
+		Weight::from_parts(72_796_000, 19861)
+			.saturating_add(Weight::from_parts(79_659, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(131_622, 0).saturating_mul(w.into()))
+			.saturating_add(ParityDbWeight::get().reads(9_u64))
+			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn epoch(n: u32, w: u32, ) -> Weight {
-		Weight::from_parts(72_718_000, 19861)
-			.saturating_add(Weight::from_parts(40_809_093, 0).saturating_mul(n.into()))
-			.saturating_add(Weight::from_parts(163_627_111, 0).saturating_mul(w.into()))
-			.saturating_add(ParityDbWeight::get().reads(8_u64))
+		Weight::from_parts(133_591_000, 19861)
+			.saturating_add(Weight::from_parts(104_514_820, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(394_121_359, 0).saturating_mul(w.into()))
+			.saturating_add(ParityDbWeight::get().reads(9_u64))
 			.saturating_add(ParityDbWeight::get().reads((4_u64).saturating_mul(n.into())))
-			.saturating_add(ParityDbWeight::get().writes(10_u64))
+			.saturating_add(ParityDbWeight::get().writes(11_u64))
 			.saturating_add(ParityDbWeight::get().writes((2_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 5057).saturating_mul(n.into()))
 	}
 	fn epoch_clipped(n: u32, w: u32, ) -> Weight {
-		Weight::from_parts(72_718_000, 19861)
-			.saturating_add(Weight::from_parts(40_809_093, 0).saturating_mul(n.into()))
-			.saturating_add(Weight::from_parts(163_627_111, 0).saturating_mul(w.into()))
-			.saturating_add(ParityDbWeight::get().reads(8_u64))
+		Weight::from_parts(133_722_000, 19861)
+			.saturating_add(Weight::from_parts(70_275_401, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(687_091_513, 0).saturating_mul(w.into()))
+			.saturating_add(ParityDbWeight::get().reads(9_u64))
 			.saturating_add(ParityDbWeight::get().reads((4_u64).saturating_mul(n.into())))
-			.saturating_add(ParityDbWeight::get().writes(10_u64))
+			.saturating_add(ParityDbWeight::get().writes(11_u64))
 			.saturating_add(ParityDbWeight::get().writes((2_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 5057).saturating_mul(n.into()))
 	}
 	fn on_initialize_idle(s: u32, ) -> Weight {
-		Weight::from_parts(25_364_376, 25501)
-			.saturating_add(Weight::from_parts(1_167_876, 0).saturating_mul(s.into()))
-			.saturating_add(ParityDbWeight::get().reads(11_u64))
-			.saturating_add(Weight::from_parts(0, 1250).saturating_mul(s.into()))
+		Weight::from_parts(44_104_853, 24733)
+			.saturating_add(Weight::from_parts(2_061_994, 0).saturating_mul(s.into()))
+			.saturating_add(ParityDbWeight::get().reads(10_u64))
+			.saturating_add(Weight::from_parts(0, 1246).saturating_mul(s.into()))
 	}
 }

@@ -44,6 +44,8 @@ fn reveal(hotkey: AccountId, uids: &[Uid], values: &[u16]) -> DispatchResult {
 		SALT,
 		0,
 	)
+	.map(|_| ())
+	.map_err(|e| e.error)
 }
 
 #[test]

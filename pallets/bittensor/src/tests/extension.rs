@@ -15,6 +15,9 @@ fn set_weights(netuid: NetUid, uids: Vec<Uid>, values: Vec<u16>) -> RuntimeCall 
 	RuntimeCall::Bittensor(crate::Call::set_weights { netuid, uids, values, version_key: 0 })
 }
 
+/// A routable IPv4 address (8.8.8.8).
+const PUBLIC: u128 = 0x0808_0808;
+
 fn serve_axon(netuid: NetUid, ip: u128, port: u16) -> RuntimeCall {
 	RuntimeCall::Bittensor(crate::Call::serve_axon {
 		netuid,
@@ -219,7 +222,7 @@ fn serve_axon_rules_and_its_rate_limit_are_checked_before_the_pool() {
 	new_test_ext().execute_with(|| {
 		three_neurons(0, 0);
 		assert_eq!(
-			validate(999, &serve_axon(NETUID, 1, 1)).unwrap_err(),
+			validate(999, &serve_axon(NETUID, PUBLIC, 1)).unwrap_err(),
 			code(Error::<Test>::NotRegistered)
 		);
 		assert_eq!(
@@ -227,22 +230,29 @@ fn serve_axon_rules_and_its_rate_limit_are_checked_before_the_pool() {
 			code(Error::<Test>::InvalidIpAddress)
 		);
 		assert_eq!(
-			validate(101, &serve_axon(NETUID, 1, 0)).unwrap_err(),
+			validate(101, &serve_axon(NETUID, PUBLIC, 0)).unwrap_err(),
 			code(Error::<Test>::InvalidPort)
 		);
-		let valid = validate(102, &serve_axon(NETUID, 1, 1)).unwrap();
+		// Private and (on a chain that does not allow it) loopback addresses.
+		for ip in [0x0a00_0001, 0xc0a8_0001, 0x7f00_0001] {
+			assert_eq!(
+				validate(101, &serve_axon(NETUID, ip, 1)).unwrap_err(),
+				code(Error::<Test>::NonRoutableAddress)
+			);
+		}
+		let valid = validate(102, &serve_axon(NETUID, PUBLIC, 1)).unwrap();
 		assert_eq!(valid.priority, 500);
 		assert_eq!(
 			valid.provides,
 			vec![(b"bittensor/serve_axon".as_slice(), 102u64, NETUID).encode()]
 		);
-		assert_ok!(Bittensor::serve_axon(RuntimeOrigin::signed(102), NETUID, 1, 1, 1, 4, 0));
+		assert_ok!(Bittensor::serve_axon(RuntimeOrigin::signed(102), NETUID, 1, PUBLIC, 1, 4, 0));
 		assert_eq!(
-			validate(102, &serve_axon(NETUID, 1, 2)).unwrap_err(),
+			validate(102, &serve_axon(NETUID, PUBLIC, 2)).unwrap_err(),
 			code(Error::<Test>::ServingTooFast)
 		);
 		run_to_block(3);
-		assert!(validate(102, &serve_axon(NETUID, 1, 2)).is_ok());
+		assert!(validate(102, &serve_axon(NETUID, PUBLIC, 2)).is_ok());
 	});
 }
 

@@ -178,6 +178,8 @@ fn apply(action: Action) -> DispatchResult {
 		},
 		Action::SetWeights { netuid, hotkey, uids, values, version } => {
 			Bittensor::set_weights(RuntimeOrigin::signed(hotkey), netuid, uids, values, version)
+				.map(|_| ())
+				.map_err(|e| e.error)
 		},
 		Action::CommitWeights { netuid, hotkey, uids, values, salt } => {
 			let hash =
@@ -191,7 +193,9 @@ fn apply(action: Action) -> DispatchResult {
 			values,
 			[salt; 32],
 			0,
-		),
+		)
+		.map(|_| ())
+		.map_err(|e| e.error),
 		Action::Advance { blocks } => {
 			for _ in 0..blocks {
 				let next = System::block_number() + 1;

@@ -137,7 +137,7 @@ fn replacement_clears_weights_bonds_and_axon() {
 			RuntimeOrigin::signed(101),
 			NETUID,
 			1,
-			0x7f000001,
+			0x0808_0808,
 			8091,
 			4,
 			0

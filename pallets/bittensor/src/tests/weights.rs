@@ -21,6 +21,8 @@ fn set(
 	version: u64,
 ) -> polkadot_sdk::sp_runtime::DispatchResult {
 	Bittensor::set_weights(RuntimeOrigin::signed(hotkey), NETUID, uids, values, version)
+		.map(|_| ())
+		.map_err(|e| e.error)
 }
 
 #[test]
