@@ -33,6 +33,7 @@ fn steps(c: &mut Criterion) {
 	group.throughput(Throughput::Elements(1));
 	let head = RequestHead {
 		endpoint: Endpoint::Forward,
+		scope: Default::default(),
 		caller: signer.hotkey(),
 		callee: Hotkey([2; 32]),
 		nonce: 1,

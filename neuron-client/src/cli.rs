@@ -123,12 +123,18 @@ pub struct RunArgs {
 	/// Port the axon listens on and records on chain.
 	#[arg(long, default_value_t = 8091)]
 	pub axon_port: u16,
-	/// Local address the axon binds to.
-	#[arg(long, default_value = "0.0.0.0")]
-	pub axon_bind: std::net::IpAddr,
-	/// Serve Prometheus metrics on this port (on --axon-bind) at /metrics.
+	/// Local address the axon binds to [default: --axon-ip when it is a loopback address (a
+	/// market on one machine stays on it), else every interface (0.0.0.0, or :: for IPv6),
+	/// since a public address is often the NAT's, not this machine's].
+	#[arg(long)]
+	pub axon_bind: Option<std::net::IpAddr>,
+	/// Serve Prometheus metrics on this port (on --metrics-bind) at /metrics.
 	#[arg(long)]
 	pub metrics_port: Option<u16>,
+	/// Local address the metrics endpoint binds to: this machine only unless you say
+	/// otherwise (the counters tell an outsider how the neuron is doing and who refuses it).
+	#[arg(long, default_value = "127.0.0.1")]
+	pub metrics_bind: std::net::IpAddr,
 	/// Train nothing and answer every forward with random tensors of the right shape.
 	#[arg(long)]
 	pub serve_noise: bool,
@@ -189,6 +195,19 @@ pub struct RunArgs {
 	/// Threads libtorch may use [default: libtorch's choice].
 	#[arg(long)]
 	pub threads: Option<i32>,
+}
+
+impl RunArgs {
+	/// The address the axon binds to: `--axon-bind`, or its default (see the flag).
+	pub fn axon_bind(&self) -> std::net::IpAddr {
+		use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+		match (self.axon_bind, self.axon_ip) {
+			(Some(bind), _) => bind,
+			(None, ip) if ip.is_loopback() => ip,
+			(None, IpAddr::V4(_)) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+			(None, IpAddr::V6(_)) => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+		}
+	}
 }
 
 /// `neuron bench …`.
@@ -520,4 +539,36 @@ pub enum WeightsCommand {
 		#[arg(long)]
 		json: bool,
 	},
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use clap::Parser;
+
+	fn run_args(extra: &[&str]) -> RunArgs {
+		let mut argv = vec!["neuron", "run", "--netuid", "1"];
+		argv.extend_from_slice(extra);
+		match Cli::parse_from(argv).command {
+			Command::Run(args) => *args,
+			other => panic!("parsed as {other:?}"),
+		}
+	}
+
+	#[test]
+	fn a_neuron_listens_only_where_it_must_unless_told_otherwise() {
+		let local = run_args(&[]);
+		assert_eq!(local.axon_bind().to_string(), "127.0.0.1", "a dev axon stays on loopback");
+		assert_eq!(local.metrics_bind.to_string(), "127.0.0.1");
+		let public = run_args(&["--axon-ip", "203.0.113.9"]);
+		assert_eq!(
+			public.axon_bind().to_string(),
+			"0.0.0.0",
+			"behind a NAT the public IP is not local"
+		);
+		let v6 = run_args(&["--axon-ip", "2001:db8::1"]);
+		assert_eq!(v6.axon_bind().to_string(), "::");
+		let chosen = run_args(&["--axon-ip", "203.0.113.9", "--axon-bind", "10.0.0.2"]);
+		assert_eq!(chosen.axon_bind().to_string(), "10.0.0.2");
+	}
 }

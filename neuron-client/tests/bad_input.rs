@@ -21,6 +21,10 @@ async fn bad_input_is_refused_before_anything_is_sent() {
 		env.register("alice", "default", netuid).ok();
 	}
 	env.transfer(&hotkey_ss58, "5").ok();
+	// The rows below must reach the row checks: subnet 1 asks for 1 TAO of stake behind a
+	// weight row, and a stake would draw the subnet's emission (paid by stake while nobody
+	// is weighted), which this test needs to stay still.
+	env.set_subnet(1, &["--min-stake-to-set-weights", "0"]).ok();
 	env.set_weights("alice", "default", 3, "0", "1").ok();
 
 	let coldkey_nonce = env.nonce(&alice_ss58).await;

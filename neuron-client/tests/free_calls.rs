@@ -78,7 +78,8 @@ async fn registered_hotkeys_call_for_free_and_the_pool_refuses_spam() {
 	env.import_alice();
 	let free_ss58 = env.add_hotkey("alice", "free", "//Alice//free");
 
-	// Three hotkeys of Alice's registered in subnet 1 (uids 0, 1, 2); whale and minnow staked.
+	// Three hotkeys of Alice's registered in subnet 1 (uids 0, 1, 2), each with the subnet's
+	// minimum stake to set weights or more (stake is the coldkey's: the hotkeys hold nothing).
 	let [free, whale, minnow] = ["free", "whale", "minnow"]
 		.map(|name| keypair_from_secret(&format!("//Alice//{name}")).unwrap());
 	let tx = runtime::tx();
@@ -92,7 +93,7 @@ async fn registered_hotkeys_call_for_free_and_the_pool_refuses_spam() {
 		pending.push(chain.sign_with_nonce(&call, &alice, nonce).await.unwrap());
 		nonce += 1;
 	}
-	for (hotkey, amount) in [(&whale, 100 * TAO), (&minnow, TAO)] {
+	for (hotkey, amount) in [(&free, TAO), (&whale, 100 * TAO), (&minnow, TAO)] {
 		let call = tx.bittensor().add_stake(address(hotkey), amount);
 		pending.push(chain.sign_with_nonce(&call, &alice, nonce).await.unwrap());
 		nonce += 1;

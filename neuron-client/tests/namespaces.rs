@@ -159,8 +159,14 @@ fn neurons_in_two_namespaces_exchange_tensors_across_them() {
 			"",
 		));
 	}
-	// A neuron in each namespace, announcing its namespace's address; each registers through
-	// its own validator.
+	// Each hotkey is registered and staked through its own side's validator: subnet 1 asks
+	// for 1 TAO of stake behind a weight row.
+	for (side, name) in names.iter().enumerate() {
+		let hotkey = ["--wallet", "alice", "--hotkey", name, "--password-stdin"];
+		ok(cli(side, &[&["register", "--netuid", "1"][..], &hotkey].concat(), PASSWORD));
+		ok(cli(side, &[&["stake", "add", "--amount", "2"][..], &hotkey].concat(), PASSWORD));
+	}
+	// A neuron in each namespace, announcing its namespace's address.
 	let mut neurons = Vec::new();
 	for (side, name) in names.iter().enumerate() {
 		let mut c = ns.command(side, &neuron);
@@ -175,16 +181,11 @@ fn neurons_in_two_namespaces_exchange_tensors_across_them() {
 				"run",
 				"--netuid",
 				"1",
-				// Neither neuron has stake; each must still answer the other.
-				"--min-caller-stake",
-				"0",
 			])
 			.args(["--axon-ip", addrs[side], "--axon-port", "8091", "--dim", "32", "--batch", "4"])
 			.args(["--seq-len", "16", "--threads", "1", "--sync-secs", "2", "--log-every", "10"])
 			.env("HOME", dir.path());
 		neurons.push(NeuronProcess::spawn(c, dir.path().join(format!("{name}.log")), PASSWORD));
-		// Let the first registration land before the second uses the same coldkey.
-		std::thread::sleep(Duration::from_secs(15));
 	}
 
 	// Each one's progress shows its peer across the veth pair answering, and each sets weights

@@ -1,6 +1,7 @@
-//! `neuron run` against a real dev node, as real processes: a learning neuron and a
-//! `--serve-noise` neuron register themselves, record their axons, exchange tensors, and the
-//! learner writes its own weight row with `set_weights`.
+//! `neuron run` against a real dev node, as real processes: a `--serve-noise` neuron registers
+//! itself, a learning neuron (registered and staked beforehand, as a validator would be) takes
+//! its place, both record their axons, exchange tensors, and the learner writes its own weight
+//! row with `set_weights`.
 
 mod common;
 
@@ -13,8 +14,7 @@ use std::time::{Duration, Instant};
 fn start(env: &Env, hotkey: &str, port: u16, extra: &[&str]) -> NeuronProcess {
 	let port = port.to_string();
 	let args = ["--netuid", "1", "--axon-ip", "127.0.0.1", "--axon-port", &port];
-	// Neither neuron has stake: each answers callers without any.
-	let small = ["--dim", "32", "--threads", "1", "--min-caller-stake", "0"];
+	let small = ["--dim", "32", "--threads", "1"];
 	NeuronProcess::start(env, "alice", hotkey, &[&args[..], &small, extra].concat())
 }
 
@@ -27,6 +27,10 @@ async fn neuron_run_registers_serves_and_sets_its_own_weights() {
 		// free.
 		env.add_hotkey("alice", name, &format!("//Alice//{name}"));
 	}
+	// Subnet 1 asks for 1 TAO of stake behind a weight row: Alice's coldkey registers the
+	// learner and stakes on it (the hotkey itself still holds nothing).
+	env.register("alice", "learner", 1).ok();
+	env.add_stake("alice", "learner", "2").ok();
 	let (noise_port, learner_port) =
 		(bittensor_e2e::free_port().unwrap(), bittensor_e2e::free_port().unwrap());
 	let mut noise = start(&env, "noise", noise_port, &["--serve-noise"]);
@@ -49,8 +53,8 @@ async fn neuron_run_registers_serves_and_sets_its_own_weights() {
 		],
 	);
 
-	// Both register themselves and record their axons; the learner asks the noise neuron,
-	// values it, and sets its weights in subnet 1 by itself.
+	// The noise neuron registers itself; both record their axons; the learner asks the noise
+	// neuron, values it, and sets its weights in subnet 1 by itself.
 	let rpc = env.node.rpc().unwrap();
 	let (noise_key, learner_key) = (ss58("//Alice//noise"), ss58("//Alice//learner"));
 	let started = Instant::now();
@@ -93,7 +97,7 @@ async fn neuron_run_registers_serves_and_sets_its_own_weights() {
 	}
 	let output = learner.output();
 	assert!(output.contains("weights set"), "{output}");
-	assert!(output.contains("registered"), "{output}");
+	assert!(noise.output().contains("registered"), "{}", noise.output());
 
 	// SIGTERM stops both cleanly; the learner saves a checkpoint first.
 	let status = learner.terminate();

@@ -10,9 +10,12 @@ use hyper_util::{
 };
 use neuron_client::serve::{
 	axon::{Axon, AxonConfig, Limits, Model, Running, Schema},
-	dendrite::{outputs_or_zeros, Dendrite, DendriteConfig, Failure, Target},
+	dendrite::{self, outputs_or_zeros, Dendrite, DendriteConfig, Failure, Target},
 	metrics::Metrics,
-	protocol::{self, body_hash, names, now_nanos, Endpoint, Hotkey, Reason, RequestHead, Signer},
+	protocol::{
+		self, body_hash, names, now_nanos, Endpoint, Hotkey, Reason, RequestHead, ResponseHead,
+		Scope, Signer,
+	},
 	tensor::{self, Tensor},
 	view::{Member, SharedView, SubnetView},
 };
@@ -106,6 +109,7 @@ fn tokens(b: usize, t: usize) -> Tensor {
 
 /// A request as the protocol describes it.
 struct Raw {
+	method: &'static str,
 	path: String,
 	headers: Vec<(&'static str, String)>,
 	body: Vec<u8>,
@@ -123,6 +127,7 @@ fn build(
 ) -> Raw {
 	let mut head = RequestHead {
 		endpoint,
+		scope: Scope::default(),
 		caller: caller.hotkey(),
 		callee,
 		nonce: now_nanos(),
@@ -134,6 +139,7 @@ fn build(
 	let signature = caller.sign(&head.message());
 	spoil(&mut head);
 	Raw {
+		method: "POST",
 		path: endpoint.path().into(),
 		headers: vec![
 			(protocol::CALLER, head.caller.to_string()),
@@ -173,13 +179,17 @@ fn raw(
 struct Reply {
 	status: u16,
 	reason: Option<String>,
+	/// The answer says the connection closes after it.
+	closes: bool,
 	body: Bytes,
 }
 
 async fn send(net: &Net, request: &Raw) -> Reply {
 	let client: Client<HttpConnector, Full<Bytes>> =
 		Client::builder(TokioExecutor::new()).build(HttpConnector::new());
-	let mut builder = hyper::Request::post(format!("http://{}{}", net.running.addr, request.path));
+	let mut builder = hyper::Request::builder()
+		.method(request.method)
+		.uri(format!("http://{}{}", net.running.addr, request.path));
 	for (name, value) in &request.headers {
 		builder = builder.header(*name, value);
 	}
@@ -189,10 +199,37 @@ async fn send(net: &Net, request: &Raw) -> Reply {
 		.unwrap();
 	let status = response.status().as_u16();
 	let reason = response.headers().get(protocol::REASON).map(|v| v.to_str().unwrap().to_string());
-	// Every answer, refusals included, is signed by the axon.
-	assert!(response.headers().contains_key(protocol::SIGNATURE));
+	let closes = response
+		.headers()
+		.get(hyper::header::CONNECTION)
+		.is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"close"));
+	let signature = response
+		.headers()
+		.get(protocol::SIGNATURE)
+		.and_then(|v| protocol::parse_hex::<64>(v.to_str().ok()?))
+		.expect("every answer, refusals included, is signed by the axon");
 	let body = response.into_body().collect().await.unwrap().to_bytes();
-	Reply { status, reason, body }
+	// Signed over what this request said (zeros for what it did not say or what does not
+	// parse), as the caller rebuilds it, whatever the path, method or refusal.
+	let sent = |name: &str| request.headers.iter().find(|(n, _)| *n == name).map(|h| h.1.as_str());
+	let head = ResponseHead {
+		endpoint: [Endpoint::Forward, Endpoint::Backward]
+			.into_iter()
+			.find(|e| e.path() == request.path),
+		callee: net.axon_key.hotkey(),
+		caller: sent(protocol::CALLER).and_then(|v| Hotkey::from_str(v).ok()).unwrap_or_default(),
+		nonce: sent(protocol::NONCE).and_then(|v| v.parse().ok()).unwrap_or(0),
+		request_id: sent(protocol::REQUEST_ID)
+			.and_then(protocol::parse_hex::<16>)
+			.unwrap_or_default(),
+		status,
+		body_hash: body_hash(&body),
+	};
+	assert!(
+		protocol::verify(&net.axon_key.hotkey(), &head.message(), &signature),
+		"the answer ({status} {reason:?}) is not signed over this request"
+	);
+	Reply { status, reason, closes, body }
 }
 
 fn forward_body(t: &Tensor) -> Vec<u8> {
@@ -244,6 +281,12 @@ async fn every_bad_request_is_refused_with_its_reason_and_counted() {
 	let body = forward_body(&tokens(1, 4));
 	let fwd = Endpoint::Forward;
 
+	// Signed for another subnet, or another chain, of the same hotkey: the signature covers
+	// the scope the axon serves.
+	let netuid_2 = signed(&caller, me, fwd, body.clone(), |h| h.scope.netuid = 2);
+	expect(&net, netuid_2, Reason::BadSignature, "signature").await;
+	let testnet = signed(&caller, me, fwd, body.clone(), |h| h.scope.genesis = [0x42; 32]);
+	expect(&net, testnet, Reason::BadSignature, "signature").await;
 	// Unsigned: no signature header, or an empty one (never served as anonymous).
 	let mut r = signed(&caller, me, fwd, body.clone(), |_| {});
 	r.headers.retain(|(n, _)| *n != protocol::SIGNATURE);
@@ -296,10 +339,16 @@ async fn every_bad_request_is_refused_with_its_reason_and_counted() {
 	expect(&net, swapped, Reason::BodyHashMismatch, "BLAKE3").await;
 	let junk = signed(&caller, me, fwd, b"not tensors".to_vec(), |_| {});
 	expect(&net, junk, Reason::MalformedBody, "safetensors").await;
-	// Wrong dtype, rank, shape, token range.
+	// Wrong dtype (one of the two exchanged, or any other), rank, shape, token range.
 	let floats = Tensor::f32(vec![1, 4], vec![0.0; 4]).unwrap();
 	let r = signed(&caller, me, fwd, forward_body(&floats), |_| {});
 	expect(&net, r, Reason::BadTensor, "dtype F32").await;
+	let header = br#"{"inputs":{"dtype":"F16","shape":[1,4],"data_offsets":[0,8]}}"#;
+	let mut half = (header.len() as u64).to_le_bytes().to_vec();
+	half.extend_from_slice(header);
+	half.extend_from_slice(&[0; 8]);
+	let r = signed(&caller, me, fwd, half, |_| {});
+	expect(&net, r, Reason::BadTensor, "dtype F16").await;
 	let rank3 = Tensor::i64(vec![1, 2, 2], vec![0; 4]).unwrap();
 	let r = signed(&caller, me, fwd, forward_body(&rank3), |_| {});
 	expect(&net, r, Reason::BadTensor, "rank 3").await;
@@ -333,15 +382,30 @@ async fn every_bad_request_is_refused_with_its_reason_and_counted() {
 		0,
 		"nothing reached the model"
 	);
-	// No such endpoint.
+	// No such endpoint, or not its method: signed refusals over the request's own caller,
+	// nonce and id (checked in `send`), without reading the body.
 	let mut r = signed(&caller, me, fwd, vec![], |_| {});
 	r.path = "/admin".into();
 	expect(&net, r, Reason::UnknownEndpoint, "/admin").await;
+	let mut r = signed(&caller, me, fwd, forward_body(&tokens(1, 4)), |_| {});
+	r.method = "GET";
+	expect(&net, r, Reason::MethodNotAllowed, "takes POST, not GET").await;
+	let mut r = signed(&caller, me, Endpoint::Backward, vec![], |_| {});
+	r.method = "PUT";
+	expect(&net, r, Reason::MethodNotAllowed, "/backward takes POST").await;
+	// A refusal sent before the body is read says that the connection closes after it; one
+	// sent after the body was read keeps the connection.
+	let early = raw(&caller, me, fwd, forward_body(&tokens(1, 4)), |h| h.deadline += 1);
+	let reply = send(&net, &early).await;
+	assert_eq!((reply.status, reply.closes), (401, true));
+	let late = signed(&caller, me, fwd, forward_body(&big_id), |_| {});
+	let reply = send(&net, &late).await;
+	assert_eq!((reply.status, reply.closes), (422, false));
 	// The axon still serves.
 	let ok = signed(&caller, me, fwd, forward_body(&tokens(1, 4)), |_| {});
 	assert_eq!(send(&net, &ok).await.status, 200);
 	let metrics = net.axon.metrics().render();
-	assert!(metrics.contains("axon_refusals_total{reason=\"bad_tensor\"} 7"), "{metrics}");
+	assert!(metrics.contains("axon_refusals_total{reason=\"bad_tensor\"} 9"), "{metrics}");
 }
 
 /// Reads until the server answers or closes, with a limit.
@@ -615,7 +679,7 @@ async fn impostor(sign_with: Option<Signer>, delay: Duration) -> std::net::Socke
 			let mut response = axum::response::Response::new(axum::body::Body::from(body.clone()));
 			if let Some(key) = sign_with {
 				let head = protocol::ResponseHead {
-					endpoint: Endpoint::Forward,
+					endpoint: Some(Endpoint::Forward),
 					callee: key.hotkey(),
 					caller: Hotkey::from_str(&get(protocol::CALLER)).unwrap(),
 					nonce: get(protocol::NONCE).parse().unwrap(),
@@ -631,6 +695,59 @@ async fn impostor(sign_with: Option<Signer>, delay: Duration) -> std::net::Socke
 	});
 	tokio::spawn(neuron_client::serve::http::serve_router(listener, router, Limits::default()));
 	addr
+}
+
+/// A peer that accepts connections and reads requests but never answers.
+async fn tarpit() -> std::net::SocketAddr {
+	let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+	let addr = listener.local_addr().unwrap();
+	tokio::spawn(async move {
+		let mut held = Vec::new();
+		while let Ok((mut stream, _)) = listener.accept().await {
+			let mut sink = [0u8; 4096];
+			let _ = stream.read(&mut sink).await;
+			held.push(stream);
+		}
+	});
+	addr
+}
+
+#[tokio::test]
+async fn a_tarpit_peer_costs_a_round_the_straggler_cut_not_the_timeout() {
+	let net = start().await;
+	let honest = |uid| Target { uid, hotkey: net.axon_key.hotkey(), addr: net.running.addr };
+	let stuck = Target { uid: 9, hotkey: signer("//tarpit").hotkey(), addr: tarpit().await };
+	let targets = [honest(0), honest(1), stuck, honest(2)];
+	let timeout = Duration::from_secs(3);
+	let round = |stragglers| {
+		let dendrite = Dendrite::new(
+			signer("//caller"),
+			DendriteConfig { timeout, stragglers, ..Default::default() },
+		);
+		let targets = targets.clone();
+		async move {
+			let started = Instant::now();
+			let answers = dendrite.forward(&targets, &tokens(1, 2), DIM).await;
+			(started.elapsed(), answers)
+		}
+	};
+	// Before: each round waited for the tarpit until the timeout.
+	let (waited, answers) = round(None).await;
+	assert!(waited >= timeout, "{waited:?}");
+	assert_eq!(answers[2].result, Err(Failure::Timeout));
+	// Now: once half the peers have answered (in a few ms), the others get 4× that, at
+	// least 500 ms.
+	let policy = dendrite::Stragglers::default();
+	for _ in 0..3 {
+		let (took, answers) = round(Some(policy)).await;
+		eprintln!("a round with a tarpit peer took {took:?}");
+		assert!(took >= policy.floor && took < policy.floor * 2, "{took:?}");
+		for i in [0, 1, 3] {
+			assert!(answers[i].result.is_ok(), "honest peer {i}: {:?}", answers[i].result);
+		}
+		assert_eq!(answers[2].result, Err(Failure::Timeout));
+		assert_eq!(answers.iter().map(|a| a.uid).collect::<Vec<_>>(), [0, 1, 9, 2]);
+	}
 }
 
 #[tokio::test]

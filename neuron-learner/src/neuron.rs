@@ -27,7 +27,7 @@ use neuron_client::{
 		axon::{Axon, AxonConfig, Model, Schema},
 		dendrite::{Dendrite, DendriteConfig, Target},
 		metrics::Metrics,
-		protocol::{Hotkey, Signer},
+		protocol::{Hotkey, Scope, Signer},
 		tensor::Tensor as WireTensor,
 		view::{socket_addr, SharedView, SubnetView},
 	},
@@ -99,19 +99,23 @@ pub async fn run(ctx: &Context, args: RunArgs) -> Result<()> {
 	let schema = Schema::tokens(dim, args.batch.max(64), args.seq_len);
 	let metrics = Arc::new(Metrics::new());
 	let signer = Signer::new(&hotkey);
+	// Every call this neuron signs or serves is bound to this chain and subnet.
+	let scope = Scope { genesis: chain.genesis_hash().await?, netuid };
 	let mut axon_config = AxonConfig::new(schema);
+	axon_config.scope = scope;
 	axon_config.min_stake = chain
 		.rpc
 		.token
 		.parse(&args.min_caller_stake)
 		.context("--min-caller-stake must be an amount of TAO, e.g. 1 or 0.5")?;
 	let axon = Axon::new(signer.clone(), view.clone(), served, axon_config, metrics.clone());
-	let bind = SocketAddr::new(args.axon_bind, args.axon_port);
+	let bind = SocketAddr::new(args.axon_bind(), args.axon_port);
 	let running = axon.start(bind).await.with_context(|| format!("starting the axon on {bind}"))?;
 	info!(addr = %running.addr, "axon listening");
 	let _metrics_server = match args.metrics_port {
 		Some(port) => {
-			let (addr, task) = metrics.clone().serve(SocketAddr::new(args.axon_bind, port)).await?;
+			let (addr, task) =
+				metrics.clone().serve(SocketAddr::new(args.metrics_bind, port)).await?;
 			info!(%addr, "metrics at /metrics");
 			Some(AbortOnDrop(task))
 		},
@@ -159,6 +163,7 @@ pub async fn run(ctx: &Context, args: RunArgs) -> Result<()> {
 					signer,
 					DendriteConfig {
 						timeout: Duration::from_millis(args.timeout_ms),
+						scope,
 						..Default::default()
 					},
 				)),

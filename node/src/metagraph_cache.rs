@@ -72,8 +72,12 @@ impl MetagraphCache {
 		}
 	}
 
-	/// Notes that subnet `netuid` was asked for at the best block.
-	pub fn watch(&self, netuid: u16) {
+	/// Notes that subnet `netuid` was asked for at the best block, if `answer` says it exists:
+	/// asking for absent subnets must not grow the set the node computes at every block.
+	pub fn watch(&self, netuid: u16, answer: &RawValue) {
+		if answer.get() == "null" {
+			return;
+		}
 		let mut watched = self.watched.lock().unwrap_or_else(PoisonError::into_inner);
 		watched.insert(netuid, Instant::now());
 	}
@@ -93,6 +97,23 @@ impl MetagraphCache {
 		C: ProvideRuntimeApi<Block>,
 		C::Api: BittensorApi<Block, AccountId, Balance, BlockNumber>,
 	{
+		self.answer(hash, netuid, || {
+			let graph = client.runtime_api().metagraph(hash, netuid).map_err(|e| e.to_string())?;
+			graph
+				.map(|graph| serde_json::value::to_raw_value(&graph).map_err(|e| e.to_string()))
+				.transpose()
+		})
+	}
+
+	/// The answer for subnet `netuid` at block `hash`: stored, or computed by `compute` and
+	/// stored. An absent subnet (`compute` gives `None`) answers `null` and is not stored, so
+	/// asking for absent subnets cannot evict real answers.
+	fn answer(
+		&self,
+		hash: Hash,
+		netuid: u16,
+		compute: impl FnOnce() -> Result<Option<Box<RawValue>>, String>,
+	) -> Result<Box<RawValue>, String> {
 		let key = (hash, netuid);
 		let _computing = {
 			let mut computing = self.computing.lock().unwrap_or_else(PoisonError::into_inner);
@@ -111,11 +132,14 @@ impl MetagraphCache {
 					.0;
 			}
 		};
-		let graph = client.runtime_api().metagraph(hash, netuid).map_err(|e| e.to_string())?;
-		// `null` when the subnet does not exist, as the RPC has always answered.
-		let json = serde_json::value::to_raw_value(&graph).map_err(|e| e.to_string())?;
-		self.insert(hash, netuid, json.clone());
-		Ok(json)
+		match compute()? {
+			Some(json) => {
+				self.insert(hash, netuid, json.clone());
+				Ok(json)
+			},
+			// `null` when the subnet does not exist, as the RPC has always answered.
+			None => RawValue::from_string("null".into()).map_err(|e| e.to_string()),
+		}
 	}
 }
 
@@ -140,5 +164,33 @@ where
 				log::debug!(target: "bittensor", "metagraph of subnet {netuid} at {hash}: {error}");
 			}
 		}
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	fn json(text: &str) -> Box<RawValue> {
+		RawValue::from_string(text.into()).unwrap()
+	}
+
+	#[test]
+	fn absent_subnets_are_neither_stored_nor_followed() {
+		let cache = MetagraphCache::default();
+		let block = Hash::repeat_byte(1);
+		let real = cache.answer(block, 1, || Ok(Some(json(r#"{"netuid":1}"#)))).unwrap();
+		cache.watch(1, &real);
+		// An attacker asks for every absent netuid at the best block.
+		for netuid in 2..=u16::MAX {
+			let answer = cache.answer(block, netuid, || Ok(None)).unwrap();
+			assert_eq!(answer.get(), "null");
+			cache.watch(netuid, &answer);
+		}
+		assert_eq!(cache.watched(), vec![1], "only the real subnet is computed ahead");
+		assert_eq!(cache.entries.lock().unwrap().len(), 1);
+		// The real answer is still served from the cache, not computed again.
+		let again = cache.answer(block, 1, || panic!("recomputed")).unwrap();
+		assert_eq!(again.get(), r#"{"netuid":1}"#);
 	}
 }

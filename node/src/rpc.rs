@@ -83,13 +83,14 @@ where
 		netuid: u16,
 		at: Option<<Block as BlockT>::Hash>,
 	) -> RpcResult<Box<RawValue>> {
-		let at = match at {
-			Some(at) => at,
-			None => {
-				// Callers that follow the chain's head get it computed ahead at new blocks.
-				self.metagraphs.watch(netuid);
-				self.client.info().best_hash
-			},
+		let Some(at) = at else {
+			let best = self.client.info().best_hash;
+			let answer =
+				self.metagraphs.metagraph(&*self.client, best, netuid).map_err(runtime_error)?;
+			// Callers that follow the chain's head get it computed ahead at new blocks (only
+			// for subnets that exist).
+			self.metagraphs.watch(netuid, &answer);
+			return Ok(answer);
 		};
 		self.metagraphs.metagraph(&*self.client, at, netuid).map_err(runtime_error)
 	}

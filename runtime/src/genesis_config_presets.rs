@@ -29,12 +29,14 @@ pub fn dev_subnet_hyperparameters() -> SubnetHyperparameters<Balance> {
 		max_uids: 4096,
 		min_allowed_weights: 1,
 		max_weight_limit: Perbill::one(),
-		weights_rate_limit: 0,
+		// Limits a real subnet uses: a neuron updates its row at most every half epoch, and
+		// only with stake behind it (free weight calls from stakeless hotkeys are spam).
+		weights_rate_limit: 5,
 		activity_cutoff: 5_000,
 		immunity_period: 100,
 		registration_burn: TAO / 10,
 		bonds_moving_average: Perbill::from_percent(90),
-		min_stake_to_set_weights: 0,
+		min_stake_to_set_weights: TAO,
 		weights_version_key: 0,
 		mechanism: Mechanism::Clipped,
 		commit_reveal_period: 0,

@@ -183,6 +183,16 @@ impl Chain {
 			.decode()?)
 	}
 
+	/// The chain's genesis block hash: what tells this chain from any other (a testnet, a
+	/// fork), signed into every axon call.
+	pub async fn genesis_hash(&self) -> Result<[u8; 32]> {
+		let hash: String = self.rpc.client.request("chain_getBlockHash", rpc_params![0u32]).await?;
+		hex::decode(hash.trim_start_matches("0x"))
+			.ok()
+			.and_then(|b| b.try_into().ok())
+			.with_context(|| format!("the node returned a malformed genesis hash {hash}"))
+	}
+
 	/// The best block's number.
 	pub async fn best_block(&self) -> Result<u64> {
 		let header: serde_json::Value =

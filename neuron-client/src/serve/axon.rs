@@ -18,7 +18,7 @@ use super::{
 	metrics::Metrics,
 	protocol::{
 		self, body_hash, names, now_nanos, parse_hex, Endpoint, Hotkey, Reason, RequestHead,
-		ResponseHead, Signer,
+		ResponseHead, Scope, Signer,
 	},
 	replay::{Replay, ReplayGuard, MAX_TRACKED},
 	tensor::{self, DType, Tensor},
@@ -27,7 +27,7 @@ use super::{
 use axum::{
 	body::Body,
 	extract::State,
-	http::{HeaderMap, HeaderValue, StatusCode},
+	http::{HeaderMap, HeaderValue, StatusCode, Version},
 	response::Response,
 	routing::post,
 	Router,
@@ -162,6 +162,8 @@ impl Schema {
 pub struct AxonConfig {
 	/// The tensors it takes.
 	pub schema: Schema,
+	/// The chain and subnet it serves: requests signed for any other are `bad_signature`.
+	pub scope: Scope,
 	/// Least stake (planck) a caller needs.
 	pub min_stake: u128,
 	/// Largest request body; larger ones are refused before they are read.
@@ -193,6 +195,7 @@ impl AxonConfig {
 		Self {
 			max_body_bytes: schema.max_body_bytes(),
 			schema,
+			scope: Scope::default(),
 			min_stake: 0,
 			max_nonce_age: Duration::from_secs(10),
 			max_clock_skew: Duration::from_secs(2),
@@ -218,12 +221,34 @@ fn refuse<T>(reason: Reason, message: impl Into<String>) -> Result<T, Refusal> {
 	Err(Refusal { reason, message: message.into() })
 }
 
-/// The request fields echoed in a signed answer (zeros for what the request did not say).
+/// The request fields echoed in a signed answer (zeros for what the request did not say),
+/// and whether its body was read.
 #[derive(Default, Clone, Copy)]
 struct Echo {
 	caller: Hotkey,
 	nonce: u64,
 	request_id: [u8; 16],
+	/// Set once the body has been read to its end: an answer sent before that leaves it
+	/// unread, so an HTTP/1.1 connection cannot carry another request and says it will close.
+	body_read: bool,
+}
+
+impl Echo {
+	/// What parses of the caller, nonce and request id: an answer to a request refused early
+	/// (or sent to an unknown path, or with a wrong method) is still signed over what it said.
+	fn of(headers: &HeaderMap) -> Self {
+		let mut echo = Echo::default();
+		if let Ok(caller) = hex_field(headers, protocol::CALLER) {
+			echo.caller = Hotkey(caller);
+		}
+		if let Ok(nonce) = number_field(headers, protocol::NONCE) {
+			echo.nonce = nonce;
+		}
+		if let Ok(id) = hex_field(headers, protocol::REQUEST_ID) {
+			echo.request_id = id;
+		}
+		echo
+	}
 }
 
 /// An axon: its key, its view of the subnet, its model and its rules.
@@ -293,8 +318,8 @@ impl Axon {
 	/// The endpoints, all in one place.
 	pub fn router(self: &Arc<Self>) -> Router {
 		Router::new()
-			.route(Endpoint::Forward.path(), post(forward))
-			.route(Endpoint::Backward.path(), post(backward))
+			.route(Endpoint::Forward.path(), post(forward).fallback(wrong_method_forward))
+			.route(Endpoint::Backward.path(), post(backward).fallback(wrong_method_backward))
 			.fallback(unknown_endpoint)
 			.with_state(self.clone())
 	}
@@ -316,13 +341,20 @@ impl Axon {
 		&self.metrics
 	}
 
-	async fn handle(&self, endpoint: Endpoint, headers: HeaderMap, body: Body) -> Response {
+	async fn handle(
+		&self,
+		endpoint: Endpoint,
+		version: Version,
+		headers: HeaderMap,
+		body: Body,
+	) -> Response {
 		let started = Instant::now();
-		let mut echo = Echo::default();
-		let response = match self.call(endpoint, &headers, body, &mut echo).await {
+		let mut echo = Echo::of(&headers);
+		let mut response = match self.call(endpoint, &headers, body, &mut echo).await {
 			Ok(body) => self.answer(Some(endpoint), echo, StatusCode::OK, body, None),
 			Err(refusal) => self.refusal(Some(endpoint), echo, refusal),
 		};
+		close_if_unread(&mut response, version, echo);
 		self.metrics.answered(
 			Some(endpoint),
 			response.status().as_u16(),
@@ -338,7 +370,7 @@ impl Axon {
 		body: Body,
 		echo: &mut Echo,
 	) -> Result<Bytes, Refusal> {
-		let head = parse_head(endpoint, headers, echo)?;
+		let head = parse_head(endpoint, self.config.scope, headers)?;
 		let signature = signature(headers)?;
 		self.check_callee(&head)?;
 		let deadline = check_deadline(&head)?;
@@ -350,6 +382,7 @@ impl Axon {
 		// Held until the answer is sent: a caller's requests in flight and their bodies.
 		let _lease = self.reserve_body(&head, declared)?;
 		let body = self.read_body(body).await?;
+		echo.body_read = true;
 		check_body_hash(&head, &body)?;
 		let permit = |stake| self.admit(stake, deadline);
 		match endpoint {
@@ -600,7 +633,7 @@ impl Axon {
 	) -> Response {
 		let hash = body_hash(&body);
 		let head = ResponseHead {
-			endpoint: endpoint.unwrap_or(Endpoint::Forward),
+			endpoint,
 			callee: self.signer.hotkey(),
 			caller: echo.caller,
 			nonce: echo.nonce,
@@ -670,21 +703,12 @@ fn signature(headers: &HeaderMap) -> Result<[u8; 64], Refusal> {
 
 fn parse_head(
 	endpoint: Endpoint,
+	scope: Scope,
 	headers: &HeaderMap,
-	echo: &mut Echo,
 ) -> Result<RequestHead, Refusal> {
-	// Echo what parses as early as possible, so even a refusal answers the right request.
-	if let Ok(caller) = hex_field(headers, protocol::CALLER) {
-		echo.caller = Hotkey(caller);
-	}
-	if let Ok(nonce) = number_field(headers, protocol::NONCE) {
-		echo.nonce = nonce;
-	}
-	if let Ok(id) = hex_field(headers, protocol::REQUEST_ID) {
-		echo.request_id = id;
-	}
 	Ok(RequestHead {
 		endpoint,
+		scope,
 		caller: Hotkey(hex_field(headers, protocol::CALLER)?),
 		callee: Hotkey(hex_field(headers, protocol::CALLEE)?),
 		nonce: number_field(headers, protocol::NONCE)?,
@@ -727,23 +751,102 @@ fn check_body_hash(head: &RequestHead, body: &[u8]) -> Result<(), Refusal> {
 }
 
 fn decode<const N: usize>(body: &[u8], names: [&'static str; N]) -> Result<[Tensor; N], Refusal> {
-	tensor::decode(body, names).or_else(|e| refuse(Reason::MalformedBody, e.to_string()))
+	tensor::decode(body, names).or_else(|e| match e {
+		// A well-formed tensor of a dtype nobody exchanges is a tensor the schema refuses.
+		tensor::CodecError::UnsupportedDtype { .. } => refuse(Reason::BadTensor, e.to_string()),
+		_ => refuse(Reason::MalformedBody, e.to_string()),
+	})
 }
 
-async fn forward(State(axon): State<Arc<Axon>>, headers: HeaderMap, body: Body) -> Response {
-	axon.handle(Endpoint::Forward, headers, body).await
+/// HTTP/1.1 answers sent before the body was read say `connection: close`: the server will
+/// not read the rest of the body, so the connection cannot carry the next request. (HTTP/2
+/// refuses a stream, not the connection, and forbids the header.)
+fn close_if_unread(response: &mut Response, version: Version, echo: Echo) {
+	if !echo.body_read && version <= Version::HTTP_11 {
+		response
+			.headers_mut()
+			.insert(axum::http::header::CONNECTION, HeaderValue::from_static("close"));
+	}
 }
 
-async fn backward(State(axon): State<Arc<Axon>>, headers: HeaderMap, body: Body) -> Response {
-	axon.handle(Endpoint::Backward, headers, body).await
+async fn forward(
+	State(axon): State<Arc<Axon>>,
+	version: Version,
+	headers: HeaderMap,
+	body: Body,
+) -> Response {
+	axon.handle(Endpoint::Forward, version, headers, body).await
 }
 
-async fn unknown_endpoint(State(axon): State<Arc<Axon>>, uri: axum::http::Uri) -> Response {
+async fn backward(
+	State(axon): State<Arc<Axon>>,
+	version: Version,
+	headers: HeaderMap,
+	body: Body,
+) -> Response {
+	axon.handle(Endpoint::Backward, version, headers, body).await
+}
+
+/// Answers what is not an endpoint, or not the endpoint's method, with a signed refusal over
+/// whatever the request's headers said (so a caller can check that the refusal is the axon's
+/// and is about its own request), without reading the body.
+fn refuse_early(
+	axon: &Axon,
+	endpoint: Option<Endpoint>,
+	version: Version,
+	headers: &HeaderMap,
+	refusal: Refusal,
+) -> Response {
+	let echo = Echo::of(headers);
+	let mut response = axon.refusal(endpoint, echo, refusal);
+	close_if_unread(&mut response, version, echo);
+	axon.metrics.answered(endpoint, response.status().as_u16(), 0.0);
+	response
+}
+
+async fn unknown_endpoint(
+	State(axon): State<Arc<Axon>>,
+	version: Version,
+	uri: axum::http::Uri,
+	headers: HeaderMap,
+) -> Response {
 	let refusal = Refusal {
 		reason: Reason::UnknownEndpoint,
 		message: format!("no endpoint {}; there are POST /forward and POST /backward", uri.path()),
 	};
-	let response = axon.refusal(None, Echo::default(), refusal);
-	axon.metrics.answered(None, response.status().as_u16(), 0.0);
+	refuse_early(&axon, None, version, &headers, refusal)
+}
+
+async fn wrong_method(
+	axon: &Axon,
+	endpoint: Endpoint,
+	method: axum::http::Method,
+	version: Version,
+	headers: &HeaderMap,
+) -> Response {
+	let refusal = Refusal {
+		reason: Reason::MethodNotAllowed,
+		message: format!("{} takes POST, not {method}", endpoint.path()),
+	};
+	let mut response = refuse_early(axon, Some(endpoint), version, headers, refusal);
+	response.headers_mut().insert(axum::http::header::ALLOW, HeaderValue::from_static("POST"));
 	response
+}
+
+async fn wrong_method_forward(
+	State(axon): State<Arc<Axon>>,
+	method: axum::http::Method,
+	version: Version,
+	headers: HeaderMap,
+) -> Response {
+	wrong_method(&axon, Endpoint::Forward, method, version, &headers).await
+}
+
+async fn wrong_method_backward(
+	State(axon): State<Arc<Axon>>,
+	method: axum::http::Method,
+	version: Version,
+	headers: HeaderMap,
+) -> Response {
+	wrong_method(&axon, Endpoint::Backward, method, version, &headers).await
 }

@@ -6,11 +6,12 @@
 use super::{
 	protocol::{
 		self, body_hash, names, now_nanos, parse_hex, Endpoint, Hotkey, Reason, RequestHead,
-		ResponseHead, Signer,
+		ResponseHead, Scope, Signer,
 	},
 	tensor::{self, Tensor},
 };
 use bytes::Bytes;
+use futures::{stream::FuturesUnordered, StreamExt};
 use http_body_util::{BodyExt, Full};
 use hyper::{header::HeaderValue, Request};
 use hyper_util::{
@@ -104,6 +105,44 @@ pub struct DendriteConfig {
 	/// what a well-formed answer to it can take (the expected outputs plus
 	/// [`ANSWER_OVERHEAD`]), so a peer cannot make the dendrite hold more than that.
 	pub max_response_bytes: usize,
+	/// The chain and subnet it calls in (signed into every request; see [`Scope`]).
+	pub scope: Scope,
+	/// When a round stops waiting for its slowest peers (`None`: wait for each up to
+	/// `timeout`).
+	pub stragglers: Option<Stragglers>,
+}
+
+/// The round's deadline policy: once enough peers have answered to show how fast an answer
+/// comes, the others get a few times that long, not the whole timeout. One peer that holds its
+/// calls open (a tarpit) then costs each round a fraction of a second instead of `timeout`;
+/// honest peers answer within a few times each other's latency. Peers still out at the cut
+/// are reported as [`Failure::Timeout`] and their calls dropped.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Stragglers {
+	/// Share of the peers asked whose good answers set the pace (0.5: the median peer).
+	pub quorum: f64,
+	/// The others get this many times the pace, counted from the start of the round…
+	pub factor: f64,
+	/// …and never less than this.
+	pub floor: Duration,
+}
+
+impl Default for Stragglers {
+	fn default() -> Self {
+		Self { quorum: 0.5, factor: 4.0, floor: Duration::from_millis(500) }
+	}
+}
+
+impl Stragglers {
+	/// How many good answers set the pace among `asked` peers (at least one).
+	fn needed(&self, asked: usize) -> usize {
+		((asked as f64 * self.quorum).ceil() as usize).clamp(1, asked.max(1))
+	}
+
+	/// When the round stops waiting, if the pace was set `pace` after its start.
+	fn cut(&self, pace: Duration) -> Duration {
+		pace.mul_f64(self.factor.max(1.0)).max(self.floor)
+	}
 }
 
 /// Room in an answer beyond its tensor data: the safetensors header, or a refusal's text.
@@ -111,7 +150,13 @@ pub const ANSWER_OVERHEAD: usize = 16 << 10;
 
 impl Default for DendriteConfig {
 	fn default() -> Self {
-		Self { timeout: Duration::from_secs(5), http2: false, max_response_bytes: 256 << 20 }
+		Self {
+			timeout: Duration::from_secs(5),
+			http2: false,
+			max_response_bytes: 256 << 20,
+			scope: Scope::default(),
+			stragglers: Some(Stragglers::default()),
+		}
 	}
 }
 
@@ -216,7 +261,49 @@ impl Dendrite {
 				Answer { uid: target.uid, result, latency: started.elapsed() }
 			}
 		});
-		futures::future::join_all(calls).await
+		self.gather(targets, calls).await
+	}
+
+	/// Waits for every call, in `targets`' order, or until the straggler cut.
+	async fn gather<T>(
+		&self,
+		targets: &[Target],
+		calls: impl Iterator<Item = impl std::future::Future<Output = Answer<T>>>,
+	) -> Vec<Answer<T>> {
+		let started = tokio::time::Instant::now();
+		let mut pending: FuturesUnordered<_> =
+			calls.enumerate().map(|(i, call)| async move { (i, call.await) }).collect();
+		let mut answers: Vec<Option<Answer<T>>> = targets.iter().map(|_| None).collect();
+		let needed = self.config.stragglers.map(|s| s.needed(targets.len()));
+		let (mut good, mut cut) = (0, None);
+		loop {
+			let next = match cut {
+				Some(at) => match tokio::time::timeout_at(at, pending.next()).await {
+					Ok(next) => next,
+					Err(_) => break,
+				},
+				None => pending.next().await,
+			};
+			let Some((i, answer)) = next else { break };
+			good += usize::from(answer.result.is_ok());
+			answers[i] = Some(answer);
+			if let (None, Some(needed), Some(policy)) = (cut, needed, self.config.stragglers) {
+				if good >= needed {
+					cut = Some(started + policy.cut(started.elapsed()));
+				}
+			}
+		}
+		answers
+			.into_iter()
+			.zip(targets)
+			.map(|(answer, target)| {
+				answer.unwrap_or_else(|| Answer {
+					uid: target.uid,
+					result: Err(Failure::Timeout),
+					latency: started.elapsed(),
+				})
+			})
+			.collect()
 	}
 
 	/// Sends each target the gradient of the caller's loss with respect to that target's
@@ -227,6 +314,8 @@ impl Dendrite {
 		inputs: &Tensor,
 		grads: &[Tensor],
 	) -> Vec<Answer<()>> {
+		// One call per gradient: a target without one is not called.
+		let targets = &targets[..targets.len().min(grads.len())];
 		let calls = targets.iter().zip(grads).map(|(target, grads)| async move {
 			let started = Instant::now();
 			let body =
@@ -239,7 +328,7 @@ impl Dendrite {
 				.map(drop);
 			Answer { uid: target.uid, result, latency: started.elapsed() }
 		});
-		futures::future::join_all(calls).await
+		self.gather(targets, calls).await
 	}
 
 	/// One signed call and its verified answer, within the timeout. At most `limit` bytes of
@@ -256,6 +345,7 @@ impl Dendrite {
 		let limit = limit.min(self.config.max_response_bytes);
 		let head = RequestHead {
 			endpoint,
+			scope: self.config.scope,
 			caller: self.signer.hotkey(),
 			callee: target.hotkey,
 			nonce: self.next_nonce(),
@@ -320,7 +410,7 @@ impl Dendrite {
 		let signature: [u8; 64] = parse_hex(signature)
 			.ok_or_else(|| Failure::BadSignature("bt-signature is not 128 hex digits".into()))?;
 		let answer = ResponseHead {
-			endpoint,
+			endpoint: Some(endpoint),
 			callee: target.hotkey,
 			caller: head.caller,
 			nonce: head.nonce,

@@ -16,7 +16,7 @@ use std::{
 /// The sr25519 signing context (as in Substrate, subxt and polkadot.js).
 pub const SIGNING_CONTEXT: &[u8] = b"substrate";
 /// Domain tag opening every signed request message.
-pub const REQUEST_TAG: &[u8] = b"bittensor-rs/request/v1";
+pub const REQUEST_TAG: &[u8] = b"bittensor-rs/request/v2";
 /// Domain tag opening every signed response message.
 pub const RESPONSE_TAG: &[u8] = b"bittensor-rs/response/v1";
 
@@ -24,7 +24,8 @@ pub const RESPONSE_TAG: &[u8] = b"bittensor-rs/response/v1";
 pub const CALLER: &str = "bt-caller";
 /// Header: the callee's hotkey, 64 hex digits.
 pub const CALLEE: &str = "bt-callee";
-/// Header: nanoseconds since the Unix epoch, decimal; strictly increasing per caller.
+/// Header: nanoseconds since the Unix epoch, decimal; each used once per caller (see
+/// `docs/PROTOCOL.md`, Nonces).
 pub const NONCE: &str = "bt-nonce";
 /// Header: 16 random bytes as 32 hex digits, chosen by the caller.
 pub const REQUEST_ID: &str = "bt-request-id";
@@ -127,16 +128,31 @@ pub fn body_hash(body: &[u8]) -> [u8; 32] {
 	*blake3::hash(body).as_bytes()
 }
 
+/// The chain and subnet a call belongs to. Both sides put it in the signed request message
+/// without sending it: the caller signs the scope it calls in, the axon verifies with the
+/// scope it serves, so a request signed for one chain or subnet is refused (`bad_signature`)
+/// by the same hotkey's axon in any other, even within the request's nonce window.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Scope {
+	/// The chain's genesis block hash (zeros for axons and dendrites that run without one, as
+	/// `neuron bench serve` does).
+	pub genesis: [u8; 32],
+	/// The subnet.
+	pub netuid: u16,
+}
+
 /// Everything a request's signature binds.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RequestHead {
 	/// Which endpoint.
 	pub endpoint: Endpoint,
+	/// Which chain and subnet (not sent: each side knows its own).
+	pub scope: Scope,
 	/// The caller's hotkey.
 	pub caller: Hotkey,
 	/// The callee's hotkey.
 	pub callee: Hotkey,
-	/// Nanoseconds since the epoch, strictly increasing per caller.
+	/// Nanoseconds since the epoch, each used once per caller.
 	pub nonce: u64,
 	/// Chosen by the caller, echoed in the answer.
 	pub request_id: [u8; 16],
@@ -147,12 +163,15 @@ pub struct RequestHead {
 }
 
 impl RequestHead {
-	/// The signed message: `REQUEST_TAG ‖ endpoint (1 byte) ‖ caller (32) ‖ callee (32) ‖
-	/// nonce (u64 LE) ‖ request id (16) ‖ deadline (u64 LE) ‖ body hash (32)`.
+	/// The signed message: `REQUEST_TAG ‖ endpoint (1 byte) ‖ genesis hash (32) ‖ netuid (u16
+	/// LE) ‖ caller (32) ‖ callee (32) ‖ nonce (u64 LE) ‖ request id (16) ‖ deadline (u64 LE) ‖
+	/// body hash (32)`: 186 bytes.
 	pub fn message(&self) -> Vec<u8> {
-		let mut m = Vec::with_capacity(REQUEST_TAG.len() + 129);
+		let mut m = Vec::with_capacity(REQUEST_TAG.len() + 163);
 		m.extend_from_slice(REQUEST_TAG);
 		m.push(self.endpoint.code());
+		m.extend_from_slice(&self.scope.genesis);
+		m.extend_from_slice(&self.scope.netuid.to_le_bytes());
 		m.extend_from_slice(&self.caller.0);
 		m.extend_from_slice(&self.callee.0);
 		m.extend_from_slice(&self.nonce.to_le_bytes());
@@ -166,8 +185,8 @@ impl RequestHead {
 /// Everything a response's signature binds.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ResponseHead {
-	/// The endpoint answered.
-	pub endpoint: Endpoint,
+	/// The endpoint answered; `None` for a path that is no endpoint (code 0).
+	pub endpoint: Option<Endpoint>,
 	/// The answering hotkey.
 	pub callee: Hotkey,
 	/// The caller as the request named it (zeros when the request did not say).
@@ -183,12 +202,12 @@ pub struct ResponseHead {
 }
 
 impl ResponseHead {
-	/// The signed message: `RESPONSE_TAG ‖ endpoint (1) ‖ callee (32) ‖ caller (32) ‖
+	/// The signed message: `RESPONSE_TAG ‖ endpoint (1; 0 for an unknown path) ‖ callee (32) ‖ caller (32) ‖
 	/// nonce (u64 LE) ‖ request id (16) ‖ status (u16 LE) ‖ body hash (32)`.
 	pub fn message(&self) -> Vec<u8> {
 		let mut m = Vec::with_capacity(RESPONSE_TAG.len() + 123);
 		m.extend_from_slice(RESPONSE_TAG);
-		m.push(self.endpoint.code());
+		m.push(self.endpoint.map_or(0, Endpoint::code));
 		m.extend_from_slice(&self.callee.0);
 		m.extend_from_slice(&self.caller.0);
 		m.extend_from_slice(&self.nonce.to_le_bytes());
@@ -262,13 +281,16 @@ pub enum Reason {
 	MalformedField,
 	/// No such endpoint.
 	UnknownEndpoint,
+	/// A known endpoint called with another method than `POST`.
+	MethodNotAllowed,
 	/// The request is addressed to another hotkey.
 	WrongCallee,
 	/// The deadline has passed.
 	DeadlinePassed,
 	/// The nonce is outside the accepted time window (or older than the axon's start).
 	StaleNonce,
-	/// The nonce is not greater than the last one this caller used (a replay).
+	/// This caller already used the nonce, or it is below the caller's reorder window (a
+	/// replay).
 	ReplayedNonce,
 	/// The signature does not verify.
 	BadSignature,
@@ -297,10 +319,11 @@ pub enum Reason {
 
 impl Reason {
 	/// Every reason, for metrics.
-	pub const ALL: [Reason; 18] = [
+	pub const ALL: [Reason; 19] = [
 		Reason::MissingField,
 		Reason::MalformedField,
 		Reason::UnknownEndpoint,
+		Reason::MethodNotAllowed,
 		Reason::WrongCallee,
 		Reason::DeadlinePassed,
 		Reason::StaleNonce,
@@ -324,6 +347,7 @@ impl Reason {
 			Reason::MissingField => "missing_field",
 			Reason::MalformedField => "malformed_field",
 			Reason::UnknownEndpoint => "unknown_endpoint",
+			Reason::MethodNotAllowed => "method_not_allowed",
 			Reason::WrongCallee => "wrong_callee",
 			Reason::DeadlinePassed => "deadline_passed",
 			Reason::StaleNonce => "stale_nonce",
@@ -350,6 +374,7 @@ impl Reason {
 			Reason::BadSignature | Reason::StaleNonce => 401,
 			Reason::NotRegistered | Reason::InsufficientStake => 403,
 			Reason::UnknownEndpoint => 404,
+			Reason::MethodNotAllowed => 405,
 			Reason::DeadlinePassed | Reason::BodyTimeout => 408,
 			Reason::ReplayedNonce | Reason::NotAnswered => 409,
 			Reason::BodyTooLarge => 413,
@@ -379,6 +404,7 @@ mod tests {
 	fn head() -> RequestHead {
 		RequestHead {
 			endpoint: Endpoint::Forward,
+			scope: Scope { genesis: [6; 32], netuid: 0x0a0b },
 			caller: Hotkey([1; 32]),
 			callee: Hotkey([2; 32]),
 			nonce: 0x0102_0304_0506_0708,
@@ -391,10 +417,50 @@ mod tests {
 	#[test]
 	fn request_message_layout_is_as_documented() {
 		let m = head().message();
-		assert_eq!(m.len(), 23 + 1 + 32 + 32 + 8 + 16 + 8 + 32);
-		assert_eq!(&m[..23], b"bittensor-rs/request/v1");
+		assert_eq!(m.len(), 23 + 1 + 32 + 2 + 32 + 32 + 8 + 16 + 8 + 32);
+		assert_eq!(&m[..23], b"bittensor-rs/request/v2");
 		assert_eq!(m[23], 1);
-		assert_eq!(&m[88..96], &[8, 7, 6, 5, 4, 3, 2, 1]);
+		assert_eq!(&m[24..56], &[6; 32]);
+		assert_eq!(&m[56..58], &[0x0b, 0x0a]);
+		assert_eq!(&m[122..130], &[8, 7, 6, 5, 4, 3, 2, 1]);
+	}
+
+	/// The worked example of `docs/PROTOCOL.md`, byte for byte.
+	#[test]
+	fn the_documented_worked_example_is_what_is_signed() {
+		let alice = subxt_signer::sr25519::dev::alice();
+		let bob = subxt_signer::sr25519::dev::bob();
+		let mut body = Vec::new();
+		body.extend_from_slice(&64u64.to_le_bytes());
+		body.extend_from_slice(
+			br#"{"inputs":{"dtype":"I64","shape":[1,4],"data_offsets":[0,32]}}  "#,
+		);
+		for id in [72i64, 105, 33, 10] {
+			body.extend_from_slice(&id.to_le_bytes());
+		}
+		let mut genesis = [0u8; 32];
+		for (i, b) in genesis.iter_mut().enumerate() {
+			*b = 0xa0 + i as u8;
+		}
+		let head = RequestHead {
+			endpoint: Endpoint::Forward,
+			scope: Scope { genesis, netuid: 1 },
+			caller: Hotkey(alice.public_key().0),
+			callee: Hotkey(bob.public_key().0),
+			nonce: 1_796_212_800_000_000_000,
+			request_id: core::array::from_fn(|i| i as u8),
+			deadline: 1_796_212_803_000_000_000,
+			body_hash: body_hash(&body),
+		};
+		let doc = include_str!("../../../docs/PROTOCOL.md");
+		let squash = |text: &str| text.split_whitespace().collect::<String>();
+		assert!(squash(doc).contains(&hex::encode(&body)), "the example body");
+		assert!(doc.contains(&hex::encode(head.body_hash)), "the example body hash");
+		assert!(
+			squash(doc).contains(&hex::encode(head.message())),
+			"the example's 186 bytes: {}",
+			hex::encode(head.message())
+		);
 	}
 
 	#[test]
@@ -417,6 +483,8 @@ mod tests {
 			RequestHead { deadline: 10, ..h.clone() },
 			RequestHead { request_id: [0; 16], ..h.clone() },
 			RequestHead { body_hash: [0; 32], ..h.clone() },
+			RequestHead { scope: Scope { netuid: 1, ..h.scope }, ..h.clone() },
+			RequestHead { scope: Scope { genesis: [7; 32], ..h.scope }, ..h.clone() },
 		];
 		for c in changed {
 			assert!(!verify(&signer.hotkey(), &c.message(), &sig), "{c:?}");
