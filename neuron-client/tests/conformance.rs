@@ -226,6 +226,9 @@ impl Server {
 		let mut config = AxonConfig::new(Schema::tokens(DIM, MAX_BATCH, MAX_SEQ));
 		config.min_stake = MIN_STAKE;
 		config.scope = neuron_client::serve::protocol::Scope { genesis: GENESIS, netuid: NETUID };
+		// Hundreds of refusals from 127.0.0.1 on purpose: no refusal budget here (`serve.rs`
+		// tests the budget and its `throttled` answers).
+		config.refusals_per_second = f64::INFINITY;
 		tweak(&mut config);
 		let view = SharedView::new(SubnetView::new(NETUID, members()));
 		// The library's signer only gives the server its key.

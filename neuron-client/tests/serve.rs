@@ -78,6 +78,8 @@ fn config() -> AxonConfig {
 	let mut config = AxonConfig::new(Schema::tokens(DIM, 8, 32));
 	config.min_stake = 5;
 	config.max_clock_skew = Duration::from_millis(200);
+	// These tests send many refused calls from 127.0.0.1 on purpose; the budget has its own.
+	config.refusals_per_second = f64::INFINITY;
 	config.limits = Limits {
 		header_timeout: Duration::from_millis(600),
 		body_timeout: Duration::from_millis(600),
@@ -695,6 +697,58 @@ async fn impostor(sign_with: Option<Signer>, delay: Duration) -> std::net::Socke
 	});
 	tokio::spawn(neuron_client::serve::http::serve_router(listener, router, Limits::default()));
 	addr
+}
+
+#[tokio::test]
+async fn a_source_that_is_refused_too_often_is_throttled_and_others_are_still_served() {
+	let mut config = config();
+	config.refusals_per_second = 0.5;
+	config.refusal_burst = 5.0;
+	let net = start_with(config, Duration::ZERO).await;
+	let (caller, me) = (signer("//caller"), net.axon_key.hotkey());
+	let poor = signer("//poor"); // registered, below the axon's minimum stake
+							  // From 127.0.0.1: five signed refusals, then `throttled` at once, unsigned.
+	let client: Client<HttpConnector, Full<Bytes>> =
+		Client::builder(TokioExecutor::new()).build(HttpConnector::new());
+	let mut answers = Vec::new();
+	for _ in 0..8 {
+		let r = signed(&poor, me, Endpoint::Forward, forward_body(&tokens(1, 4)), |_| {});
+		let mut builder = hyper::Request::post(format!("http://{}/forward", net.running.addr));
+		for (name, value) in &r.headers {
+			builder = builder.header(*name, value);
+		}
+		let response =
+			client.request(builder.body(Full::new(Bytes::from(r.body))).unwrap()).await.unwrap();
+		let reason =
+			response.headers().get(protocol::REASON).map(|v| v.to_str().unwrap().to_string());
+		let signed = response.headers().contains_key(protocol::SIGNATURE);
+		answers.push((response.status().as_u16(), reason, signed));
+	}
+	let refused = (403, Some("insufficient_stake".to_string()), true);
+	let throttled = (429, Some("throttled".to_string()), false);
+	assert_eq!(answers[..5], vec![refused.clone(); 5]);
+	assert_eq!(answers[5..], vec![throttled.clone(); 3]);
+	assert_eq!(net.axon.metrics().refused(Reason::Throttled), 3);
+	// A good call from the throttled address waits for the budget too…
+	let good = signed(&caller, me, Endpoint::Forward, forward_body(&tokens(1, 4)), |_| {});
+	let mut builder = hyper::Request::post(format!("http://{}/forward", net.running.addr));
+	for (name, value) in &good.headers {
+		builder = builder.header(*name, value);
+	}
+	let response =
+		client.request(builder.body(Full::new(Bytes::from(good.body))).unwrap()).await.unwrap();
+	assert_eq!(response.status().as_u16(), 429);
+	// …while a peer at another address is served at once.
+	let mut other = connect_from("127.0.0.2", net.running.addr).await.unwrap();
+	let ok = signed(&caller, me, Endpoint::Forward, forward_body(&tokens(1, 4)), |_| {});
+	other.write_all(head_text(&ok, ok.body.len() as u64).as_bytes()).await.unwrap();
+	other.write_all(&ok.body).await.unwrap();
+	let reply = read_reply(&mut other, Duration::from_secs(5)).await;
+	assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+	// Two seconds later the budget has refilled by one: 127.0.0.1 is served again.
+	tokio::time::sleep(Duration::from_millis(2100)).await;
+	let again = signed(&caller, me, Endpoint::Forward, forward_body(&tokens(1, 4)), |_| {});
+	assert_eq!(send(&net, &again).await.status, 200);
 }
 
 /// A peer that accepts connections and reads requests but never answers.

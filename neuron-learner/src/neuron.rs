@@ -103,6 +103,11 @@ pub async fn run(ctx: &Context, args: RunArgs) -> Result<()> {
 	let scope = Scope { genesis: chain.genesis_hash().await?, netuid };
 	let mut axon_config = AxonConfig::new(schema);
 	axon_config.scope = scope;
+	if args.axon_ip.is_loopback() {
+		// Every peer of a market on one machine calls from loopback: one budget for all of
+		// them would throttle honest neighbours. (A routable axon keeps the default budget.)
+		axon_config.refusals_per_second = f64::INFINITY;
+	}
 	axon_config.min_stake = chain
 		.rpc
 		.token

@@ -14,7 +14,7 @@ use super::{
 	admission::{Admission, Shed},
 	answered::{self, Answered, GRADIENT_WINDOW},
 	bodies::{Bodies, Full as BodiesFull, Lease},
-	http::serve_router,
+	http::{serve_router, Source},
 	metrics::Metrics,
 	protocol::{
 		self, body_hash, names, now_nanos, parse_hex, Endpoint, Hotkey, Reason, RequestHead,
@@ -22,6 +22,7 @@ use super::{
 	},
 	replay::{Replay, ReplayGuard, MAX_TRACKED},
 	tensor::{self, DType, Tensor},
+	throttle::RefusalBudget,
 	view::{Member, SharedView},
 };
 use axum::{
@@ -182,6 +183,12 @@ pub struct AxonConfig {
 	/// Bytes of request bodies all callers together may have in flight (each request counts
 	/// its declared length, or `max_body_bytes` when it declares none).
 	pub max_body_bytes_in_flight: usize,
+	/// Refusals a source address (IPv4 address or IPv6 /64) may be sent per second, signed
+	/// and after the checks that refused them, before its requests get `throttled` at once
+	/// (infinite: no budget, for a market on one machine, whose peers all share loopback)…
+	pub refusals_per_second: f64,
+	/// …and how many at once (the bucket's size).
+	pub refusal_burst: f64,
 	/// Connection limits.
 	pub limits: Limits,
 }
@@ -203,6 +210,8 @@ impl AxonConfig {
 			queue: 64,
 			max_requests_per_caller: 4,
 			max_body_bytes_in_flight: schema_bytes_in_flight,
+			refusals_per_second: 20.0,
+			refusal_burst: 40.0,
 			limits: Limits::default(),
 		}
 	}
@@ -261,6 +270,7 @@ pub struct Axon {
 	admission: Arc<Admission>,
 	bodies: Arc<Bodies>,
 	answered: Answered,
+	refusals: RefusalBudget,
 	/// Nonces accepted from each caller.
 	nonces: Mutex<ReplayGuard>,
 	/// No nonce at or below this is accepted: a request signed before this axon started (even
@@ -308,6 +318,7 @@ impl Axon {
 			admission: Admission::new(config.workers, config.queue),
 			bodies: Bodies::new(config.max_requests_per_caller, config.max_body_bytes_in_flight),
 			answered: Answered::default(),
+			refusals: RefusalBudget::new(config.refusals_per_second, config.refusal_burst),
 			nonces: Mutex::new(ReplayGuard::new(config.max_nonce_age.as_nanos() as u64)),
 			config,
 			metrics,
@@ -341,20 +352,22 @@ impl Axon {
 		&self.metrics
 	}
 
-	async fn handle(
-		&self,
-		endpoint: Endpoint,
-		version: Version,
-		headers: HeaderMap,
-		body: Body,
-	) -> Response {
+	async fn handle(&self, endpoint: Endpoint, request: axum::extract::Request) -> Response {
 		let started = Instant::now();
-		let mut echo = Echo::of(&headers);
-		let mut response = match self.call(endpoint, &headers, body, &mut echo).await {
+		let (parts, body) = request.into_parts();
+		let source = parts.extensions.get::<Source>().copied();
+		if let Some(throttled) = self.throttled(Some(endpoint), source, parts.version) {
+			return throttled;
+		}
+		let mut echo = Echo::of(&parts.headers);
+		let mut response = match self.call(endpoint, &parts.headers, body, &mut echo).await {
 			Ok(body) => self.answer(Some(endpoint), echo, StatusCode::OK, body, None),
-			Err(refusal) => self.refusal(Some(endpoint), echo, refusal),
+			Err(refusal) => {
+				self.spend_refusal(source);
+				self.refusal(Some(endpoint), echo, refusal)
+			},
 		};
-		close_if_unread(&mut response, version, echo);
+		close_if_unread(&mut response, parts.version, echo);
 		self.metrics.answered(
 			Some(endpoint),
 			response.status().as_u16(),
@@ -614,6 +627,39 @@ impl Axon {
 		result.or_else(|m| refuse(Reason::ModelFailed, m))
 	}
 
+	/// `429 throttled`, unsigned and at once, if `source` has spent its refusal budget.
+	fn throttled(
+		&self,
+		endpoint: Option<Endpoint>,
+		source: Option<Source>,
+		version: Version,
+	) -> Option<Response> {
+		let Source(ip) = source?;
+		if self.refusals.allows(ip, std::time::Instant::now()) {
+			return None;
+		}
+		self.metrics.refusals.with_label_values(&[Reason::Throttled.code()]).inc();
+		self.metrics.answered(endpoint, Reason::Throttled.status(), 0.0);
+		let mut response = Response::new(Body::from(
+			"throttled: too many requests from this address were refused lately; retry later",
+		));
+		*response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+		let h = response.headers_mut();
+		h.insert(
+			axum::http::header::CONTENT_TYPE,
+			HeaderValue::from_static("text/plain; charset=utf-8"),
+		);
+		h.insert(protocol::REASON, HeaderValue::from_static("throttled"));
+		close_if_unread(&mut response, version, Echo::default());
+		Some(response)
+	}
+
+	fn spend_refusal(&self, source: Option<Source>) {
+		if let Some(Source(ip)) = source {
+			self.refusals.spend(ip, std::time::Instant::now());
+		}
+	}
+
 	fn refusal(&self, endpoint: Option<Endpoint>, echo: Echo, refusal: Refusal) -> Response {
 		self.metrics.refusals.with_label_values(&[refusal.reason.code()]).inc();
 		let status = StatusCode::from_u16(refusal.reason.status())
@@ -769,22 +815,12 @@ fn close_if_unread(response: &mut Response, version: Version, echo: Echo) {
 	}
 }
 
-async fn forward(
-	State(axon): State<Arc<Axon>>,
-	version: Version,
-	headers: HeaderMap,
-	body: Body,
-) -> Response {
-	axon.handle(Endpoint::Forward, version, headers, body).await
+async fn forward(State(axon): State<Arc<Axon>>, request: axum::extract::Request) -> Response {
+	axon.handle(Endpoint::Forward, request).await
 }
 
-async fn backward(
-	State(axon): State<Arc<Axon>>,
-	version: Version,
-	headers: HeaderMap,
-	body: Body,
-) -> Response {
-	axon.handle(Endpoint::Backward, version, headers, body).await
+async fn backward(State(axon): State<Arc<Axon>>, request: axum::extract::Request) -> Response {
+	axon.handle(Endpoint::Backward, request).await
 }
 
 /// Answers what is not an endpoint, or not the endpoint's method, with a signed refusal over
@@ -793,11 +829,15 @@ async fn backward(
 fn refuse_early(
 	axon: &Axon,
 	endpoint: Option<Endpoint>,
-	version: Version,
-	headers: &HeaderMap,
+	parts: &axum::http::request::Parts,
 	refusal: Refusal,
 ) -> Response {
-	let echo = Echo::of(headers);
+	let source = parts.extensions.get::<Source>().copied();
+	if let Some(throttled) = axon.throttled(endpoint, source, parts.version) {
+		return throttled;
+	}
+	axon.spend_refusal(source);
+	let (version, echo) = (parts.version, Echo::of(&parts.headers));
 	let mut response = axon.refusal(endpoint, echo, refusal);
 	close_if_unread(&mut response, version, echo);
 	axon.metrics.answered(endpoint, response.status().as_u16(), 0.0);
@@ -806,47 +846,40 @@ fn refuse_early(
 
 async fn unknown_endpoint(
 	State(axon): State<Arc<Axon>>,
-	version: Version,
-	uri: axum::http::Uri,
-	headers: HeaderMap,
+	request: axum::extract::Request,
 ) -> Response {
+	let (parts, _) = request.into_parts();
 	let refusal = Refusal {
 		reason: Reason::UnknownEndpoint,
-		message: format!("no endpoint {}; there are POST /forward and POST /backward", uri.path()),
+		message: format!(
+			"no endpoint {}; there are POST /forward and POST /backward",
+			parts.uri.path()
+		),
 	};
-	refuse_early(&axon, None, version, &headers, refusal)
+	refuse_early(&axon, None, &parts, refusal)
 }
 
-async fn wrong_method(
-	axon: &Axon,
-	endpoint: Endpoint,
-	method: axum::http::Method,
-	version: Version,
-	headers: &HeaderMap,
-) -> Response {
+fn wrong_method(axon: &Axon, endpoint: Endpoint, request: axum::extract::Request) -> Response {
+	let (parts, _) = request.into_parts();
 	let refusal = Refusal {
 		reason: Reason::MethodNotAllowed,
-		message: format!("{} takes POST, not {method}", endpoint.path()),
+		message: format!("{} takes POST, not {}", endpoint.path(), parts.method),
 	};
-	let mut response = refuse_early(axon, Some(endpoint), version, headers, refusal);
+	let mut response = refuse_early(axon, Some(endpoint), &parts, refusal);
 	response.headers_mut().insert(axum::http::header::ALLOW, HeaderValue::from_static("POST"));
 	response
 }
 
 async fn wrong_method_forward(
 	State(axon): State<Arc<Axon>>,
-	method: axum::http::Method,
-	version: Version,
-	headers: HeaderMap,
+	request: axum::extract::Request,
 ) -> Response {
-	wrong_method(&axon, Endpoint::Forward, method, version, &headers).await
+	wrong_method(&axon, Endpoint::Forward, request)
 }
 
 async fn wrong_method_backward(
 	State(axon): State<Arc<Axon>>,
-	method: axum::http::Method,
-	version: Version,
-	headers: HeaderMap,
+	request: axum::extract::Request,
 ) -> Response {
-	wrong_method(&axon, Endpoint::Backward, method, version, &headers).await
+	wrong_method(&axon, Endpoint::Backward, request)
 }

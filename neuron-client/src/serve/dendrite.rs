@@ -405,6 +405,15 @@ impl Dendrite {
 		let field =
 			|name: &str| parts.headers.get(name).and_then(|v: &HeaderValue| v.to_str().ok());
 		let Some(signature) = field(protocol::SIGNATURE) else {
+			if status == Reason::Throttled.status() && field(protocol::REASON) == Some("throttled")
+			{
+				// The one unsigned refusal: the axon refused this address too often lately.
+				return Err(Failure::Refused {
+					status,
+					reason: Some(Reason::Throttled),
+					message: "throttled (unsigned): too many refused requests lately".into(),
+				});
+			}
 			return Err(Failure::Malformed(format!("an unsigned answer (HTTP {status})")));
 		};
 		let signature: [u8; 64] = parse_hex(signature)

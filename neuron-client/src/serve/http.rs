@@ -8,10 +8,7 @@
 //! they are accepted), so one host cannot take the slots that other peers need.
 
 use axum::Router;
-use hyper_util::{
-	rt::{TokioExecutor, TokioIo, TokioTimer},
-	service::TowerToHyperService,
-};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use std::{
 	collections::HashMap,
 	io,
@@ -26,6 +23,7 @@ use tokio::{
 	net::TcpStream,
 	time::Instant,
 };
+use tower_service::Service as _;
 
 /// Connection limits that keep slow or half-open clients from holding the server.
 #[derive(Clone, Debug)]
@@ -90,10 +88,15 @@ impl Drop for IpSlot {
 	}
 }
 
+/// Where a request came from, as connections are counted (see [`source`]): put in every
+/// request's extensions, so the axon can hold each source to its own budgets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Source(pub IpAddr);
+
 /// The address a connection is counted under: IPv4 addresses as they are, IPv6 addresses by
 /// their /64 prefix (one host or customer usually holds a whole /64); IPv4-mapped IPv6
 /// addresses as IPv4.
-fn source(ip: IpAddr) -> IpAddr {
+pub fn source(ip: IpAddr) -> IpAddr {
 	match ip {
 		IpAddr::V4(_) => ip,
 		IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
@@ -209,7 +212,14 @@ pub async fn serve_router(
 			continue;
 		};
 		let _ = stream.set_nodelay(true);
-		let service = TowerToHyperService::new(router.clone());
+		let (router, from) = (router.clone(), Source(source(peer.ip())));
+		let service = hyper::service::service_fn(
+			move |mut request: hyper::Request<hyper::body::Incoming>| {
+				request.extensions_mut().insert(from);
+				// A `Router` is always ready: no `poll_ready` needed before `call`.
+				router.clone().call(request)
+			},
+		);
 		let (http1, http2) = (http1.clone(), http2.clone());
 		let timeout = limits.header_timeout;
 		tokio::spawn(async move {

@@ -13,4 +13,5 @@ pub mod metrics;
 pub mod protocol;
 pub mod replay;
 pub mod tensor;
+pub mod throttle;
 pub mod view;

@@ -315,11 +315,14 @@ pub enum Reason {
 	/// A gradient for inputs this axon gave the caller no forward answer for (within the last
 	/// minute), or a second gradient for the same answer.
 	NotAnswered,
+	/// The caller's address has had too many requests refused lately; answered at once,
+	/// unsigned, without looking at the request (the one refusal that is not signed).
+	Throttled,
 }
 
 impl Reason {
 	/// Every reason, for metrics.
-	pub const ALL: [Reason; 19] = [
+	pub const ALL: [Reason; 20] = [
 		Reason::MissingField,
 		Reason::MalformedField,
 		Reason::UnknownEndpoint,
@@ -339,6 +342,7 @@ impl Reason {
 		Reason::Overloaded,
 		Reason::ModelFailed,
 		Reason::NotAnswered,
+		Reason::Throttled,
 	];
 
 	/// The `bt-reason` value.
@@ -363,6 +367,7 @@ impl Reason {
 			Reason::Overloaded => "overloaded",
 			Reason::ModelFailed => "model_failed",
 			Reason::NotAnswered => "not_answered",
+			Reason::Throttled => "throttled",
 		}
 	}
 
@@ -380,6 +385,7 @@ impl Reason {
 			Reason::BodyTooLarge => 413,
 			Reason::WrongCallee => 421,
 			Reason::BadTensor => 422,
+			Reason::Throttled => 429,
 			Reason::ModelFailed => 500,
 			Reason::Overloaded => 503,
 		}
