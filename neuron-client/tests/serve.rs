@@ -186,7 +186,8 @@ struct Reply {
 	body: Bytes,
 }
 
-async fn send(net: &Net, request: &Raw) -> Reply {
+/// Sends `request` to the axon as it is, on a new connection.
+async fn post(net: &Net, request: &Raw) -> hyper::Response<hyper::body::Incoming> {
 	let client: Client<HttpConnector, Full<Bytes>> =
 		Client::builder(TokioExecutor::new()).build(HttpConnector::new());
 	let mut builder = hyper::Request::builder()
@@ -195,10 +196,14 @@ async fn send(net: &Net, request: &Raw) -> Reply {
 	for (name, value) in &request.headers {
 		builder = builder.header(*name, value);
 	}
-	let response = client
+	client
 		.request(builder.body(Full::new(Bytes::from(request.body.clone()))).unwrap())
 		.await
-		.unwrap();
+		.unwrap()
+}
+
+async fn send(net: &Net, request: &Raw) -> Reply {
+	let response = post(net, request).await;
 	let status = response.status().as_u16();
 	let reason = response.headers().get(protocol::REASON).map(|v| v.to_str().unwrap().to_string());
 	let closes = response
@@ -706,19 +711,13 @@ async fn a_source_that_is_refused_too_often_is_throttled_and_others_are_still_se
 	config.refusal_burst = 5.0;
 	let net = start_with(config, Duration::ZERO).await;
 	let (caller, me) = (signer("//caller"), net.axon_key.hotkey());
-	let poor = signer("//poor"); // registered, below the axon's minimum stake
-							  // From 127.0.0.1: five signed refusals, then `throttled` at once, unsigned.
-	let client: Client<HttpConnector, Full<Bytes>> =
-		Client::builder(TokioExecutor::new()).build(HttpConnector::new());
+	// Registered, below the axon's minimum stake.
+	let poor = signer("//poor");
+	// From 127.0.0.1: five signed refusals, then `throttled` at once, unsigned.
 	let mut answers = Vec::new();
 	for _ in 0..8 {
 		let r = signed(&poor, me, Endpoint::Forward, forward_body(&tokens(1, 4)), |_| {});
-		let mut builder = hyper::Request::post(format!("http://{}/forward", net.running.addr));
-		for (name, value) in &r.headers {
-			builder = builder.header(*name, value);
-		}
-		let response =
-			client.request(builder.body(Full::new(Bytes::from(r.body))).unwrap()).await.unwrap();
+		let response = post(&net, &r).await;
 		let reason =
 			response.headers().get(protocol::REASON).map(|v| v.to_str().unwrap().to_string());
 		let signed = response.headers().contains_key(protocol::SIGNATURE);
@@ -731,13 +730,7 @@ async fn a_source_that_is_refused_too_often_is_throttled_and_others_are_still_se
 	assert_eq!(net.axon.metrics().refused(Reason::Throttled), 3);
 	// A good call from the throttled address waits for the budget too…
 	let good = signed(&caller, me, Endpoint::Forward, forward_body(&tokens(1, 4)), |_| {});
-	let mut builder = hyper::Request::post(format!("http://{}/forward", net.running.addr));
-	for (name, value) in &good.headers {
-		builder = builder.header(*name, value);
-	}
-	let response =
-		client.request(builder.body(Full::new(Bytes::from(good.body))).unwrap()).await.unwrap();
-	assert_eq!(response.status().as_u16(), 429);
+	assert_eq!(post(&net, &good).await.status().as_u16(), 429);
 	// …while a peer at another address is served at once.
 	let mut other = connect_from("127.0.0.2", net.running.addr).await.unwrap();
 	let ok = signed(&caller, me, Endpoint::Forward, forward_body(&tokens(1, 4)), |_| {});
