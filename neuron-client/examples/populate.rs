@@ -47,7 +47,11 @@ async fn main() -> Result<()> {
 	let mut calls = Vec::new();
 	for i in size..args.neurons {
 		let hotkey = address(&keypair_from_secret(&format!("{}//bench/{i}", args.coldkey))?);
-		calls.push(RuntimeCall::Bittensor(BittensorCall::register { netuid: args.netuid, hotkey }));
+		calls.push(RuntimeCall::Bittensor(BittensorCall::register {
+			netuid: args.netuid,
+			hotkey,
+			max_burn: u128::MAX,
+		}));
 		if i % 16 == 0 {
 			calls.push(RuntimeCall::Bittensor(BittensorCall::add_stake {
 				hotkey,

@@ -51,18 +51,27 @@ pub enum Command {
 	/// List, inspect and create subnets.
 	#[command(subcommand)]
 	Subnet(SubnetCommand),
-	/// Register the wallet's hotkey in a subnet (the coldkey pays the registration burn).
+	/// Register the wallet's hotkey in a subnet (the coldkey pays the registration price,
+	/// which rises with each registration and decays back toward the subnet's floor).
 	Register {
 		/// Subnet to join.
 		#[arg(long)]
 		netuid: u16,
+		/// The most to pay, in tokens; the chain refuses (at no cost) a higher price [default:
+		/// the price now plus 10%].
+		#[arg(long)]
+		max_burn: Option<String>,
 	},
 	/// Announce where the hotkey's neuron serves its model.
 	#[command(subcommand)]
 	Axon(AxonCommand),
-	/// Move balance into stake on a hotkey, back out, or list stakes.
+	/// Move balance into stake on a hotkey (the wallet's, or anyone's with --hotkey <ss58>),
+	/// back out, or list every position.
 	#[command(subcommand)]
 	Stake(StakeCommand),
+	/// Hotkeys others stake on: list them, or set the take of the wallet's hotkey.
+	#[command(subcommand)]
+	Delegate(DelegateCommand),
 	/// Send tokens from the wallet's coldkey.
 	Transfer {
 		/// Recipient, SS58.
@@ -363,21 +372,64 @@ pub enum SubnetCommand {
 		#[arg(long)]
 		json: bool,
 	},
-	/// Create a subnet through sudo (root; the coldkey must be the chain's sudo key).
+	/// Open a subnet: any coldkey, for a lock returned when it dissolves the subnet (the chain
+	/// picks the netuid; the subnet mints nothing until root sets its emission). With
+	/// --netuid, root creates it through sudo (the coldkey must be the chain's sudo key).
 	Create {
-		/// Netuid of the new subnet.
+		/// Netuid of the new subnet (root only).
 		#[arg(long)]
-		netuid: u16,
+		netuid: Option<u16>,
+		/// The most to lock, in tokens [default: the lock cost now].
+		#[arg(long)]
+		max_lock_cost: Option<String>,
 		#[command(flatten)]
 		hyperparameters: HyperparameterArgs,
 	},
-	/// Change a subnet's hyperparameters through sudo; flags not given keep their value.
+	/// Change a subnet's hyperparameters, as its owner or through sudo; flags not given keep
+	/// their value.
 	Set {
 		/// Subnet to change.
 		#[arg(long)]
 		netuid: u16,
 		#[command(flatten)]
 		hyperparameters: HyperparameterArgs,
+	},
+	/// What registering in a subnet costs now.
+	BurnCost {
+		/// Subnet.
+		#[arg(long)]
+		netuid: u16,
+		/// Print JSON.
+		#[arg(long)]
+		json: bool,
+	},
+	/// What opening a subnet locks now.
+	CreateCost {
+		/// Print JSON.
+		#[arg(long)]
+		json: bool,
+	},
+	/// Dissolve a subnet the wallet's coldkey opened; its lock comes back.
+	Dissolve {
+		/// Subnet.
+		#[arg(long)]
+		netuid: u16,
+	},
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DelegateCommand {
+	/// Every registered hotkey with its take, stake and nominators.
+	List {
+		/// Print JSON.
+		#[arg(long)]
+		json: bool,
+	},
+	/// Set the take the wallet's hotkey (--hotkey) keeps of its nominators' dividends.
+	Take {
+		/// Percent, e.g. 18 or 9.5.
+		#[arg(long)]
+		percent: String,
 	},
 }
 
@@ -436,6 +488,21 @@ pub struct HyperparameterArgs {
 	/// (weights are set directly), at most 3 [create default: 0].
 	#[arg(long)]
 	pub commit_reveal_period: Option<u16>,
+	/// The highest registration price, in tokens; the floor is --registration-burn [create
+	/// default: 10].
+	#[arg(long)]
+	pub max_burn: Option<String>,
+	/// How much each registration raises the price, a fraction (0.26 = ×1.26) [create
+	/// default: 0.26].
+	#[arg(long)]
+	pub burn_increase: Option<String>,
+	/// Blocks for the price's excess over its floor to halve [create default: 300].
+	#[arg(long)]
+	pub burn_half_life: Option<u32>,
+	/// Below this many neurons past immunity, a full subnet replaces immune ones too [create
+	/// default: 1].
+	#[arg(long)]
+	pub min_non_immune_uids: Option<u16>,
 }
 
 /// `--mechanism`.
@@ -471,7 +538,8 @@ pub enum AxonCommand {
 
 #[derive(Subcommand, Debug)]
 pub enum StakeCommand {
-	/// Move tokens from the coldkey into stake on --hotkey.
+	/// Move tokens from the coldkey into stake on --hotkey (a wallet hotkey's name, or any
+	/// registered hotkey's SS58 address to nominate it).
 	Add {
 		/// Amount in tokens, e.g. 0.5.
 		#[arg(long)]
@@ -483,7 +551,7 @@ pub enum StakeCommand {
 		#[arg(long)]
 		amount: String,
 	},
-	/// Stake on each of the wallet's hotkeys.
+	/// Every position of the wallet's coldkey: worth, principal and earnings.
 	List {
 		/// Print JSON.
 		#[arg(long)]

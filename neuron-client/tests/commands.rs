@@ -79,9 +79,12 @@ async fn every_command_succeeds_against_a_dev_node() {
 	assert!(out.ok().contains("as uid 1"), "{}", out.stdout);
 	env.serve_axon("miner", "default", 2, "127.0.0.1", "8091").ok();
 	env.add_stake("miner", "default", "10").ok();
-	env.remove_stake("miner", "default", "2.5").ok();
+	// New stake stays a full tempo (50 blocks here) before it can leave.
+	env.remove_stake("miner", "default", "2.5")
+		.fails_with(&["locked until block", "stake must stay a full tempo"]);
 	let stakes = env.json(&["stake", "list", "--wallet", "miner", "--json"]);
-	assert_eq!(num(&stakes[0]["stake"]), 7.5);
+	assert_eq!(num(&stakes[0]["stake"]), 10.0);
+	assert_eq!(stakes[0]["hotkey"], "default");
 	// Stake on a hotkey given by its address works the same.
 	let validator = env.json(&["wallet", "show", "--wallet", "alice", "--json"])["hotkeys"][0]
 		["ss58"]
@@ -136,7 +139,7 @@ async fn every_command_succeeds_against_a_dev_node() {
 	}
 	assert_eq!(neurons[0]["hotkey"], miner_hotkey.as_str());
 	assert_eq!(neurons[0]["coldkey"], miner_coldkey.as_str());
-	assert_eq!(num(&neurons[0]["stake"]), 7.5);
+	assert_eq!(num(&neurons[0]["stake"]), 10.0);
 	assert_eq!(neurons[0]["axon"], "127.0.0.1:8091");
 	assert_eq!(num(&neurons[1]["stake"]), 20.0);
 	assert!(neurons[1]["axon"].is_null());
@@ -156,19 +159,14 @@ async fn every_command_succeeds_against_a_dev_node() {
 		&format!("{PASSWORD}{new_pw}"),
 	)
 	.ok();
-	env.remove_stake("miner", "default", "1").fails_with(&["wrong password"]);
-	env.neuron(
-		&["stake", "remove", "--wallet", "miner", "--amount", "1", "--password-stdin"],
-		new_pw,
-	)
-	.ok();
+	env.add_stake("miner", "default", "1").fails_with(&["wrong password"]);
 	env.neuron(&["stake", "add", "--wallet", "miner", "--amount", "1", "--password-stdin"], new_pw)
 		.ok();
 
 	// The miner's coldkey paid the burn, the stake and fees: its free balance went down by
-	// more than 0.1 + 10 - 2.5.
+	// more than 0.1 + 10 + 1.
 	let balance = env.json(&["balance", "--wallet", "miner", "--json"]);
 	let free = num(&balance["free"]);
-	assert!(free < 100.5 - 0.1 - 7.5 && free > 100.5 - 0.1 - 7.5 - 0.1, "free {free}");
-	assert_eq!(num(&balance["staked"]), 7.5);
+	assert!(free < 100.5 - 0.1 - 11.0 && free > 100.5 - 0.1 - 11.0 - 0.1, "free {free}");
+	assert_eq!(num(&balance["staked"]), 11.0);
 }

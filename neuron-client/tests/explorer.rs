@@ -87,6 +87,19 @@ async fn the_explorer_shows_every_hotkey_with_its_emission_in_a_real_browser() {
 		.unwrap()
 		.iter()
 		.all(|n| n["pending_commits"] == serde_json::json!([])));
+	// The market's prices and owners: root made subnet 1, and its price is the chain's.
+	assert!(subnet["owner"].is_null(), "{}", subnet["owner"]);
+	let price: u128 = rpc
+		.request::<Value, _>("bittensor_getMetagraph", rpc_params![1])
+		.await
+		.unwrap()["registration_price"]
+		.as_u64()
+		.unwrap()
+		.into();
+	assert!(price >= 100_000_000, "at least the dev floor of 0.1 TAO: {price}");
+	let (_, prices) = http_json(&format!("{base}/api/subnets/1/prices")).await;
+	assert!(!prices["points"].as_array().unwrap().is_empty(), "{prices}");
+	assert!(subnet["neurons"].as_array().unwrap().iter().all(|n| n["take"] == 18.0), "{subnet}");
 	let (_, history) = http_json(&format!("{base}/api/subnets/1/history")).await;
 	assert!(!history["epochs"].as_array().unwrap().is_empty(), "{history}");
 	let (_, events) = http_json(&format!("{base}/api/events")).await;
@@ -140,6 +153,9 @@ async fn the_explorer_shows_every_hotkey_with_its_emission_in_a_real_browser() {
 				assert!(dom.contains(ss58.as_str()));
 			}
 			assert!(dom.contains("pending commits"), "no pending-commits column");
+			assert!(dom.contains("nominators") && dom.contains("18.00%"), "no take column");
+			assert!(dom.contains("id=\"registration-price\""), "no registration price");
+			assert!(dom.contains("id=\"price-svg\"") || dom.contains("waiting for blocks"));
 			let png = std::fs::read(&screenshot).unwrap();
 			assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "screenshot too small");
 			eprintln!("explorer screenshot: {}", screenshot.display());

@@ -86,9 +86,9 @@ async fn registered_hotkeys_call_for_free_and_the_pool_refuses_spam() {
 	let mut nonce = chain.next_nonce(&address(&alice)).await.unwrap();
 	let mut pending = Vec::new();
 	for call in [
-		tx.bittensor().register(1, address(&free)),
-		tx.bittensor().register(1, address(&whale)),
-		tx.bittensor().register(1, address(&minnow)),
+		tx.bittensor().register(1, address(&free), u128::MAX),
+		tx.bittensor().register(1, address(&whale), u128::MAX),
+		tx.bittensor().register(1, address(&minnow), u128::MAX),
 	] {
 		pending.push(chain.sign_with_nonce(&call, &alice, nonce).await.unwrap());
 		nonce += 1;

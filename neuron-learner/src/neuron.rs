@@ -64,7 +64,9 @@ pub async fn run(ctx: &Context, args: RunArgs) -> Result<()> {
 		info!(%address, netuid, "the hotkey is not registered: registering it (the coldkey pays)");
 		let coldkey = ctx.existing_wallet()?.coldkey_address()?;
 		let unlock = || ctx.coldkey();
-		match ops::register(&chain, netuid, address, &coldkey, unlock, Watch::QUIET).await {
+		// The price of the moment plus a margin: a neuron never pays a price that spiked.
+		let limit = ops::default_limit(ops::registration_price(&chain, netuid).await?);
+		match ops::register(&chain, netuid, address, &coldkey, limit, unlock, Watch::QUIET).await {
 			Ok(done) => {
 				info!(uid = done.uid, burned = %chain.rpc.token.display(done.burned), "registered")
 			},

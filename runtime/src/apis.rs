@@ -7,7 +7,7 @@ use frame_support::{
 	weights::Weight,
 };
 use pallet_bittensor::{
-	runtime_api::{Metagraph, NeuronInfo, RowPage},
+	runtime_api::{DelegateInfo, Metagraph, NeuronInfo, RowPage, StakeInfo},
 	NetUid, Uid,
 };
 use pallet_grandpa::AuthorityId as GrandpaId;
@@ -223,6 +223,22 @@ impl_runtime_apis! {
 
 		fn subnets() -> Vec<NetUid> {
 			Bittensor::subnet_ids()
+		}
+
+		fn registration_price(netuid: NetUid) -> Option<Balance> {
+			Bittensor::registration_price(netuid)
+		}
+
+		fn network_lock_cost() -> Balance {
+			Bittensor::network_lock_cost()
+		}
+
+		fn stake_positions(coldkey: AccountId) -> Vec<StakeInfo<AccountId, Balance, BlockNumber>> {
+			Bittensor::stake_positions(&coldkey)
+		}
+
+		fn delegates() -> Vec<DelegateInfo<AccountId, Balance>> {
+			Bittensor::delegates()
 		}
 	}
 

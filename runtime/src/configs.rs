@@ -5,7 +5,7 @@ use frame_support::{
 	derive_impl,
 	dispatch::DispatchClass,
 	parameter_types,
-	traits::{ConstBool, ConstU128, ConstU32, ConstU64, ConstU8, VariantCountOf},
+	traits::{ConstBool, ConstU128, ConstU16, ConstU32, ConstU64, ConstU8, VariantCountOf},
 	weights::{
 		constants::{ParityDbWeight, WEIGHT_REF_TIME_PER_SECOND},
 		IdentityFee, Weight,
@@ -144,6 +144,15 @@ impl pallet_utility::Config for Runtime {
 
 parameter_types! {
 	pub const BittensorPalletId: PalletId = PalletId(*b"bt/stake");
+	/// What real delegates have come to expect; an owner may set its own.
+	pub const DefaultTake: Perbill = Perbill::from_percent(18);
+	/// Above half, a nominator would earn less than the owner keeps of its stake's work.
+	pub const MaxTake: Perbill = Perbill::from_percent(50);
+	/// A new position on someone else's hotkey: 1 TAO, so that dust cannot fill a hotkey's
+	/// 256 positions.
+	pub const MinNomination: Balance = crate::TAO;
+	/// Opening a subnet locks at least 10 TAO (doubling with each new subnet).
+	pub const NetworkMinLockCost: Balance = 10 * crate::TAO;
 }
 
 impl pallet_bittensor::Config for Runtime {
@@ -157,5 +166,21 @@ impl pallet_bittensor::Config for Runtime {
 	type ServingRateLimit = ConstU32<10>;
 	// One commit per epoch with the longest period (3) leaves room for one more.
 	type MaxPendingCommits = ConstU32<4>;
+	type DefaultTake = DefaultTake;
+	type MaxTake = MaxTake;
+	/// A day: nominators see a raise coming and can leave before the next.
+	type TakeRaiseRateLimit = ConstU32<{ crate::DAYS }>;
+	type MaxStakePositions = ConstU32<256>;
+	type MinNomination = MinNomination;
+	type NetworkMinLockCost = NetworkMinLockCost;
+	/// A week for the doubled lock to fall back to the minimum.
+	type NetworkLockReductionInterval = ConstU32<{ 7 * crate::DAYS }>;
+	/// Five minutes between two changes by a subnet's owner.
+	type OwnerHyperparametersRateLimit = ConstU32<{ 5 * crate::MINUTES }>;
+	/// Epochs are the chain's heaviest work: an owner keeps at least 10 blocks between them
+	/// and pays out at least once a day.
+	type MinOwnerTempo = ConstU16<10>;
+	type MaxOwnerTempo = ConstU16<14_400>;
+	type HotKeySwapRateLimit = ConstU32<{ crate::DAYS }>;
 	type WeightInfo = pallet_bittensor::weights::SubstrateWeight<Runtime>;
 }

@@ -40,6 +40,12 @@ pub fn dev_subnet_hyperparameters() -> SubnetHyperparameters<Balance> {
 		weights_version_key: 0,
 		mechanism: Mechanism::Clipped,
 		commit_reveal_period: 0,
+		// The price follows demand: each registration ×1.26, halving back toward 0.1 TAO
+		// every 50 blocks (5 minutes), never above 10 TAO.
+		max_burn: 10 * TAO,
+		burn_increase: Perbill::from_percent(26),
+		burn_half_life: 50,
+		min_non_immune_uids: 1,
 	}
 }
 

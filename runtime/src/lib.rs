@@ -140,7 +140,10 @@ pub type Executive = frame_executive::Executive<
 >;
 
 /// Storage migrations run at the next runtime upgrade; each runs once, at its version.
-type Migrations = (pallet_bittensor::migrations::v1::MigrateV0ToV1<Runtime>,);
+type Migrations = (
+	pallet_bittensor::migrations::v1::MigrateV0ToV1<Runtime>,
+	pallet_bittensor::migrations::v2::MigrateV1ToV2<Runtime>,
+);
 
 #[frame_support::runtime]
 mod runtime {

@@ -292,8 +292,17 @@ pub fn predict_epoch(before: &Value, block: u64) -> Result<Prediction> {
 	};
 	let num = |v: &Value| v.as_u64().with_context(|| format!("not a number: {v}"));
 	let neurons = before["neurons"].as_array().context("a metagraph without neurons")?;
-	let stake: Vec<u128> =
+	let stake_before: Vec<u128> =
 		neurons.iter().map(|n| num(&n["stake"]).map(u128::from)).collect::<Result<_>>()?;
+	// The epoch counts only stake held since the last one (`counted_stake`).
+	let stake: Vec<u128> = neurons
+		.iter()
+		.zip(&stake_before)
+		.map(|(n, s)| match &n["counted_stake"] {
+			Value::Null => Ok(*s),
+			counted => num(counted).map(u128::from),
+		})
+		.collect::<Result<_>>()?;
 	let rows = |field: &str| -> Result<Vec<Vec<(u16, u64)>>> {
 		neurons
 			.iter()
@@ -345,5 +354,5 @@ pub fn predict_epoch(before: &Value, block: u64) -> Result<Prediction> {
 			registered_at: &registered_at,
 		},
 	);
-	Ok(Prediction { stake_before: stake, output })
+	Ok(Prediction { stake_before, output })
 }

@@ -62,9 +62,14 @@ async fn extrinsics_drive_an_epoch_that_matches_the_pallet_math() {
 
 	// Coldkeys register hotkeys, one at a time so that the uids are 0, 1, 2.
 	for (coldkey, hotkey) in [(&alice, &dave), (&bob, &eve), (&charlie, &ferdie)] {
-		submit(&api, call("register", vec![Dyn::u128(NETUID as u128), id(hotkey)]), coldkey)
-			.await
-			.unwrap();
+		let max_burn = Dyn::u128(u128::MAX);
+		submit(
+			&api,
+			call("register", vec![Dyn::u128(NETUID as u128), id(hotkey), max_burn]),
+			coldkey,
+		)
+		.await
+		.unwrap();
 	}
 
 	// Stake on two hotkeys; every neuron serves an axon.

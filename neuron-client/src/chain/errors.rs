@@ -14,6 +14,20 @@ pub enum ChainError {
 	/// The subnet is not on chain.
 	#[error("subnet {0} does not exist (see `neuron subnet list`)")]
 	NoSuchSubnet(u16),
+	/// Registering costs more than the caller agreed to pay.
+	#[error(
+		"registering in subnet {netuid} costs {price} now, above the limit of {limit} (raise \
+		 --max-burn, or wait: the price halves back toward its floor; see `neuron subnet \
+		 burn-cost --netuid {netuid}`)"
+	)]
+	PriceAboveLimit {
+		/// The subnet.
+		netuid: u16,
+		/// The price now.
+		price: String,
+		/// The limit.
+		limit: String,
+	},
 	/// The hotkey has no uid in the subnet.
 	#[error(
 		"hotkey {hotkey} is not registered in subnet {netuid} (run `neuron register --netuid \

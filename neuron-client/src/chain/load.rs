@@ -277,6 +277,11 @@ fn hyperparameters(max_uids: u16, mechanism: metagraph::Mechanism) -> SubnetHype
 			metagraph::Mechanism::Clipped => Mechanism::Clipped,
 		},
 		commit_reveal_period: 0,
+		// Free and flat: the load registers thousands of hotkeys.
+		max_burn: 0,
+		burn_increase: Perbill(0),
+		burn_half_life: 0,
+		min_non_immune_uids: 1,
 	}
 }
 
@@ -321,6 +326,7 @@ async fn register(
 				RuntimeCall::Bittensor(BittensorCall::register {
 					netuid: args.netuid,
 					hotkey: *hotkey,
+					max_burn: 0,
 				})
 			})
 			.collect();

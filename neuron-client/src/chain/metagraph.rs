@@ -44,6 +44,18 @@ pub struct Hyperparameters {
 	/// Epochs between a weight commit and its reveal; 0 when commit-reveal is off.
 	#[serde(default)]
 	pub commit_reveal_period: u16,
+	/// The highest registration price, planck (0 from nodes that predate the price).
+	#[serde(default)]
+	pub max_burn: u128,
+	/// Each registration raises the price by this, parts per billion.
+	#[serde(default)]
+	pub burn_increase: u32,
+	/// Blocks for the price's excess over the floor to halve.
+	#[serde(default)]
+	pub burn_half_life: u32,
+	/// Below this many neurons past immunity, immune neurons can be replaced.
+	#[serde(default)]
+	pub min_non_immune_uids: u16,
 }
 
 /// A subnet's epoch mechanism (`docs/MECHANISM.md`).
@@ -105,8 +117,18 @@ pub struct Neuron {
 	pub hotkey: String,
 	/// Coldkey, SS58.
 	pub coldkey: String,
-	/// Stake, planck.
+	/// Stake, planck: the owner's and the nominators'.
 	pub stake: u128,
+	/// The stake the next epoch counts (stake counts once held across an epoch), planck;
+	/// nodes that predate the rule do not send it.
+	#[serde(default)]
+	pub counted_stake: Option<u128>,
+	/// The owner's take of nominators' dividends, parts per billion.
+	#[serde(default)]
+	pub take: u32,
+	/// Positions held by coldkeys other than the owner.
+	#[serde(default)]
+	pub nominators: u32,
 	/// Rank, parts per 10¹⁸.
 	pub rank: u64,
 	/// Trust, parts per 10¹⁸.
@@ -161,6 +183,15 @@ pub struct Metagraph {
 	pub netuid: u16,
 	/// Its rules.
 	pub hyperparameters: Hyperparameters,
+	/// The coldkey that opened it, SS58 (`None`: root created it).
+	#[serde(default)]
+	pub owner: Option<String>,
+	/// What its owner locked to open it, planck.
+	#[serde(default)]
+	pub locked: u128,
+	/// What registering costs at the metagraph's block, planck.
+	#[serde(default)]
+	pub registration_price: u128,
 	/// Block of its last epoch.
 	pub last_epoch_block: u64,
 	/// Its neurons by uid.

@@ -89,6 +89,34 @@ pub async fn ensure_affordable<C: subxt::tx::Payload>(
 	Ok(free)
 }
 
+/// What registering in subnet `netuid` costs at the best block.
+pub async fn registration_price(chain: &Chain, netuid: u16) -> Result<u128, ChainError> {
+	let at = chain.at_best().await?;
+	let price = at
+		.runtime_apis()
+		.call(runtime::runtime_apis().bittensor_api().registration_price(netuid))
+		.await
+		.map_err(|e| anyhow!(e))?;
+	price.ok_or(ChainError::NoSuchSubnet(netuid))
+}
+
+/// What opening a subnet costs at the best block.
+pub async fn network_lock_cost(chain: &Chain) -> Result<u128, ChainError> {
+	let at = chain.at_best().await?;
+	Ok(at
+		.runtime_apis()
+		.call(runtime::runtime_apis().bittensor_api().network_lock_cost())
+		.await
+		.map_err(|e| anyhow!(e))?)
+}
+
+/// The most a registration pays by default: the price now plus 10%, room for the rises of a
+/// few registrations that land first (each ×1.26 at most on the dev subnet, so a busy block
+/// can still refuse it, by name and at no cost).
+pub fn default_limit(price: u128) -> u128 {
+	price.saturating_add(price / 10)
+}
+
 /// A registration that went through.
 #[derive(Debug, Clone)]
 pub struct Registered {
@@ -102,18 +130,28 @@ pub struct Registered {
 	pub block_hash: String,
 }
 
-/// Registers `hotkey` in subnet `netuid`, paid by the coldkey at `coldkey_address`. `unlock`
-/// gives the coldkey's keypair; it is called only once the chain's rules are met (so nobody is
-/// asked for a password for a registration that would fail).
+/// Registers `hotkey` in subnet `netuid`, paid by the coldkey at `coldkey_address`, for at
+/// most `max_burn` (the chain refuses a higher price by name). `unlock` gives the coldkey's
+/// keypair; it is called only once the chain's rules are met (so nobody is asked for a
+/// password for a registration that would fail).
 pub async fn register(
 	chain: &Chain,
 	netuid: u16,
 	hotkey: AccountId32,
 	coldkey_address: &AccountId32,
+	max_burn: u128,
 	unlock: impl FnOnce() -> anyhow::Result<Keypair>,
 	watch: Watch<'_>,
 ) -> Result<Registered, ChainError> {
-	let rules = hyperparameters(chain, netuid).await?;
+	let price = registration_price(chain, netuid).await?;
+	if price > max_burn {
+		let token = &chain.rpc.token;
+		return Err(ChainError::PriceAboveLimit {
+			netuid,
+			price: token.display(price),
+			limit: token.display(max_burn),
+		});
+	}
 	if let Some(uid) = uid_of(chain, netuid, &hotkey).await? {
 		return Err(ChainError::AlreadyRegistered { hotkey, netuid, uid });
 	}
@@ -123,8 +161,8 @@ pub async fn register(
 		}
 	}
 	let coldkey = unlock()?;
-	let call = runtime::tx().bittensor().register(netuid, hotkey);
-	ensure_affordable(chain, &call, &coldkey, rules.registration_burn, "coldkey").await?;
+	let call = runtime::tx().bittensor().register(netuid, hotkey, max_burn);
+	ensure_affordable(chain, &call, &coldkey, price, "coldkey").await?;
 	let included = chain.submit(&call, &coldkey, watch).await?;
 	let event = find_event::<runtime::bittensor::events::NeuronRegistered>(&included)?
 		.ok_or_else(|| anyhow!("the registration left no NeuronRegistered event"))?;

@@ -4,6 +4,7 @@
 mod axon;
 mod balance;
 mod bench;
+mod delegate;
 mod explorer;
 mod metagraph;
 mod progress;
@@ -32,9 +33,12 @@ pub async fn run(cli: Cli) -> Result<()> {
 	match cli.command {
 		Command::Wallet(command) => wallet::run(&ctx, command).await,
 		Command::Subnet(command) => subnet::run(&ctx, command).await,
-		Command::Register { netuid } => register::run(&ctx, netuid).await,
+		Command::Register { netuid, max_burn } => {
+			register::run(&ctx, netuid, max_burn.as_deref()).await
+		},
 		Command::Axon(command) => axon::run(&ctx, command).await,
 		Command::Stake(command) => stake::run(&ctx, command).await,
+		Command::Delegate(command) => delegate::run(&ctx, command).await,
 		Command::Transfer { dest, amount } => transfer::run(&ctx, &dest, &amount).await,
 		Command::Balance { json } => balance::run(&ctx, json).await,
 		Command::Weights(command) => weights::run(&ctx, command).await,

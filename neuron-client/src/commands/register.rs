@@ -1,20 +1,42 @@
-//! `neuron register --netuid N`: the coldkey burns the fee and the hotkey gets a uid.
+//! `neuron register --netuid N [--max-burn T]`: the coldkey burns the registration price and
+//! the hotkey gets a uid.
 
 use super::{Context, Shown};
 use crate::chain::ops;
-use anyhow::Result;
+use anyhow::{anyhow, Result};
 
 /// Runs the command.
-pub async fn run(ctx: &Context, netuid: u16) -> Result<()> {
+pub async fn run(ctx: &Context, netuid: u16, max_burn: Option<&str>) -> Result<()> {
 	let wallet = ctx.existing_wallet()?;
 	let coldkey_address = wallet.coldkey_address()?;
 	let hotkey = wallet.hotkey_address(&ctx.settings.hotkey)?;
 	let chain = ctx.chain().await?;
+	let token = &chain.rpc.token;
+	let limit = match max_burn {
+		Some(text) => token.parse(text).map_err(|e| anyhow!("--max-burn: {e}"))?,
+		None => {
+			let price = ops::registration_price(&chain, netuid).await?;
+			let limit = ops::default_limit(price);
+			eprintln!(
+				"registration price {}; paying at most {} (10% margin; set --max-burn to change)",
+				token.display(price),
+				token.display(limit)
+			);
+			limit
+		},
+	};
 	let shown = Shown::new(format!("registering {hotkey} in subnet {netuid}"));
 	let tell = |stage: &str| shown.stage(stage);
-	let registered =
-		ops::register(&chain, netuid, hotkey, &coldkey_address, || ctx.coldkey(), ctx.watch(&tell))
-			.await;
+	let registered = ops::register(
+		&chain,
+		netuid,
+		hotkey,
+		&coldkey_address,
+		limit,
+		|| ctx.coldkey(),
+		ctx.watch(&tell),
+	)
+	.await;
 	shown.finish();
 	let registered = registered?;
 	println!(

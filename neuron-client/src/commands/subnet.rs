@@ -1,4 +1,4 @@
-//! `neuron subnet list|show|create`.
+//! `neuron subnet list|show|create|set|burn-cost|create-cost|dissolve`.
 
 use super::{submit, Context};
 use crate::{
@@ -24,13 +24,145 @@ pub async fn run(ctx: &Context, command: SubnetCommand) -> Result<()> {
 	match command {
 		SubnetCommand::List { json } => list(ctx, json).await,
 		SubnetCommand::Show { netuid, json } => show(ctx, netuid, json).await,
-		SubnetCommand::Create { netuid, hyperparameters } => {
+		SubnetCommand::Create { netuid: Some(netuid), hyperparameters, .. } => {
 			sudo_set(ctx, netuid, hyperparameters, true).await
+		},
+		SubnetCommand::Create { netuid: None, max_lock_cost, hyperparameters } => {
+			open(ctx, max_lock_cost.as_deref(), hyperparameters).await
 		},
 		SubnetCommand::Set { netuid, hyperparameters } => {
 			sudo_set(ctx, netuid, hyperparameters, false).await
 		},
+		SubnetCommand::BurnCost { netuid, json } => burn_cost(ctx, netuid, json).await,
+		SubnetCommand::CreateCost { json } => create_cost(ctx, json).await,
+		SubnetCommand::Dissolve { netuid } => dissolve(ctx, netuid).await,
 	}
+}
+
+#[derive(Serialize)]
+struct Cost {
+	#[serde(skip_serializing_if = "Option::is_none")]
+	netuid: Option<u16>,
+	cost: Box<RawValue>,
+	block: u64,
+}
+
+async fn burn_cost(ctx: &Context, netuid: u16, as_json: bool) -> Result<()> {
+	let chain = ctx.chain().await?;
+	let price = ops::registration_price(&chain, netuid).await?;
+	let block = chain.best_block().await?;
+	if as_json {
+		let cost =
+			Cost { netuid: Some(netuid), cost: exact_number(chain.rpc.token.format(price)), block };
+		println!("{}", serde_json::to_string_pretty(&cost)?);
+	} else {
+		println!(
+			"registering in subnet {netuid} costs {} at block {block}",
+			chain.rpc.token.display(price)
+		);
+	}
+	Ok(())
+}
+
+async fn create_cost(ctx: &Context, as_json: bool) -> Result<()> {
+	let chain = ctx.chain().await?;
+	let cost = ops::network_lock_cost(&chain).await?;
+	let block = chain.best_block().await?;
+	if as_json {
+		let shown = Cost { netuid: None, cost: exact_number(chain.rpc.token.format(cost)), block };
+		println!("{}", serde_json::to_string_pretty(&shown)?);
+	} else {
+		println!(
+			"opening a subnet locks {} at block {block} (returned when you dissolve it)",
+			chain.rpc.token.display(cost)
+		);
+	}
+	Ok(())
+}
+
+/// `subnet create` without --netuid: any coldkey opens a subnet for a lock.
+async fn open(ctx: &Context, max_lock: Option<&str>, args: HyperparameterArgs) -> Result<()> {
+	let wallet = ctx.existing_wallet()?;
+	wallet.coldkey_address()?;
+	let chain = ctx.chain().await?;
+	let token = &chain.rpc.token;
+	let mut base = defaults();
+	// An owner's subnet mints nothing until root gives it an emission.
+	base.emission_per_block = 0;
+	let hyperparameters = apply(&chain, base, &args)?;
+	if hyperparameters.emission_per_block != 0 {
+		bail!(
+			"--emission-per-block: only root sets what a subnet mints; open the subnet without \
+			 it and ask root (or use --netuid with the sudo key)"
+		);
+	}
+	let cost = ops::network_lock_cost(&chain).await?;
+	let limit = match max_lock {
+		Some(text) => tokens(&chain, "max-lock-cost", text)?,
+		None => cost,
+	};
+	if cost > limit {
+		bail!(
+			"opening a subnet locks {} now, above --max-lock-cost {}",
+			token.display(cost),
+			token.display(limit)
+		);
+	}
+	let coldkey = ctx.coldkey()?;
+	let call = runtime::tx().bittensor().register_network(hyperparameters, limit);
+	ops::ensure_affordable(&chain, &call, &coldkey, cost, "coldkey").await?;
+	let what = format!("opening a subnet (locking {})", token.display(cost));
+	let included = submit(ctx, &chain, &call, &coldkey, &what).await?;
+	let event = find_event::<runtime::bittensor::events::NetworkRegistered>(&included)?
+		.ok_or_else(|| anyhow!("the call left no NetworkRegistered event"))?;
+	println!(
+		"subnet {} opened by {}, {} locked (block {}); set its rules with `neuron subnet set \
+		 --netuid {}`",
+		event.netuid,
+		event.owner,
+		token.display(event.locked),
+		included.block_hash,
+		event.netuid
+	);
+	Ok(())
+}
+
+/// The subnet's owner, if a coldkey opened it.
+async fn owner_of(chain: &Chain, netuid: u16) -> Result<Option<subxt::utils::AccountId32>> {
+	let at = chain.at_best().await?;
+	let owner =
+		at.storage().try_fetch(runtime::storage().bittensor().subnet_owner(), (netuid,)).await?;
+	Ok(match owner {
+		Some(value) => Some(value.decode()?),
+		None => None,
+	})
+}
+
+async fn dissolve(ctx: &Context, netuid: u16) -> Result<()> {
+	let wallet = ctx.existing_wallet()?;
+	let coldkey_address = wallet.coldkey_address()?;
+	let chain = ctx.chain().await?;
+	ops::hyperparameters(&chain, netuid).await?;
+	match owner_of(&chain, netuid).await? {
+		Some(owner) if owner == coldkey_address => {},
+		Some(owner) => bail!(
+			"subnet {netuid} belongs to coldkey {owner}, not to this wallet's {coldkey_address}"
+		),
+		None => bail!("subnet {netuid} was created by root; only root can dissolve it"),
+	}
+	let coldkey = ctx.coldkey()?;
+	let call = runtime::tx().bittensor().dissolve_network(netuid);
+	ops::ensure_affordable(&chain, &call, &coldkey, 0, "coldkey").await?;
+	let included =
+		submit(ctx, &chain, &call, &coldkey, &format!("dissolving subnet {netuid}")).await?;
+	let event = find_event::<runtime::bittensor::events::NetworkDissolved>(&included)?
+		.ok_or_else(|| anyhow!("the call left no NetworkDissolved event"))?;
+	println!(
+		"subnet {netuid} dissolved; {} returned to {coldkey_address} (block {})",
+		chain.rpc.token.display(event.refunded),
+		included.block_hash
+	);
+	Ok(())
 }
 
 fn perbill(p: &Perbill) -> String {
@@ -58,6 +190,10 @@ struct Shown {
 	weights_version_key: u64,
 	mechanism: &'static str,
 	commit_reveal_period: u16,
+	max_burn: Box<RawValue>,
+	burn_increase: Box<RawValue>,
+	burn_half_life: u32,
+	min_non_immune_uids: u16,
 }
 
 /// The chain's form of `--mechanism`.
@@ -97,6 +233,10 @@ impl Shown {
 			weights_version_key: h.weights_version_key,
 			mechanism: mechanism_name(&h.mechanism),
 			commit_reveal_period: h.commit_reveal_period,
+			max_burn: exact_number(token.format(h.max_burn)),
+			burn_increase: exact_number(perbill(&h.burn_increase)),
+			burn_half_life: h.burn_half_life,
+			min_non_immune_uids: h.min_non_immune_uids,
 		}
 	}
 }
@@ -142,7 +282,7 @@ async fn show(ctx: &Context, netuid: u16, as_json: bool) -> Result<()> {
 		return Ok(());
 	}
 	let token = &chain.rpc.token.symbol;
-	let lines: [(&str, String); 18] = [
+	let lines: [(&str, String); 22] = [
 		("netuid", shown.netuid.to_string()),
 		("neurons", shown.neurons.to_string()),
 		("tempo", format!("{} blocks", shown.tempo)),
@@ -161,6 +301,10 @@ async fn show(ctx: &Context, netuid: u16, as_json: bool) -> Result<()> {
 		("weights_version_key", shown.weights_version_key.to_string()),
 		("mechanism", shown.mechanism.to_string()),
 		("commit_reveal_period", format!("{} epochs", shown.commit_reveal_period)),
+		("max_burn", format!("{} {token}", shown.max_burn.get())),
+		("burn_increase", shown.burn_increase.get().to_string()),
+		("burn_half_life", format!("{} blocks", shown.burn_half_life)),
+		("min_non_immune_uids", shown.min_non_immune_uids.to_string()),
 	];
 	for (name, value) in lines {
 		println!("{name:<26}{value}");
@@ -212,6 +356,10 @@ fn defaults() -> SubnetHyperparameters<u128> {
 		weights_version_key: 0,
 		mechanism: Mechanism::Clipped,
 		commit_reveal_period: 0,
+		max_burn: 10_000_000_000,
+		burn_increase: Perbill(260_000_000),
+		burn_half_life: 300,
+		min_non_immune_uids: 1,
 	}
 }
 
@@ -266,6 +414,10 @@ fn apply(
 		weights_version_key: args.weights_version_key.unwrap_or(base.weights_version_key),
 		mechanism: args.mechanism.map_or(base.mechanism, mechanism),
 		commit_reveal_period: args.commit_reveal_period.unwrap_or(base.commit_reveal_period),
+		max_burn: tokens_or("max-burn", &args.max_burn, base.max_burn)?,
+		burn_increase: fraction_or("burn-increase", &args.burn_increase, base.burn_increase)?,
+		burn_half_life: args.burn_half_life.unwrap_or(base.burn_half_life),
+		min_non_immune_uids: args.min_non_immune_uids.unwrap_or(base.min_non_immune_uids),
 	})
 }
 
@@ -290,6 +442,19 @@ async fn sudo_set(
 		(None, true) => defaults(),
 	};
 	let hyperparameters = apply(&chain, base, &args)?;
+	if !create && owner_of(&chain, netuid).await?.as_ref() == Some(&coldkey_address) {
+		// The subnet's owner sets its rules itself, within the bounds the chain keeps.
+		let coldkey = ctx.coldkey()?;
+		let call = runtime::tx().bittensor().set_hyperparameters(netuid, hyperparameters);
+		ops::ensure_affordable(&chain, &call, &coldkey, 0, "coldkey").await?;
+		let what = format!("changing subnet {netuid} as its owner");
+		let included = submit(ctx, &chain, &call, &coldkey, &what).await?;
+		println!(
+			"subnet {netuid} updated by its owner {coldkey_address} in block {}",
+			included.block_hash
+		);
+		return Ok(());
+	}
 	let sudo = at.storage().try_fetch(runtime::storage().sudo().key(), ()).await?;
 	let sudo = match sudo {
 		Some(value) => value.decode()?,
@@ -298,8 +463,9 @@ async fn sudo_set(
 	let verb = if create { "creating a subnet" } else { "changing a subnet" };
 	if sudo != coldkey_address {
 		bail!(
-			"{verb} needs root: the coldkey {coldkey_address} of wallet `{}` is not the \
-			 chain's sudo key {sudo}",
+			"{verb} needs root or the subnet's owner: the coldkey {coldkey_address} of wallet \
+			 `{}` is neither the chain's sudo key {sudo} nor the owner (without --netuid, \
+			 `subnet create` opens a subnet of your own)",
 			wallet.name
 		);
 	}

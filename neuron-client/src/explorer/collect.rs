@@ -16,6 +16,8 @@ use tracing::warn;
 
 /// Events kept.
 const EVENTS_KEPT: usize = 50;
+/// Registration prices kept per subnet (one per block read: 30 minutes of 6-second blocks).
+const PRICES_KEPT: usize = 300;
 
 /// One neuron after one epoch.
 #[derive(Clone, Debug)]
@@ -161,10 +163,19 @@ impl Collector {
 			m.subnets.retain(|n, _| keep.contains(n));
 			for (netuid, metagraph) in fresh {
 				let epoch = metagraph["last_epoch_block"].as_u64().unwrap_or(0);
-				let subnet = m
-					.subnets
-					.entry(netuid)
-					.or_insert_with(|| Subnet { metagraph: Value::Null, history: VecDeque::new() });
+				let subnet = m.subnets.entry(netuid).or_insert_with(|| Subnet {
+					metagraph: Value::Null,
+					history: VecDeque::new(),
+					prices: VecDeque::new(),
+				});
+				if subnet.prices.back().is_none_or(|(b, _)| *b < number) {
+					subnet
+						.prices
+						.push_back((number, super::planck(&metagraph["registration_price"])));
+					while subnet.prices.len() > PRICES_KEPT {
+						subnet.prices.pop_front();
+					}
+				}
 				let known = subnet.history.back().map(|s| s.block);
 				if epoch > 0 && known.is_none_or(|b| b < epoch) {
 					new_epochs.push((netuid, epoch));

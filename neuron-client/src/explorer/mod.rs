@@ -44,6 +44,8 @@ pub struct Subnet {
 	pub metagraph: Value,
 	/// Stake and emission after each of the last epochs, oldest first.
 	pub history: VecDeque<Snapshot>,
+	/// The registration price at each block read, oldest first: `(block, planck)`.
+	pub prices: VecDeque<(u64, u128)>,
 }
 
 /// One `EpochCompleted` event.
@@ -75,6 +77,7 @@ pub fn router(market: Shared) -> Router {
 		.route("/api/subnets/{netuid}", get(subnet))
 		.route("/api/subnets/{netuid}/history", get(history))
 		.route("/api/subnets/{netuid}/weights", get(weights))
+		.route("/api/subnets/{netuid}/prices", get(prices))
 		.route("/api/events", get(events))
 		.fallback(|| async { not_found("no such page; the API is under /api/") })
 		.with_state(market)
@@ -121,6 +124,9 @@ async fn subnets(State(market): State<Shared>) -> Json<Value> {
 				"netuid": netuid,
 				"neurons": s.metagraph["neurons"].as_array().map_or(0, Vec::len),
 				"last_epoch_block": s.metagraph["last_epoch_block"],
+				"owner": s.metagraph["owner"],
+				"locked": tokens(&m.token, planck(&s.metagraph["locked"])),
+				"registration_price": tokens(&m.token, planck(&s.metagraph["registration_price"])),
 				"hyperparameters": hyperparameters(&s.metagraph["hyperparameters"], &m.token),
 			})
 		})
@@ -171,9 +177,12 @@ enum Unit {
 
 fn unit_of(name: &str) -> Option<Unit> {
 	Some(match name {
-		"kappa" | "max_weight_limit" | "bonds_moving_average" => Unit::PerBillion,
-		"emission_per_block" | "registration_burn" | "min_stake_to_set_weights" => Unit::Planck,
-		"tempo" | "weights_rate_limit" | "activity_cutoff" | "immunity_period" => Unit::Blocks,
+		"kappa" | "max_weight_limit" | "bonds_moving_average" | "burn_increase" => Unit::PerBillion,
+		"emission_per_block" | "registration_burn" | "min_stake_to_set_weights" | "max_burn" => {
+			Unit::Planck
+		},
+		"tempo" | "weights_rate_limit" | "activity_cutoff" | "immunity_period"
+		| "burn_half_life" => Unit::Blocks,
 		"commit_reveal_period" => Unit::Epochs,
 		_ => return None,
 	})
@@ -222,6 +231,9 @@ async fn subnet(State(market): State<Shared>, Path(netuid): Path<String>) -> Res
 							"hotkey": n["hotkey"],
 							"coldkey": n["coldkey"],
 							"stake": tokens(&m.token, planck(&n["stake"])),
+							// The owner's take of nominators' dividends, percent.
+							"take": n["take"].as_f64().unwrap_or(0.0) / 1e7,
+							"nominators": n["nominators"],
 							"rank": fraction(&n["rank"]),
 							"trust": fraction(&n["trust"]),
 							"consensus": fraction(&n["consensus"]),
@@ -257,9 +269,30 @@ async fn subnet(State(market): State<Shared>, Path(netuid): Path<String>) -> Res
 			"block": m.block,
 			"token": m.token.symbol,
 			"last_epoch_block": g["last_epoch_block"],
+			"owner": g["owner"],
+			"locked": tokens(&m.token, planck(&g["locked"])),
+			"registration_price": tokens(&m.token, planck(&g["registration_price"])),
 			"hyperparameters": hyperparameters(&g["hyperparameters"], &m.token),
 			"neurons": neurons,
 		})
+	})
+}
+
+/// The registration price at each block the explorer read, for the price chart.
+async fn prices(State(market): State<Shared>, Path(netuid): Path<String>) -> Response {
+	with_subnet(&market, &netuid, |m, netuid, s| {
+		let points: Vec<Value> = s
+			.prices
+			.iter()
+			.map(|(block, price)| {
+				json!({
+					"block": block,
+					"price": tokens(&m.token, *price),
+					"tokens": *price as f64 / 10f64.powi(i32::from(m.token.decimals)),
+				})
+			})
+			.collect();
+		json!({ "netuid": netuid, "points": points })
 	})
 }
 

@@ -50,9 +50,24 @@ impl<T: Config> Pallet<T> {
 
 		let hotkeys: Vec<Option<T::AccountId>> =
 			(0..size).map(|uid| Keys::<T>::get(netuid, uid)).collect();
-		let stake: Vec<u128> = hotkeys
+		let stake_now: Vec<BalanceOf<T>> = hotkeys
 			.iter()
-			.map(|hotkey| hotkey.as_ref().map_or(0, |h| Stake::<T>::get(h).unique_saturated_into()))
+			.map(|hotkey| hotkey.as_ref().map_or_else(Zero::zero, Stake::<T>::get))
+			.collect();
+		// Only stake held since the last epoch counts: what arrived since (a block before this
+		// epoch, say) neither moves consensus nor earns until it has been at stake a tempo.
+		let held = EpochStake::<T>::get(netuid);
+		let stake: Vec<u128> = stake_now
+			.iter()
+			.enumerate()
+			.map(|(uid, now)| {
+				let counted = if held.is_empty() {
+					*now
+				} else {
+					held.get(uid).copied().unwrap_or_else(Zero::zero).min(*now)
+				};
+				counted.unique_saturated_into()
+			})
 			.collect();
 		let weights: Vec<_> = (0..size).map(|uid| Weights::<T>::get(netuid, uid)).collect();
 		let bonds: Vec<_> = (0..size).map(|uid| Bonds::<T>::get(netuid, uid)).collect();
@@ -96,10 +111,14 @@ impl<T: Config> Pallet<T> {
 			let amount =
 				if minted { BalanceOf::<T>::unique_saturated_from(*amount) } else { Zero::zero() };
 			if let (false, Some(Some(hotkey))) = (amount.is_zero(), hotkeys.get(uid)) {
-				Self::credit_stake(hotkey, amount);
+				Self::pay_hotkey(hotkey, amount);
 			}
 			paid.push(amount);
 		}
+		// What each neuron holds now, pay included, is what the next epoch may count.
+		let held_now: Vec<BalanceOf<T>> =
+			stake_now.iter().zip(&paid).map(|(stake, pay)| stake.saturating_add(*pay)).collect();
+		EpochStake::<T>::insert(netuid, NeuronVec::<T, _>::truncate_from(held_now));
 
 		Rank::<T>::insert(netuid, bounded_fractions::<T>(&output.rank));
 		Trust::<T>::insert(netuid, bounded_fractions::<T>(&output.trust));

@@ -28,8 +28,8 @@
 //! - *Hotkey*: the account a neuron signs with (`serve_axon`, `set_weights`).
 //! - *Subnet* (`netuid`): an independent market with its own hyperparameters.
 //! - *Uid*: a neuron's position in a subnet; per-neuron vectors are indexed by it.
-//! - *Stake vault*: the pallet's account, holding every staked token; issuance is unchanged by
-//!   staking and grows by exactly the emission each epoch.
+//! - *Stake vault*: the pallet's account, holding every staked token and every subnet owner's
+//!   lock; issuance is unchanged by staking and grows by exactly the emission each epoch.
 //!
 //! ## Calls
 //!
@@ -72,6 +72,7 @@ pub mod runtime_api;
 pub mod simulation;
 mod staking;
 mod subnet;
+mod swap;
 pub mod types;
 mod weight_setting;
 pub mod weights;
@@ -99,13 +100,13 @@ pub mod pallet {
 		PalletId,
 	};
 	use frame_system::pallet_prelude::*;
-	use sp_runtime::Perquintill;
+	use sp_runtime::{Perbill, Perquintill};
 
 	/// Per-neuron vector of a subnet, indexed by uid.
 	pub type NeuronVec<T, V> = BoundedVec<V, <T as Config>::MaxUidsLimit>;
 
 	/// The storage layout's version; [`crate::migrations`] leads from each to the next.
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -143,6 +144,55 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxPendingCommits: Get<u32>;
 
+		/// The take a hotkey's owner keeps of the dividends its nominators' stake earns, until
+		/// the owner sets another.
+		#[pallet::constant]
+		type DefaultTake: Get<Perbill>;
+
+		/// The highest take an owner may set.
+		#[pallet::constant]
+		type MaxTake: Get<Perbill>;
+
+		/// Blocks between two raises of a hotkey's take (lowering it is always allowed), so
+		/// nominators see a raise coming and can leave first.
+		#[pallet::constant]
+		type TakeRaiseRateLimit: Get<u32>;
+
+		/// The most stake positions (its owner's and nominators') one hotkey may hold; bounds
+		/// `swap_hotkey`.
+		#[pallet::constant]
+		type MaxStakePositions: Get<u32>;
+
+		/// The smallest position a coldkey may open on a hotkey it does not own, so that dust
+		/// cannot fill a hotkey's `MaxStakePositions`.
+		#[pallet::constant]
+		type MinNomination: Get<BalanceOf<Self>>;
+
+		/// The lowest lock `register_network` costs.
+		#[pallet::constant]
+		type NetworkMinLockCost: Get<BalanceOf<Self>>;
+
+		/// Blocks over which the lock cost falls back from twice the last lock to the minimum.
+		#[pallet::constant]
+		type NetworkLockReductionInterval: Get<u32>;
+
+		/// Blocks between two `set_hyperparameters` calls by a subnet's owner (root is not
+		/// limited).
+		#[pallet::constant]
+		type OwnerHyperparametersRateLimit: Get<u32>;
+
+		/// The shortest tempo a subnet's owner may choose: epochs are the chain's heaviest work.
+		#[pallet::constant]
+		type MinOwnerTempo: Get<u16>;
+
+		/// The longest tempo a subnet's owner may choose.
+		#[pallet::constant]
+		type MaxOwnerTempo: Get<u16>;
+
+		/// Blocks between two `swap_hotkey` calls by one coldkey.
+		#[pallet::constant]
+		type HotKeySwapRateLimit: Get<u32>;
+
 		/// Benchmarked weights of the calls and the epoch.
 		type WeightInfo: WeightInfo;
 	}
@@ -175,11 +225,47 @@ pub mod pallet {
 	pub type Owner<T: Config> =
 		StorageMap<_, Blake2_128Concat, T::AccountId, T::AccountId, OptionQuery>;
 
-	/// Stake held on each hotkey by its owning coldkey, in balance units; emission is added
-	/// here. The neuron's stake in every subnet the hotkey is registered in.
+	/// Stake held on each hotkey, by its owner and its nominators together, in balance units;
+	/// emission is added here. The neuron's stake in every subnet the hotkey is registered in.
 	#[pallet::storage]
 	pub type Stake<T: Config> =
 		StorageMap<_, Blake2_128Concat, T::AccountId, BalanceOf<T>, ValueQuery>;
+
+	/// Shares issued on each hotkey's stake pool ([`Stake`]); the positions hold them.
+	#[pallet::storage]
+	pub type TotalShares<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, u128, ValueQuery>;
+
+	/// Each (hotkey, coldkey)'s position on the hotkey's pool.
+	#[pallet::storage]
+	pub type StakePositions<T: Config> = StorageDoubleMap<
+		_,
+		Blake2_128Concat,
+		T::AccountId,
+		Blake2_128Concat,
+		T::AccountId,
+		StakePosition<BalanceOf<T>, BlockNumberFor<T>>,
+		OptionQuery,
+	>;
+
+	/// Number of positions on each hotkey (at most `MaxStakePositions`).
+	#[pallet::storage]
+	pub type StakePositionCount<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, u32, ValueQuery>;
+
+	/// The take each hotkey's owner set; `DefaultTake` where none.
+	#[pallet::storage]
+	pub type Take<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, Perbill, OptionQuery>;
+
+	/// Block of each hotkey's last take raise.
+	#[pallet::storage]
+	pub type TakeRaisedAt<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, BlockNumberFor<T>, OptionQuery>;
+
+	/// Block of each coldkey's last `swap_hotkey`.
+	#[pallet::storage]
+	pub type HotKeySwappedAt<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, BlockNumberFor<T>, OptionQuery>;
 
 	/// Sum of all stake; the stake vault holds this plus its existential deposit.
 	#[pallet::storage]
@@ -296,6 +382,42 @@ pub mod pallet {
 		ValueQuery,
 	>;
 
+	/// Stake of each neuron at the end of the subnet's last epoch, by uid (0 for a uid
+	/// registered since). An epoch counts `min(stake now, this)`: only stake held across a
+	/// whole tempo moves consensus or earns. Empty until the subnet's first epoch, which counts
+	/// the stake of the moment.
+	#[pallet::storage]
+	pub type EpochStake<T: Config> =
+		StorageMap<_, Twox64Concat, NetUid, NeuronVec<T, BalanceOf<T>>, ValueQuery>;
+
+	/// Each subnet's registration price and the block it was set in; it decays from there
+	/// toward the floor (`registration_burn`). No entry: the floor.
+	#[pallet::storage]
+	pub type BurnPrice<T: Config> =
+		StorageMap<_, Twox64Concat, NetUid, (BalanceOf<T>, BlockNumberFor<T>), OptionQuery>;
+
+	/// The coldkey that opened each subnet with `register_network` (none for subnets root
+	/// created).
+	#[pallet::storage]
+	pub type SubnetOwner<T: Config> =
+		StorageMap<_, Twox64Concat, NetUid, T::AccountId, OptionQuery>;
+
+	/// Balance each owner locked to open its subnet, returned when it dissolves it.
+	#[pallet::storage]
+	pub type SubnetLocked<T: Config> =
+		StorageMap<_, Twox64Concat, NetUid, BalanceOf<T>, ValueQuery>;
+
+	/// The last lock `register_network` took, and its block: the next costs twice that,
+	/// falling to `NetworkMinLockCost` over `NetworkLockReductionInterval` blocks.
+	#[pallet::storage]
+	pub type LastLockCost<T: Config> =
+		StorageValue<_, (BalanceOf<T>, BlockNumberFor<T>), ValueQuery>;
+
+	/// Block of each subnet's last hyperparameter change by its owner.
+	#[pallet::storage]
+	pub type OwnerHyperparametersSetAt<T: Config> =
+		StorageMap<_, Twox64Concat, NetUid, BlockNumberFor<T>, OptionQuery>;
+
 	/// Block of each subnet's last epoch.
 	#[pallet::storage]
 	pub type LastEpochBlock<T: Config> =
@@ -354,10 +476,19 @@ pub mod pallet {
 			hotkey: T::AccountId,
 			axon: AxonInfo<BlockNumberFor<T>>,
 		},
-		/// A coldkey moved balance into stake on its hotkey.
+		/// A coldkey moved balance into stake on a hotkey (its own or, as a nominator,
+		/// another's).
 		StakeAdded { coldkey: T::AccountId, hotkey: T::AccountId, amount: BalanceOf<T> },
-		/// A coldkey moved stake on its hotkey back to its free balance.
+		/// A coldkey moved stake on a hotkey back to its free balance.
 		StakeRemoved { coldkey: T::AccountId, hotkey: T::AccountId, amount: BalanceOf<T> },
+		/// A hotkey's owner set the take it keeps of its nominators' dividends.
+		TakeSet { hotkey: T::AccountId, take: Perbill },
+		/// A coldkey opened subnet `netuid`, locking `locked` until it dissolves it.
+		NetworkRegistered { netuid: NetUid, owner: T::AccountId, locked: BalanceOf<T> },
+		/// Subnet `netuid` was dissolved; `refunded` went back to its owner.
+		NetworkDissolved { netuid: NetUid, refunded: BalanceOf<T> },
+		/// A coldkey moved its neuron from hotkey `old` to hotkey `new`.
+		HotKeySwapped { coldkey: T::AccountId, old: T::AccountId, new: T::AccountId },
 		/// A neuron set its weights (`count` non-zero entries).
 		WeightsSet { netuid: NetUid, uid: Uid, count: u32 },
 		/// A neuron committed to a weight row it may reveal from `reveal_from` to
@@ -396,14 +527,14 @@ pub mod pallet {
 		InvalidMaxWeightLimit,
 		/// Hyperparameter `bonds_moving_average` must be below 100%.
 		InvalidBondsMovingAverage,
+		/// Hyperparameter `max_burn` must be at least `registration_burn`.
+		InvalidBurnRange,
 		/// This hotkey is already registered in this subnet.
 		HotKeyAlreadyRegisteredInSubnet,
 		/// This hotkey belongs to another coldkey.
 		NonAssociatedColdKey,
 		/// The coldkey cannot pay the subnet's registration burn and stay alive.
 		NotEnoughBalanceToRegister,
-		/// The subnet is full and every neuron is still within its immunity period.
-		AllNeuronsImmune,
 		/// The calling hotkey is not registered in this subnet.
 		NotRegistered,
 		/// An axon's `ip_type` must be 4 (IPv4) or 6 (IPv6).
@@ -468,6 +599,40 @@ pub mod pallet {
 		/// or loopback on a chain whose genesis does not allow it. Peers would send their
 		/// queries to a machine of their own network instead of this neuron.
 		NonRoutableAddress,
+		/// The registration price is above the `max_burn` the caller agreed to pay.
+		RegistrationPriceAboveLimit,
+		/// The caller is neither root nor the subnet's owner.
+		NotSubnetOwner,
+		/// The subnet's owner changed its hyperparameters less than
+		/// `OwnerHyperparametersRateLimit` blocks ago.
+		HyperparametersSetTooFast,
+		/// Only root sets a subnet's `emission_per_block`: it mints new tokens.
+		EmissionNotSettableByOwner,
+		/// A subnet's owner must keep its tempo between `MinOwnerTempo` and `MaxOwnerTempo`.
+		TempoOutsideOwnerBounds,
+		/// The cost of opening a subnet is above the `max_lock_cost` the caller agreed to.
+		LockCostAboveLimit,
+		/// The coldkey cannot lock the cost of a subnet and stay alive.
+		NotEnoughBalanceToLock,
+		/// A take must be at most `MaxTake`.
+		TakeAboveMax,
+		/// The take was raised less than `TakeRaiseRateLimit` blocks ago.
+		TakeRaisedTooFast,
+		/// The hotkey holds `MaxStakePositions` positions already.
+		TooManyStakePositions,
+		/// A new position on another coldkey's hotkey must be at least `MinNomination`.
+		NominationTooSmall,
+		/// The amount is too small to buy a single share of the hotkey's pool.
+		AmountBelowOneShare,
+		/// This coldkey has no stake on this hotkey.
+		NoStakePosition,
+		/// Stake added within the hold period (the longest tempo of the hotkey's subnets) cannot
+		/// be withdrawn yet.
+		StakeStillLocked,
+		/// The new hotkey is registered or owned already.
+		NewHotKeyInUse,
+		/// The coldkey swapped a hotkey less than `HotKeySwapRateLimit` blocks ago.
+		HotKeySwapTooFast,
 	}
 
 	#[pallet::hooks]
@@ -511,8 +676,13 @@ pub mod pallet {
 
 		/// Replaces the hyperparameters of subnet `netuid`; they apply from the next block.
 		///
-		/// Origin: root. Emits [`Event::HyperparametersSet`]. Fails with `SubnetNotFound`,
-		/// `MaxUidsBelowSubnetSize`, or a hyperparameter error as in `create_subnet`.
+		/// Origin: root, or the subnet's owner (see [`Pallet::register_network`]), who cannot
+		/// change `emission_per_block`, must keep `tempo` between `MinOwnerTempo` and
+		/// `MaxOwnerTempo`, and may call once per `OwnerHyperparametersRateLimit` blocks.
+		/// Emits [`Event::HyperparametersSet`]. Fails with `SubnetNotFound`, `NotSubnetOwner`,
+		/// `HyperparametersSetTooFast`, `EmissionNotSettableByOwner`,
+		/// `TempoOutsideOwnerBounds`, `MaxUidsBelowSubnetSize`, or a hyperparameter error as in
+		/// `create_subnet`.
 		#[pallet::call_index(1)]
 		#[pallet::weight(T::WeightInfo::set_hyperparameters())]
 		pub fn set_hyperparameters(
@@ -520,29 +690,38 @@ pub mod pallet {
 			netuid: NetUid,
 			hyperparameters: SubnetHyperparameters<BalanceOf<T>>,
 		) -> DispatchResult {
-			ensure_root(origin)?;
-			Self::do_set_hyperparameters(netuid, hyperparameters)
+			let caller = frame_system::ensure_signed_or_root(origin)?;
+			Self::do_set_hyperparameters(netuid, hyperparameters, caller)
 		}
 
-		/// Registers `hotkey` in subnet `netuid`, burning the subnet's `registration_burn` from
+		/// Registers `hotkey` in subnet `netuid`, burning the subnet's registration price from
 		/// the calling coldkey, which becomes the hotkey's owner on first registration.
+		///
+		/// The price follows demand: each registration raises it by `burn_increase`, and its
+		/// excess over the floor `registration_burn` halves every `burn_half_life` blocks; it
+		/// never exceeds `max_burn`. The caller names the most it will pay (`max_burn`), so a
+		/// price that rose while the transaction waited costs nothing.
 		///
 		/// The hotkey gets the next uid; in a full subnet it replaces the neuron with the lowest
 		/// emission among those past their immunity period (ties: the oldest registration, then
-		/// the lowest uid), whose weights, bonds and axon are cleared.
+		/// the lowest uid), whose weights, bonds and axon are cleared. When fewer than
+		/// `min_non_immune_uids` neurons are past immunity, immune neurons are candidates too,
+		/// so a newcomer is never refused; the subnet owner's neurons are replaced only when the
+		/// subnet holds nothing else.
 		///
 		/// Origin: the coldkey. Emits [`Event::NeuronRegistered`]. Fails with
 		/// `SubnetNotFound`, `HotKeyAlreadyRegisteredInSubnet`, `NonAssociatedColdKey`,
-		/// `NotEnoughBalanceToRegister` or `AllNeuronsImmune`.
+		/// `RegistrationPriceAboveLimit` or `NotEnoughBalanceToRegister`.
 		#[pallet::call_index(2)]
 		#[pallet::weight(T::WeightInfo::register(T::MaxUidsLimit::get()))]
 		pub fn register(
 			origin: OriginFor<T>,
 			netuid: NetUid,
 			hotkey: T::AccountId,
+			max_burn: BalanceOf<T>,
 		) -> DispatchResultWithPostInfo {
 			let coldkey = ensure_signed(origin)?;
-			let size = Self::do_register(netuid, coldkey, hotkey)?;
+			let size = Self::do_register(netuid, coldkey, hotkey, max_burn)?;
 			Ok(Some(T::WeightInfo::register(size)).into())
 		}
 
@@ -571,12 +750,16 @@ pub mod pallet {
 			Self::do_serve_axon(netuid, hotkey, version, ip, port, ip_type, protocol)
 		}
 
-		/// Moves `amount` from the calling coldkey's free balance into stake on `hotkey`,
-		/// which the coldkey must own. The balance goes to the stake vault; issuance is
-		/// unchanged.
+		/// Moves `amount` from the calling coldkey's free balance into stake on `hotkey`: its
+		/// own, or any registered hotkey as a nominator. The position buys shares of the
+		/// hotkey's pool at its current worth; the hotkey's owner keeps its take of what the
+		/// nominators' part of the pool earns. The amount cannot be withdrawn for a hold period
+		/// (the longest tempo among the hotkey's subnets). The balance goes to the stake vault;
+		/// issuance is unchanged.
 		///
 		/// Origin: the coldkey. Emits [`Event::StakeAdded`]. Fails with `ZeroAmount`,
-		/// `HotKeyNotRegistered`, `NonAssociatedColdKey` or `NotEnoughBalanceToStake`.
+		/// `HotKeyNotRegistered`, `NominationTooSmall`, `TooManyStakePositions`,
+		/// `AmountBelowOneShare` or `NotEnoughBalanceToStake`.
 		#[pallet::call_index(4)]
 		#[pallet::weight(T::WeightInfo::add_stake())]
 		pub fn add_stake(
@@ -588,11 +771,12 @@ pub mod pallet {
 			Self::do_add_stake(coldkey, hotkey, amount)
 		}
 
-		/// Moves `amount` of stake on `hotkey` back to the calling coldkey's free balance.
-		/// Only the hotkey's owning coldkey can remove its stake.
+		/// Moves `amount` of the calling coldkey's position on `hotkey` back to its free
+		/// balance.
 		///
 		/// Origin: the coldkey. Emits [`Event::StakeRemoved`]. Fails with `ZeroAmount`,
-		/// `HotKeyNotRegistered`, `NonAssociatedColdKey` or `NotEnoughStakeToWithdraw`.
+		/// `NoStakePosition`, `NotEnoughStakeToWithdraw` (more than the position is worth) or
+		/// `StakeStillLocked` (it would take stake added within the hold period).
 		#[pallet::call_index(5)]
 		#[pallet::weight(T::WeightInfo::remove_stake())]
 		pub fn remove_stake(
@@ -691,6 +875,81 @@ pub mod pallet {
 			Self::do_reveal_weights(netuid, hotkey, uids, values, salt, version_key)?;
 			let n = u32::from(SubnetworkN::<T>::get(netuid));
 			Ok(Some(T::WeightInfo::reveal_weights(n, w)).into())
+		}
+
+		/// Opens a subnet owned by the calling coldkey, under the lowest free netuid, locking
+		/// the current lock cost ([`Pallet::network_lock_cost`]: twice the last lock, falling to
+		/// `NetworkMinLockCost` over `NetworkLockReductionInterval` blocks) until the owner
+		/// dissolves it. The owner's rules apply to `hyperparameters` (as in
+		/// `set_hyperparameters`): `emission_per_block` must be 0 — root decides what a subnet
+		/// mints.
+		///
+		/// Origin: any coldkey. Emits [`Event::NetworkRegistered`] and
+		/// [`Event::SubnetCreated`]. Fails with `TooManySubnets`, `LockCostAboveLimit`,
+		/// `NotEnoughBalanceToLock`, `EmissionNotSettableByOwner`, `TempoOutsideOwnerBounds`
+		/// or a hyperparameter error as in `create_subnet`.
+		#[pallet::call_index(9)]
+		#[pallet::weight(T::WeightInfo::register_network())]
+		pub fn register_network(
+			origin: OriginFor<T>,
+			hyperparameters: SubnetHyperparameters<BalanceOf<T>>,
+			max_lock_cost: BalanceOf<T>,
+		) -> DispatchResult {
+			let owner = ensure_signed(origin)?;
+			Self::do_register_network(owner, hyperparameters, max_lock_cost)
+		}
+
+		/// Dissolves subnet `netuid`: its neurons, weights, bonds, axons and commits are
+		/// removed (their hotkeys keep their stake), and the owner's lock is returned.
+		///
+		/// Origin: root or the subnet's owner. Emits [`Event::NetworkDissolved`]. Fails with
+		/// `SubnetNotFound` or `NotSubnetOwner`.
+		#[pallet::call_index(10)]
+		#[pallet::weight(T::WeightInfo::dissolve_network(T::MaxUidsLimit::get()))]
+		pub fn dissolve_network(
+			origin: OriginFor<T>,
+			netuid: NetUid,
+		) -> DispatchResultWithPostInfo {
+			let caller = frame_system::ensure_signed_or_root(origin)?;
+			let size = Self::do_dissolve_network(netuid, caller)?;
+			Ok(Some(T::WeightInfo::dissolve_network(size)).into())
+		}
+
+		/// Sets the take the owner of `hotkey` keeps of the dividends its nominators' stake
+		/// earns. Lowering it is always allowed; raising it once per `TakeRaiseRateLimit`
+		/// blocks.
+		///
+		/// Origin: the hotkey's coldkey. Emits [`Event::TakeSet`]. Fails with
+		/// `HotKeyNotRegistered`, `NonAssociatedColdKey`, `TakeAboveMax` or
+		/// `TakeRaisedTooFast`.
+		#[pallet::call_index(11)]
+		#[pallet::weight(T::WeightInfo::set_take())]
+		pub fn set_take(
+			origin: OriginFor<T>,
+			hotkey: T::AccountId,
+			take: Perbill,
+		) -> DispatchResult {
+			let coldkey = ensure_signed(origin)?;
+			Self::do_set_take(coldkey, hotkey, take)
+		}
+
+		/// Moves the calling coldkey's hotkey `old` to the fresh hotkey `new`: its uids in every
+		/// subnet, its stake pool with every position on it, its take and its pending weight
+		/// commits. For a leaked hotkey: the neuron keeps its place and its nominators.
+		///
+		/// Origin: the hotkey's coldkey. Emits [`Event::HotKeySwapped`]. Fails with
+		/// `HotKeyNotRegistered`, `NonAssociatedColdKey`, `NewHotKeyInUse` or
+		/// `HotKeySwapTooFast`.
+		#[pallet::call_index(12)]
+		#[pallet::weight(T::WeightInfo::swap_hotkey(T::MaxStakePositions::get()))]
+		pub fn swap_hotkey(
+			origin: OriginFor<T>,
+			old: T::AccountId,
+			new: T::AccountId,
+		) -> DispatchResultWithPostInfo {
+			let coldkey = ensure_signed(origin)?;
+			let positions = Self::do_swap_hotkey(coldkey, old, new)?;
+			Ok(Some(T::WeightInfo::swap_hotkey(positions)).into())
 		}
 	}
 

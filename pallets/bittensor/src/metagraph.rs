@@ -2,11 +2,11 @@
 
 use crate::{
 	pallet::*,
-	runtime_api::{Metagraph, NeuronInfo, NeuronRows, RowPage},
+	runtime_api::{DelegateInfo, Metagraph, NeuronInfo, NeuronRows, RowPage, StakeInfo},
 	BalanceOf, NetUid, Uid,
 };
 use alloc::vec::Vec;
-use polkadot_sdk::frame_system::pallet_prelude::BlockNumberFor;
+use polkadot_sdk::{frame_system::pallet_prelude::BlockNumberFor, sp_runtime::traits::Zero};
 
 /// A neuron of runtime `T`.
 pub type NeuronOf<T> = NeuronInfo<
@@ -33,6 +33,7 @@ struct SubnetVectors<T: Config> {
 	active: NeuronVec<T, bool>,
 	last_update: NeuronVec<T, BlockNumberFor<T>>,
 	registered_at: NeuronVec<T, BlockNumberFor<T>>,
+	held: NeuronVec<T, BalanceOf<T>>,
 }
 
 impl<T: Config> SubnetVectors<T> {
@@ -48,6 +49,7 @@ impl<T: Config> SubnetVectors<T> {
 			active: Active::<T>::get(netuid),
 			last_update: LastUpdate::<T>::get(netuid),
 			registered_at: BlockAtRegistration::<T>::get(netuid),
+			held: EpochStake::<T>::get(netuid),
 		}
 	}
 
@@ -58,6 +60,13 @@ impl<T: Config> SubnetVectors<T> {
 		Some(NeuronInfo {
 			uid,
 			stake: Stake::<T>::get(&hotkey),
+			counted_stake: match self.held.get(at) {
+				Some(held) => (*held).min(Stake::<T>::get(&hotkey)),
+				None if self.held.is_empty() => Stake::<T>::get(&hotkey),
+				None => Zero::zero(),
+			},
+			take: Pallet::<T>::take_of(&hotkey),
+			nominators: Pallet::<T>::nominator_count(&hotkey, &coldkey),
 			rank: self.rank.get(at).copied().unwrap_or_default(),
 			trust: self.trust.get(at).copied().unwrap_or_default(),
 			consensus: self.consensus.get(at).copied().unwrap_or_default(),
@@ -89,6 +98,9 @@ impl<T: Config> Pallet<T> {
 			.collect();
 		Some(Metagraph {
 			netuid,
+			owner: SubnetOwner::<T>::get(netuid),
+			locked: SubnetLocked::<T>::get(netuid),
+			registration_price: Pallet::<T>::registration_price(netuid).unwrap_or_default(),
 			hyperparameters,
 			last_epoch_block: LastEpochBlock::<T>::get(netuid),
 			neurons,
@@ -126,5 +138,57 @@ impl<T: Config> Pallet<T> {
 		let mut ids: Vec<NetUid> = Subnets::<T>::iter_keys().collect();
 		ids.sort_unstable();
 		ids
+	}
+}
+
+impl<T: Config> Pallet<T> {
+	/// Positions on `hotkey` other than its owner's.
+	pub fn nominator_count(hotkey: &T::AccountId, owner: &T::AccountId) -> u32 {
+		let count = StakePositionCount::<T>::get(hotkey);
+		count.saturating_sub(u32::from(StakePositions::<T>::contains_key(hotkey, owner)))
+	}
+
+	/// Every position `coldkey` holds (a scan of all positions: a read for clients, never
+	/// run on chain).
+	pub fn stake_positions(
+		coldkey: &T::AccountId,
+	) -> Vec<StakeInfo<T::AccountId, BalanceOf<T>, BlockNumberFor<T>>> {
+		StakePositions::<T>::iter()
+			.filter(|(_, staker, _)| staker == coldkey)
+			.map(|(hotkey, _, position)| StakeInfo {
+				hotkey_owner: Owner::<T>::get(&hotkey),
+				worth: Self::position_value(&hotkey, coldkey),
+				principal: position.principal,
+				shares: position.shares,
+				locked: position.locked,
+				locked_until: position.locked_until,
+				take: Self::take_of(&hotkey),
+				hotkey,
+			})
+			.collect()
+	}
+
+	/// Every hotkey registered in some subnet, with its take and nominators.
+	pub fn delegates() -> Vec<DelegateInfo<T::AccountId, BalanceOf<T>>> {
+		let mut delegates: Vec<DelegateInfo<T::AccountId, BalanceOf<T>>> = Vec::new();
+		for (netuid, hotkey, uid) in Uids::<T>::iter() {
+			if let Some(known) = delegates.iter_mut().find(|d| d.hotkey == hotkey) {
+				known.registrations.push((netuid, uid));
+				continue;
+			}
+			let Some(owner) = Owner::<T>::get(&hotkey) else { continue };
+			delegates.push(DelegateInfo {
+				take: Self::take_of(&hotkey),
+				stake: Stake::<T>::get(&hotkey),
+				nominators: Self::nominator_count(&hotkey, &owner),
+				registrations: alloc::vec![(netuid, uid)],
+				owner,
+				hotkey,
+			});
+		}
+		for delegate in &mut delegates {
+			delegate.registrations.sort_unstable();
+		}
+		delegates
 	}
 }

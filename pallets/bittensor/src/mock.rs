@@ -48,6 +48,8 @@ pub const EXISTENTIAL_DEPOSIT: Balance = 10;
 parameter_types! {
 	pub const ExistentialDeposit: Balance = EXISTENTIAL_DEPOSIT;
 	pub const BittensorPalletId: PalletId = PalletId(*b"bt/stake");
+	pub const DefaultTake: Perbill = Perbill::from_percent(18);
+	pub const MaxTake: Perbill = Perbill::from_percent(50);
 }
 
 #[derive_impl(pallet_balances::config_preludes::TestDefaultConfig)]
@@ -65,6 +67,17 @@ impl pallet_bittensor::Config for Test {
 	type MaxSubnets = polkadot_sdk::frame_support::traits::ConstU32<8>;
 	type ServingRateLimit = polkadot_sdk::frame_support::traits::ConstU32<2>;
 	type MaxPendingCommits = polkadot_sdk::frame_support::traits::ConstU32<4>;
+	type DefaultTake = DefaultTake;
+	type MaxTake = MaxTake;
+	type TakeRaiseRateLimit = polkadot_sdk::frame_support::traits::ConstU32<10>;
+	type MaxStakePositions = polkadot_sdk::frame_support::traits::ConstU32<8>;
+	type MinNomination = polkadot_sdk::frame_support::traits::ConstU64<100>;
+	type NetworkMinLockCost = polkadot_sdk::frame_support::traits::ConstU64<1_000>;
+	type NetworkLockReductionInterval = polkadot_sdk::frame_support::traits::ConstU32<100>;
+	type OwnerHyperparametersRateLimit = polkadot_sdk::frame_support::traits::ConstU32<10>;
+	type MinOwnerTempo = polkadot_sdk::frame_support::traits::ConstU16<2>;
+	type MaxOwnerTempo = polkadot_sdk::frame_support::traits::ConstU16<1_000>;
+	type HotKeySwapRateLimit = polkadot_sdk::frame_support::traits::ConstU32<10>;
 	type WeightInfo = ();
 }
 
@@ -88,6 +101,11 @@ pub fn test_hyperparameters() -> SubnetHyperparameters<Balance> {
 		// The hand-computed tests of the paper's epoch; clipping has tests of its own.
 		mechanism: pallet_bittensor::Mechanism::Paper,
 		commit_reveal_period: 0,
+		// A fixed price unless a test says otherwise.
+		max_burn: 100,
+		burn_increase: Perbill::zero(),
+		burn_half_life: 0,
+		min_non_immune_uids: 1,
 	}
 }
 

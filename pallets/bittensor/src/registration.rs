@@ -1,4 +1,5 @@
-//! Registering hotkeys into subnets, and replacing the weakest neuron of a full subnet.
+//! Registering hotkeys into subnets at a price that follows demand, and replacing the weakest
+//! neuron of a full subnet.
 
 use crate::{pallet::*, BalanceOf, NetUid, SubnetHyperparameters, Uid};
 use polkadot_sdk::{
@@ -12,7 +13,7 @@ use polkadot_sdk::{
 	},
 	frame_system::{self, pallet_prelude::BlockNumberFor},
 	sp_runtime::{
-		traits::{Saturating, Zero},
+		traits::{Saturating, UniqueSaturatedFrom, UniqueSaturatedInto, Zero},
 		Perquintill,
 	},
 };
@@ -24,6 +25,7 @@ impl<T: Config> Pallet<T> {
 		netuid: NetUid,
 		coldkey: T::AccountId,
 		hotkey: T::AccountId,
+		max_burn: BalanceOf<T>,
 	) -> Result<u32, DispatchError> {
 		let hyperparameters = Subnets::<T>::get(netuid).ok_or(Error::<T>::SubnetNotFound)?;
 		ensure!(
@@ -33,18 +35,18 @@ impl<T: Config> Pallet<T> {
 		if let Some(owner) = Owner::<T>::get(&hotkey) {
 			ensure!(owner == coldkey, Error::<T>::NonAssociatedColdKey);
 		}
-		let burn = hyperparameters.registration_burn;
+		let now = frame_system::Pallet::<T>::block_number();
+		let burn = Self::registration_price_at(netuid, &hyperparameters, now);
+		ensure!(burn <= max_burn, Error::<T>::RegistrationPriceAboveLimit);
 		let spendable =
 			T::Currency::reducible_balance(&coldkey, Preservation::Preserve, Fortitude::Polite);
 		ensure!(spendable >= burn, Error::<T>::NotEnoughBalanceToRegister);
 
-		let now = frame_system::Pallet::<T>::block_number();
 		let size = SubnetworkN::<T>::get(netuid);
 		let (uid, replaced) = if size < hyperparameters.max_uids {
 			(size, None)
 		} else {
-			let uid = Self::replacement_candidate(netuid, &hyperparameters, now, size)
-				.ok_or(Error::<T>::AllNeuronsImmune)?;
+			let uid = Self::replacement_candidate(netuid, &hyperparameters, now, size);
 			(uid, Keys::<T>::get(netuid, uid))
 		};
 
@@ -80,6 +82,7 @@ impl<T: Config> Pallet<T> {
 			Owner::<T>::insert(&hotkey, &coldkey);
 		}
 		Self::reset_neuron_vectors(netuid, uid, now)?;
+		BurnPrice::<T>::insert(netuid, (Self::raised_price(burn, &hyperparameters), now));
 
 		Self::deposit_event(Event::NeuronRegistered {
 			netuid,
@@ -92,28 +95,78 @@ impl<T: Config> Pallet<T> {
 		Ok(u32::from(SubnetworkN::<T>::get(netuid)))
 	}
 
+	/// What registering in subnet `netuid` costs now.
+	pub fn registration_price(netuid: NetUid) -> Option<BalanceOf<T>> {
+		let hyperparameters = Subnets::<T>::get(netuid)?;
+		let now = frame_system::Pallet::<T>::block_number();
+		Some(Self::registration_price_at(netuid, &hyperparameters, now))
+	}
+
+	/// The price at `now`: the last price's excess over the floor halves every
+	/// `burn_half_life` blocks (linearly within each halving), clamped to
+	/// `[registration_burn, max_burn]`.
+	pub(crate) fn registration_price_at(
+		netuid: NetUid,
+		hyperparameters: &SubnetHyperparameters<BalanceOf<T>>,
+		now: BlockNumberFor<T>,
+	) -> BalanceOf<T> {
+		let floor = hyperparameters.registration_burn;
+		let ceiling = hyperparameters.max_burn.max(floor);
+		let Some((last, at)) = BurnPrice::<T>::get(netuid) else { return floor };
+		let excess: u128 = last.saturating_sub(floor).unique_saturated_into();
+		let elapsed: u128 = now.saturating_sub(at).unique_saturated_into();
+		let excess = decayed(excess, elapsed, u128::from(hyperparameters.burn_half_life));
+		floor.saturating_add(BalanceOf::<T>::unique_saturated_from(excess)).min(ceiling)
+	}
+
+	/// The price after a registration paid `price`: raised by `burn_increase`, clamped.
+	fn raised_price(
+		price: BalanceOf<T>,
+		hyperparameters: &SubnetHyperparameters<BalanceOf<T>>,
+	) -> BalanceOf<T> {
+		let floor = hyperparameters.registration_burn;
+		let raised = price.saturating_add(hyperparameters.burn_increase.mul_floor(price));
+		raised.max(floor).min(hyperparameters.max_burn.max(floor))
+	}
+
 	/// The uid a new registration replaces in a full subnet: lowest last emission among
 	/// neurons past their immunity period, then the oldest registration, then the lowest uid.
+	/// When fewer than `min_non_immune_uids` are past immunity, immune neurons compete too.
+	/// The subnet owner's neurons are kept while anything else can go.
 	pub(crate) fn replacement_candidate(
 		netuid: NetUid,
 		hyperparameters: &SubnetHyperparameters<BalanceOf<T>>,
 		now: BlockNumberFor<T>,
 		size: u16,
-	) -> Option<Uid> {
+	) -> Uid {
 		let emission = Emission::<T>::get(netuid);
 		let registered = BlockAtRegistration::<T>::get(netuid);
 		let immunity = BlockNumberFor::<T>::from(hyperparameters.immunity_period);
-		(0..size)
-			.filter_map(|uid| {
-				let at = registered.get(uid as usize).copied().unwrap_or_default();
-				let past_immunity = now.saturating_sub(at) >= immunity;
-				past_immunity.then(|| {
-					let earned = emission.get(uid as usize).copied().unwrap_or_else(Zero::zero);
-					(earned, at, uid)
-				})
-			})
+		let subnet_owner = SubnetOwner::<T>::get(netuid);
+		// (owner's, immune, emission, registered at, uid): the smallest goes.
+		let ranked = (0..size).map(|uid| {
+			let at = registered.get(uid as usize).copied().unwrap_or_default();
+			let immune = now.saturating_sub(at) < immunity;
+			let earned = emission.get(uid as usize).copied().unwrap_or_else(Zero::zero);
+			let owners = subnet_owner.as_ref().is_some_and(|owner| {
+				Keys::<T>::get(netuid, uid)
+					.and_then(|hotkey| Owner::<T>::get(hotkey))
+					.is_some_and(|coldkey| &coldkey == owner)
+			});
+			(owners, immune, earned, at, uid)
+		});
+		let candidates: alloc::vec::Vec<_> = ranked.collect();
+		let not_owners = candidates.iter().filter(|c| !c.0).count();
+		let past_immunity = candidates.iter().filter(|c| !c.0 && !c.1).count();
+		let immunity_counts =
+			past_immunity > 0 && past_immunity >= usize::from(hyperparameters.min_non_immune_uids);
+		candidates
+			.into_iter()
+			.filter(|c| not_owners == 0 || !c.0)
+			.filter(|c| !immunity_counts || !c.1)
+			.map(|(_, _, earned, at, uid)| (earned, at, uid))
 			.min()
-			.map(|(_, _, uid)| uid)
+			.map_or(0, |(_, _, uid)| uid)
 	}
 
 	/// Gives `uid` fresh per-neuron entries, appending them when `uid` is new.
@@ -125,6 +178,14 @@ impl<T: Config> Pallet<T> {
 		Incentive::<T>::try_mutate(netuid, |v| place(v, uid, zero))?;
 		ValidatorTrust::<T>::try_mutate(netuid, |v| place(v, uid, zero))?;
 		Dividends::<T>::try_mutate(netuid, |v| place(v, uid, zero))?;
+		// A newcomer's stake has not been held across an epoch of this subnet yet.
+		EpochStake::<T>::try_mutate(netuid, |v| {
+			if v.is_empty() {
+				Ok(())
+			} else {
+				place(v, uid, Zero::zero())
+			}
+		})?;
 		Emission::<T>::try_mutate(netuid, |v| place(v, uid, Zero::zero()))?;
 		LastUpdate::<T>::try_mutate(netuid, |v| place(v, uid, now))?;
 		Active::<T>::try_mutate(netuid, |v| place(v, uid, false))?;
@@ -147,4 +208,27 @@ fn place<V: Clone + Default, S: Get<u32>>(
 		*slot = value;
 	}
 	Ok(())
+}
+
+/// `excess` after `elapsed` blocks of halving every `half_life` blocks, linear within a
+/// halving (so the curve is continuous and exact at every whole half-life).
+pub(crate) fn decayed(excess: u128, elapsed: u128, half_life: u128) -> u128 {
+	if half_life == 0 {
+		return if elapsed == 0 { excess } else { 0 };
+	}
+	let halvings = elapsed / half_life;
+	if halvings >= 128 {
+		return 0;
+	}
+	let start = excess >> halvings;
+	// Within a halving the value falls from `start` to `start / 2`.
+	let into = elapsed % half_life;
+	let fall = polkadot_sdk::sp_runtime::helpers_128bit::multiply_by_rational_with_rounding(
+		start / 2 + start % 2,
+		into,
+		half_life,
+		polkadot_sdk::sp_runtime::Rounding::Down,
+	)
+	.unwrap_or(0);
+	start.saturating_sub(fall)
 }

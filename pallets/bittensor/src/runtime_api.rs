@@ -5,7 +5,10 @@
 use crate::{AxonInfo, NetUid, SubnetHyperparameters, Uid, WeightCommit};
 use alloc::vec::Vec;
 use codec::{Decode, Encode};
-use polkadot_sdk::{sp_api, sp_runtime::Perquintill};
+use polkadot_sdk::{
+	sp_api,
+	sp_runtime::{Perbill, Perquintill},
+};
 use scale_info::TypeInfo;
 use serde::{Deserialize, Serialize};
 
@@ -18,8 +21,15 @@ pub struct NeuronInfo<AccountId, Balance, BlockNumber> {
 	pub hotkey: AccountId,
 	/// The coldkey that owns the hotkey.
 	pub coldkey: AccountId,
-	/// Stake on the hotkey.
+	/// Stake on the hotkey: its owner's and its nominators'.
 	pub stake: Balance,
+	/// The stake the next epoch counts: what the hotkey held at the last epoch, if less
+	/// (stake counts once it has been held across an epoch).
+	pub counted_stake: Balance,
+	/// The take the hotkey's owner keeps of its nominators' dividends.
+	pub take: Perbill,
+	/// Positions on the hotkey held by coldkeys other than its owner.
+	pub nominators: u32,
 	/// Rank R at the last epoch.
 	pub rank: Perquintill,
 	/// Trust T at the last epoch (`Paper`: stake giving any positive weight; `Clipped`: the
@@ -83,10 +93,54 @@ pub struct Metagraph<AccountId, Balance, BlockNumber> {
 	pub netuid: NetUid,
 	/// Its rules.
 	pub hyperparameters: SubnetHyperparameters<Balance>,
+	/// The coldkey that opened it (`None`: root created it).
+	pub owner: Option<AccountId>,
+	/// What the owner locked to open it, returned when it is dissolved.
+	pub locked: Balance,
+	/// What registering costs at this block.
+	pub registration_price: Balance,
 	/// Block of its last epoch.
 	pub last_epoch_block: BlockNumber,
 	/// Its neurons, by uid.
 	pub neurons: Vec<NeuronInfo<AccountId, Balance, BlockNumber>>,
+}
+
+/// One coldkey's position on one hotkey.
+#[derive(Encode, Decode, Clone, PartialEq, Eq, Debug, TypeInfo, Serialize, Deserialize)]
+pub struct StakeInfo<AccountId, Balance, BlockNumber> {
+	/// The hotkey staked on.
+	pub hotkey: AccountId,
+	/// The coldkey that owns the hotkey (the position's coldkey itself unless it nominates).
+	pub hotkey_owner: Option<AccountId>,
+	/// What the position is worth now.
+	pub worth: Balance,
+	/// What the coldkey put in and has not taken out; `worth - principal` is what it earned.
+	pub principal: Balance,
+	/// Shares of the hotkey's pool.
+	pub shares: u128,
+	/// Stake added within the hold period, withdrawable from `locked_until`.
+	pub locked: Balance,
+	/// The block from which `locked` can be withdrawn.
+	pub locked_until: BlockNumber,
+	/// The hotkey's take.
+	pub take: Perbill,
+}
+
+/// A hotkey others can stake on, with what staking on it would cost.
+#[derive(Encode, Decode, Clone, PartialEq, Eq, Debug, TypeInfo, Serialize, Deserialize)]
+pub struct DelegateInfo<AccountId, Balance> {
+	/// The hotkey.
+	pub hotkey: AccountId,
+	/// Its owner.
+	pub owner: AccountId,
+	/// The take its owner keeps of nominators' dividends.
+	pub take: Perbill,
+	/// All stake on it.
+	pub stake: Balance,
+	/// Positions held by coldkeys other than its owner.
+	pub nominators: u32,
+	/// The subnets it is registered in, with its uid in each.
+	pub registrations: Vec<(NetUid, Uid)>,
 }
 
 sp_api::decl_runtime_apis! {
@@ -106,5 +160,13 @@ sp_api::decl_runtime_apis! {
 		/// The weight and bond rows of at most `count` neurons from uid `first` on, or `None`
 		/// if the subnet does not exist.
 		fn rows(netuid: NetUid, first: Uid, count: u16) -> Option<RowPage>;
+		/// What registering in the subnet costs now, or `None` if it does not exist.
+		fn registration_price(netuid: NetUid) -> Option<Balance>;
+		/// What opening a subnet with `register_network` locks now.
+		fn network_lock_cost() -> Balance;
+		/// Every position `coldkey` holds.
+		fn stake_positions(coldkey: AccountId) -> Vec<StakeInfo<AccountId, Balance, BlockNumber>>;
+		/// Every hotkey registered in some subnet, with its take and nominators.
+		fn delegates() -> Vec<DelegateInfo<AccountId, Balance>>;
 	}
 }

@@ -10,7 +10,8 @@ pub type NetUid = u16;
 /// A neuron's position in its subnet, `0..subnet size`.
 pub type Uid = u16;
 
-/// The rules of one subnet's market, set by root.
+/// The rules of one subnet's market, set by root or (within the bounds of
+/// `Pallet::set_hyperparameters`) by the subnet's owner.
 #[derive(
 	Encode,
 	Decode,
@@ -63,6 +64,21 @@ pub struct SubnetHyperparameters<Balance> {
 	/// (rows are set with `set_weights`), at most [`MAX_COMMIT_REVEAL_PERIOD`].
 	#[serde(default)]
 	pub commit_reveal_period: u16,
+	/// The most a registration can cost: the price never rises above it. At least
+	/// `registration_burn`, which is the price's floor.
+	pub max_burn: Balance,
+	/// How much each registration raises the price (26% makes it ×1.26); 0 keeps it at the
+	/// floor.
+	#[serde(default)]
+	pub burn_increase: Perbill,
+	/// Blocks in which the price's excess over the floor halves (linearly between halvings);
+	/// 0 brings it back to the floor by the next block.
+	#[serde(default)]
+	pub burn_half_life: u32,
+	/// A full subnet replaces an immune neuron (lowest emission first) when fewer than this
+	/// many neurons are past their immunity period, so a burst of newcomers is never refused.
+	#[serde(default)]
+	pub min_non_immune_uids: u16,
 }
 
 /// The longest commit-reveal period, in epochs: a neuron committing every epoch holds
@@ -188,4 +204,34 @@ impl From<crate::math::epoch::Payout> for PayoutKind {
 			Payout::Nothing => Self::Nothing,
 		}
 	}
+}
+
+/// One coldkey's stake on one hotkey: a share of the hotkey's stake pool, which grows with
+/// what the epoch pays the hotkey (after the hotkey owner's take on nominators' part).
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Default,
+	TypeInfo,
+	MaxEncodedLen,
+	Serialize,
+	Deserialize,
+)]
+pub struct StakePosition<Balance, BlockNumber> {
+	/// Shares of the hotkey's pool; worth `shares × Stake / TotalShares` of the hotkey.
+	pub shares: u128,
+	/// What the coldkey put in and has not taken out (reduced pro rata by withdrawals): the
+	/// position's earnings are its worth above this.
+	pub principal: Balance,
+	/// Stake added within the last hold period, which cannot be withdrawn before
+	/// `locked_until`: stake must stay at stake for a full tempo to collect an epoch's pay.
+	pub locked: Balance,
+	/// The block from which `locked` can be withdrawn.
+	pub locked_until: BlockNumber,
 }

@@ -5,6 +5,7 @@ mod commit_reveal;
 mod epoch;
 mod extension;
 mod metagraph;
+mod open_market;
 mod properties;
 mod registration;
 mod staking;
@@ -21,8 +22,16 @@ pub const NETUID: NetUid = 1;
 
 /// Registers `hotkey` for `coldkey` in `netuid` and returns its uid.
 pub fn register(netuid: NetUid, coldkey: AccountId, hotkey: AccountId) -> Uid {
-	assert_ok!(Bittensor::register(RuntimeOrigin::signed(coldkey), netuid, hotkey));
+	assert_ok!(Bittensor::register(RuntimeOrigin::signed(coldkey), netuid, hotkey, u64::MAX));
 	Uids::<Test>::get(netuid, hotkey).expect("just registered")
+}
+
+/// Creates subnet `netuid` with [`test_hyperparameters`] but no emission, so that stake
+/// moves only by the calls under test.
+pub fn create_quiet_subnet(netuid: NetUid) {
+	let mut hp = test_hyperparameters();
+	hp.emission_per_block = 0;
+	assert_ok!(Bittensor::create_subnet(RuntimeOrigin::root(), netuid, hp));
 }
 
 /// Stakes `amount` from `coldkey` on `hotkey`.
@@ -39,11 +48,27 @@ pub fn assert_ledger_consistent() {
 	assert_eq!(Balances::total_issuance(), accounts, "issuance != sum of accounts");
 	let stakes: Balance = Stake::<Test>::iter_values().sum();
 	assert_eq!(TotalStake::<Test>::get(), stakes, "TotalStake != sum of Stake");
+	let locks: Balance = SubnetLocked::<Test>::iter_values().sum();
 	assert_eq!(
 		Balances::balance(&Bittensor::vault_account()),
-		stakes + EXISTENTIAL_DEPOSIT,
-		"vault != stake + ED"
+		stakes + locks + EXISTENTIAL_DEPOSIT,
+		"vault != stake + locks + ED"
 	);
+	// Every pool: its shares are its positions', and their worths sum to the pool less
+	// rounding dust (under one unit per position).
+	for (hotkey, pool) in Stake::<Test>::iter() {
+		let positions: Vec<_> = StakePositions::<Test>::iter_prefix(hotkey).collect();
+		assert_eq!(StakePositionCount::<Test>::get(hotkey) as usize, positions.len());
+		let shares: u128 = positions.iter().map(|(_, p)| p.shares).sum();
+		assert_eq!(TotalShares::<Test>::get(hotkey), shares, "shares of {hotkey}");
+		let worth: Balance =
+			positions.iter().map(|(coldkey, _)| Bittensor::position_value(&hotkey, coldkey)).sum();
+		assert!(worth <= pool, "positions on {hotkey} worth {worth} > pool {pool}");
+		assert!(
+			pool - worth <= positions.len() as Balance || positions.is_empty(),
+			"pool {pool} of {hotkey} leaves {worth} to its positions"
+		);
+	}
 }
 
 /// Asserts every per-neuron vector of `netuid` is as long as the subnet.

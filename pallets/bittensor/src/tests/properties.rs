@@ -23,16 +23,29 @@ enum Action {
 	CommitWeights { netuid: u16, hotkey: u64, uids: Vec<u16>, values: Vec<u16>, salt: u8 },
 	RevealWeights { netuid: u16, hotkey: u64, uids: Vec<u16>, values: Vec<u16>, salt: u8 },
 	Advance { blocks: u64 },
+	RegisterNetwork { coldkey: u64, hp: SubnetHyperparameters<Balance>, max_lock: Balance },
+	OwnerSetHyperparameters { coldkey: u64, netuid: u16, hp: SubnetHyperparameters<Balance> },
+	DissolveNetwork { coldkey: Option<u64>, netuid: u16 },
+	SetTake { coldkey: u64, hotkey: u64, percent: u32 },
+	SwapHotkey { coldkey: u64, old: u64, new: u64 },
 }
 
 /// Random hyperparameters, either mechanism.
 fn hyperparameters() -> impl Strategy<Value = SubnetHyperparameters<Balance>> {
 	let mechanism = prop_oneof![Just(crate::Mechanism::Paper), Just(crate::Mechanism::Clipped)];
-	(rules(), mechanism, prop_oneof![Just(0u16), 0u16..6]).prop_map(
-		|(h, mechanism, commit_reveal_period)| SubnetHyperparameters {
-			mechanism,
-			commit_reveal_period,
-			..h
+	let price = (prop_oneof![3 => 0u64..3_000, 1 => 0u64..100], 0u32..=100, 0u32..20, 0u16..4);
+	(rules(), mechanism, prop_oneof![Just(0u16), 0u16..6], price).prop_map(
+		|(h, mechanism, commit_reveal_period, (above, increase, half_life, min_non_immune))| {
+			SubnetHyperparameters {
+				mechanism,
+				commit_reveal_period,
+				// Now and then below the floor, which must be refused.
+				max_burn: (h.registration_burn + above).saturating_sub(50),
+				burn_increase: Perbill::from_percent(increase),
+				burn_half_life: half_life,
+				min_non_immune_uids: min_non_immune,
+				..h
+			}
 		},
 	)
 }
@@ -72,6 +85,10 @@ fn rules() -> impl Strategy<Value = SubnetHyperparameters<Balance>> {
 				weights_version_key: version,
 				mechanism: crate::Mechanism::Paper,
 				commit_reveal_period: 0,
+				max_burn: burn,
+				burn_increase: Perbill::zero(),
+				burn_half_life: 0,
+				min_non_immune_uids: 1,
 			},
 		)
 }
@@ -151,6 +168,16 @@ fn action() -> impl Strategy<Value = Action> {
 				}
 			}),
 		3 => (1u64..12).prop_map(|blocks| Action::Advance { blocks }),
+		1 => (1u64..8, hyperparameters(), prop_oneof![Just(u64::MAX), 0u64..5_000])
+			.prop_map(|(coldkey, hp, max_lock)| Action::RegisterNetwork { coldkey, hp, max_lock }),
+		1 => (1u64..8, 0u16..6, hyperparameters())
+			.prop_map(|(coldkey, netuid, hp)| Action::OwnerSetHyperparameters { coldkey, netuid, hp }),
+		1 => (prop::option::of(1u64..8), 0u16..6)
+			.prop_map(|(coldkey, netuid)| Action::DissolveNetwork { coldkey, netuid }),
+		1 => (1u64..8, 100u64..110, 0u32..70)
+			.prop_map(|(coldkey, hotkey, percent)| Action::SetTake { coldkey, hotkey, percent }),
+		1 => (1u64..8, 100u64..110, 100u64..115)
+			.prop_map(|(coldkey, old, new)| Action::SwapHotkey { coldkey, old, new }),
 	]
 }
 
@@ -163,7 +190,7 @@ fn apply(action: Action) -> DispatchResult {
 			Bittensor::set_hyperparameters(RuntimeOrigin::root(), netuid, hp)
 		},
 		Action::Register { netuid, coldkey, hotkey } => {
-			Bittensor::register(RuntimeOrigin::signed(coldkey), netuid, hotkey)
+			Bittensor::register(RuntimeOrigin::signed(coldkey), netuid, hotkey, u64::MAX)
 				.map(|_| ())
 				.map_err(|e| e.error)
 		},
@@ -196,6 +223,26 @@ fn apply(action: Action) -> DispatchResult {
 		)
 		.map(|_| ())
 		.map_err(|e| e.error),
+		Action::RegisterNetwork { coldkey, hp, max_lock } => {
+			Bittensor::register_network(RuntimeOrigin::signed(coldkey), hp, max_lock)
+		},
+		Action::OwnerSetHyperparameters { coldkey, netuid, hp } => {
+			Bittensor::set_hyperparameters(RuntimeOrigin::signed(coldkey), netuid, hp)
+		},
+		Action::DissolveNetwork { coldkey, netuid } => {
+			let origin = coldkey.map_or_else(RuntimeOrigin::root, RuntimeOrigin::signed);
+			Bittensor::dissolve_network(origin, netuid).map(|_| ()).map_err(|e| e.error)
+		},
+		Action::SetTake { coldkey, hotkey, percent } => Bittensor::set_take(
+			RuntimeOrigin::signed(coldkey),
+			hotkey,
+			Perbill::from_percent(percent),
+		),
+		Action::SwapHotkey { coldkey, old, new } => {
+			Bittensor::swap_hotkey(RuntimeOrigin::signed(coldkey), old, new)
+				.map(|_| ())
+				.map_err(|e| e.error)
+		},
 		Action::Advance { blocks } => {
 			for _ in 0..blocks {
 				let next = System::block_number() + 1;
@@ -256,7 +303,7 @@ proptest! {
 					prop_assert!(result.is_err() || change <= 0);
 				}
 				assert_ledger_consistent();
-				for netuid in 0..5 {
+				for netuid in 0..8 {
 					if Subnets::<Test>::contains_key(netuid) {
 						assert_vectors_sized(netuid);
 					}

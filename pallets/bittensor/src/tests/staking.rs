@@ -5,7 +5,7 @@ use polkadot_sdk::frame_support::{assert_noop, assert_ok};
 #[test]
 fn add_and_remove_stake_move_balance_and_keep_issuance() {
 	new_test_ext().execute_with(|| {
-		create_test_subnet(NETUID);
+		create_quiet_subnet(NETUID);
 		register(NETUID, 1, 101);
 		let issuance = Balances::total_issuance();
 		assert_ok!(Bittensor::add_stake(RuntimeOrigin::signed(1), 101, 5_000));
@@ -17,6 +17,12 @@ fn add_and_remove_stake_move_balance_and_keep_issuance() {
 		assert_eq!(Balances::total_issuance(), issuance);
 		assert_ledger_consistent();
 
+		// Held for the hold period (the subnet's tempo, 10 blocks) before it can leave.
+		assert_noop!(
+			Bittensor::remove_stake(RuntimeOrigin::signed(1), 101, 5_000),
+			Error::<Test>::StakeStillLocked
+		);
+		run_to_block(11);
 		assert_ok!(Bittensor::remove_stake(RuntimeOrigin::signed(1), 101, 5_000));
 		System::assert_last_event(
 			Event::StakeRemoved { coldkey: 1, hotkey: 101, amount: 5_000 }.into(),
@@ -48,16 +54,17 @@ fn stake_errors_change_nothing() {
 		);
 		assert_noop!(
 			Bittensor::remove_stake(RuntimeOrigin::signed(1), 555, 10),
-			Error::<Test>::HotKeyNotRegistered
+			Error::<Test>::NoStakePosition
 		);
+		// Another coldkey may nominate, but not dust.
 		assert_noop!(
-			Bittensor::add_stake(RuntimeOrigin::signed(2), 101, 10),
-			Error::<Test>::NonAssociatedColdKey
+			Bittensor::add_stake(RuntimeOrigin::signed(2), 101, 99),
+			Error::<Test>::NominationTooSmall
 		);
-		// Only the owning coldkey can take stake out.
+		// Only a position's coldkey can take it out.
 		assert_noop!(
 			Bittensor::remove_stake(RuntimeOrigin::signed(2), 101, 10),
-			Error::<Test>::NonAssociatedColdKey
+			Error::<Test>::NoStakePosition
 		);
 		let free = Balances::free_balance(1);
 		assert_noop!(
@@ -75,11 +82,12 @@ fn stake_errors_change_nothing() {
 #[test]
 fn all_stake_can_be_withdrawn() {
 	new_test_ext().execute_with(|| {
-		create_test_subnet(NETUID);
+		create_quiet_subnet(NETUID);
 		register(NETUID, 1, 101);
 		register(NETUID, 2, 102);
 		stake(1, 101, 3);
 		stake(2, 102, 700);
+		run_to_block(11);
 		assert_ok!(Bittensor::remove_stake(RuntimeOrigin::signed(1), 101, 3));
 		assert_ok!(Bittensor::remove_stake(RuntimeOrigin::signed(2), 102, 700));
 		assert_eq!(TotalStake::<Test>::get(), 0);

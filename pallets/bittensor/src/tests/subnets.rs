@@ -24,9 +24,14 @@ fn only_root_manages_subnets() {
 			DispatchError::BadOrigin
 		);
 		create_test_subnet(1);
+		// A subnet root created has no owner: no signed account may change it.
 		assert_noop!(
 			Bittensor::set_hyperparameters(RuntimeOrigin::signed(1), 1, test_hyperparameters()),
-			DispatchError::BadOrigin
+			Error::<Test>::NotSubnetOwner
+		);
+		assert_noop!(
+			Bittensor::dissolve_network(RuntimeOrigin::signed(1), 1),
+			Error::<Test>::NotSubnetOwner
 		);
 	});
 }
@@ -166,7 +171,7 @@ fn subnets_are_independent_markets() {
 /// A chain upgraded from before `mechanism` keeps its subnets on the mechanism they ran.
 #[test]
 fn the_v1_migration_keeps_old_subnets_on_the_paper_mechanism() {
-	use crate::migrations::v1::MigrateV0ToV1;
+	use crate::migrations::{v1::MigrateV0ToV1, v2::MigrateV1ToV2};
 	use codec::Encode;
 	use polkadot_sdk::frame_support::traits::{
 		GetStorageVersion, OnRuntimeUpgrade, StorageVersion,
@@ -188,16 +193,29 @@ fn the_v1_migration_keeps_old_subnets_on_the_paper_mechanism() {
 		);
 		StorageVersion::new(0).put::<Bittensor>();
 
+		// A hotkey staked the old way: all of its stake its owner's, no positions.
+		Owner::<Test>::insert(500, 5);
+		Stake::<Test>::insert(500, 4_321);
+
 		MigrateV0ToV1::<Test>::on_runtime_upgrade();
+		assert_eq!(Bittensor::on_chain_storage_version(), 1);
+		MigrateV1ToV2::<Test>::on_runtime_upgrade();
 
 		let upgraded = Subnets::<Test>::get(7).expect("decodes as the new layout");
 		assert_eq!(upgraded.mechanism, crate::Mechanism::Paper);
 		assert_eq!(upgraded.tempo, hp.tempo);
 		assert_eq!(upgraded.weights_version_key, hp.weights_version_key);
-		assert_eq!(Bittensor::on_chain_storage_version(), 1);
-		// A second run finds version 1 and leaves the subnet alone.
+		// The price stays what it was: fixed at the old burn.
+		assert_eq!(upgraded.max_burn, hp.registration_burn);
+		assert!(upgraded.burn_increase.is_zero());
+		assert_eq!(Bittensor::on_chain_storage_version(), 2);
+		assert_eq!(StakePositions::<Test>::get(500, 5).map(|p| p.shares), Some(4_321));
+		assert_eq!(Bittensor::position_value(&500, &5), 4_321);
+		assert_eq!(StakePositionCount::<Test>::get(500), 1);
+		// A second run finds version 2 and leaves the subnet alone.
 		Subnets::<Test>::mutate(7, |h| h.as_mut().unwrap().mechanism = crate::Mechanism::Clipped);
 		MigrateV0ToV1::<Test>::on_runtime_upgrade();
+		MigrateV1ToV2::<Test>::on_runtime_upgrade();
 		assert_eq!(Subnets::<Test>::get(7).unwrap().mechanism, crate::Mechanism::Clipped);
 	});
 }

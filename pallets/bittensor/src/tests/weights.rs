@@ -106,11 +106,12 @@ fn max_weight_limit_caps_any_one_share() {
 fn stake_version_and_rate_limit_are_enforced() {
 	new_test_ext().execute_with(|| {
 		let mut hp = test_hyperparameters();
-		hp.min_stake_to_set_weights = 1_000;
+		hp.min_stake_to_set_weights = 1_001;
 		hp.weights_version_key = 7;
 		hp.weights_rate_limit = 5;
 		four_neurons(hp);
-		assert_ok!(Bittensor::remove_stake(RuntimeOrigin::signed(1), 101, 1));
+		// 101 holds 1,000, one short; 102 tops up to 1,001.
+		stake(2, 102, 1);
 		assert_noop!(set(101, vec![1], vec![1], 7), Error::<Test>::NotEnoughStakeToSetWeights);
 		assert_noop!(set(102, vec![1], vec![1], 6), Error::<Test>::IncorrectWeightVersionKey);
 		// A neuron that never set weights may set them at once, then waits 5 blocks.
