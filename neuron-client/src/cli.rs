@@ -72,6 +72,13 @@ pub enum Command {
 	/// Hotkeys others stake on: list them, or set the take of the wallet's hotkey.
 	#[command(subcommand)]
 	Delegate(DelegateCommand),
+	/// Move the neuron of hotkey --hotkey (its uids, stake pool, nominators, take and pending
+	/// commits) to another hotkey of the wallet, e.g. after the old one leaked.
+	SwapHotkey {
+		/// The wallet's hotkey to move to (never registered before).
+		#[arg(long)]
+		new_hotkey: String,
+	},
 	/// Send tokens from the wallet's coldkey.
 	Transfer {
 		/// Recipient, SS58.

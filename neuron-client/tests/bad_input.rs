@@ -110,8 +110,15 @@ async fn bad_input_is_refused_before_anything_is_sent() {
 	env.create_subnet(5, &["--max-uids", "1", "--emission-per-block", "0"]).ok();
 	env.register("alice", "default", 5).ok();
 	env.neuron(&["wallet", "create", "--wallet", "alice", "--hotkey", "second"], "").ok();
-	env.register("alice", "second", 5)
-		.fails_with(&["Bittensor::AllNeuronsImmune", "immunity period"]);
+	// A full subnet whose only neuron is immune still takes a newcomer: nobody is locked out.
+	let replaced = env.register("alice", "second", 5);
+	assert!(replaced.ok().contains("it replaced hotkey"), "{}", replaced.stdout);
+	// A tempo below what owners may choose, in a subnet opened without root.
+	env.neuron(
+		&["subnet", "create", "--wallet", "alice", "--tempo", "5", "--password-stdin"],
+		PASSWORD,
+	)
+	.fails_with(&["Bittensor::TempoOutsideOwnerBounds", "MinOwnerTempo"]);
 	env.create_subnet(6, &["--tempo", "0"])
 		.fails_with(&["Bittensor::InvalidTempo", "at least 1 block"]);
 	assert!(env.neuron(&["subnet", "show", "--netuid", "6"], "").stderr.contains("does not exist"));

@@ -89,13 +89,12 @@ async fn the_explorer_shows_every_hotkey_with_its_emission_in_a_real_browser() {
 		.all(|n| n["pending_commits"] == serde_json::json!([])));
 	// The market's prices and owners: root made subnet 1, and its price is the chain's.
 	assert!(subnet["owner"].is_null(), "{}", subnet["owner"]);
-	let price: u128 = rpc
-		.request::<Value, _>("bittensor_getMetagraph", rpc_params![1])
-		.await
-		.unwrap()["registration_price"]
-		.as_u64()
-		.unwrap()
-		.into();
+	let price: u128 =
+		rpc.request::<Value, _>("bittensor_getMetagraph", rpc_params![1]).await.unwrap()
+			["registration_price"]
+			.as_u64()
+			.unwrap()
+			.into();
 	assert!(price >= 100_000_000, "at least the dev floor of 0.1 TAO: {price}");
 	let (_, prices) = http_json(&format!("{base}/api/subnets/1/prices")).await;
 	assert!(!prices["points"].as_array().unwrap().is_empty(), "{prices}");

@@ -239,6 +239,42 @@ async fn anyone_opens_a_subnet_newcomers_pay_a_fair_price_and_nominators_earn() 
 		.clone();
 	assert_eq!(num(&listed["take"]), 9.0);
 
+	// The validator's hotkey leaks: Alice moves the neuron to a fresh hotkey; its uid, its
+	// take and the nominator's position follow.
+	let fresh = env.add_hotkey("alice", "val2", "//Alice//val2");
+	let graph = env.json(&["metagraph", "--netuid", "2", "--json"]);
+	let uid = graph.as_array().unwrap().iter().find(|n| n["hotkey"] == validator.as_str()).unwrap()
+		["uid"]
+		.clone();
+	env.neuron(
+		&[
+			"swap-hotkey",
+			"--wallet",
+			"alice",
+			"--hotkey",
+			"val",
+			"--new-hotkey",
+			"val2",
+			"--password-stdin",
+		],
+		PASSWORD,
+	)
+	.ok();
+	let graph = env.json(&["metagraph", "--netuid", "2", "--json"]);
+	let moved = graph.as_array().unwrap().iter().find(|n| n["uid"] == uid).unwrap().clone();
+	assert_eq!(moved["hotkey"], fresh.as_str());
+	let positions = env.json(&["stake", "list", "--wallet", "fan", "--json"]);
+	assert_eq!(positions[0]["ss58"], fresh.as_str());
+	let delegates = env.json(&["delegate", "list", "--json"]);
+	let listed = delegates
+		.as_array()
+		.unwrap()
+		.iter()
+		.find(|d| d["hotkey"] == fresh.as_str())
+		.unwrap()
+		.clone();
+	assert_eq!((num(&listed["take"]), listed["nominators"].as_u64()), (9.0, Some(1)));
+
 	// The owner dissolves its subnet and gets the lock back; the stake stays on the hotkeys.
 	let before = num(&env.json(&["balance", "--wallet", "builder", "--json"])["free"]);
 	env.neuron(

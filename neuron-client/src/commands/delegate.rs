@@ -1,5 +1,5 @@
 //! `neuron delegate list|take`: hotkeys others can stake on, and the take an owner keeps of
-//! its nominators' dividends.
+//! its nominators' dividends; `neuron swap-hotkey`: a neuron moved to a fresh hotkey.
 
 use super::{submit, Context};
 use crate::{
@@ -105,5 +105,36 @@ async fn take(ctx: &Context, text: &str) -> Result<()> {
 	let what = format!("setting the take of {hotkey} to {}%", percent(&take).get());
 	let included = submit(ctx, &chain, &call, &coldkey, &what).await?;
 	println!("take of {hotkey} set to {}% (block {})", percent(&take).get(), included.block_hash);
+	Ok(())
+}
+
+/// `neuron swap-hotkey --hotkey OLD --new-hotkey NEW`.
+pub async fn swap(ctx: &Context, new_name: &str) -> Result<()> {
+	let wallet = ctx.existing_wallet()?;
+	let coldkey_address = wallet.coldkey_address()?;
+	let old = ctx.hotkey_address()?;
+	let new = wallet.hotkey_address(new_name)?;
+	if old == new {
+		bail!("--new-hotkey names the same key as --hotkey");
+	}
+	let chain = ctx.chain().await?;
+	match chain.owner(&old).await? {
+		None => bail!("hotkey {old} has never been registered: there is nothing to move"),
+		Some(owner) if owner != coldkey_address => {
+			bail!("hotkey {old} belongs to coldkey {owner}, not to this wallet's {coldkey_address}")
+		},
+		Some(_) => {},
+	}
+	if chain.owner(&new).await?.is_some() {
+		bail!("hotkey {new} (`{new_name}`) is registered already; swap to a fresh hotkey");
+	}
+	let coldkey = ctx.coldkey()?;
+	let call = runtime::tx().bittensor().swap_hotkey(old, new);
+	ops::ensure_affordable(&chain, &call, &coldkey, 0, "coldkey").await?;
+	let included = submit(ctx, &chain, &call, &coldkey, &format!("moving {old} to {new}")).await?;
+	println!(
+		"the neuron of {old} is now hotkey {new} (`{new_name}`) (block {})",
+		included.block_hash
+	);
 	Ok(())
 }

@@ -39,6 +39,7 @@ pub async fn run(cli: Cli) -> Result<()> {
 		Command::Axon(command) => axon::run(&ctx, command).await,
 		Command::Stake(command) => stake::run(&ctx, command).await,
 		Command::Delegate(command) => delegate::run(&ctx, command).await,
+		Command::SwapHotkey { new_hotkey } => delegate::swap(&ctx, &new_hotkey).await,
 		Command::Transfer { dest, amount } => transfer::run(&ctx, &dest, &amount).await,
 		Command::Balance { json } => balance::run(&ctx, json).await,
 		Command::Weights(command) => weights::run(&ctx, command).await,

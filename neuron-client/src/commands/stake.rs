@@ -185,13 +185,16 @@ async fn list(ctx: &Context, as_json: bool) -> Result<()> {
 	let mut names = std::collections::HashMap::new();
 	for name in wallet.hotkey_names().unwrap_or_default() {
 		if let Ok(address) = wallet.hotkey_address(&name) {
-			names.insert(address, name);
+			names.insert(address.to_string(), name);
 		}
 	}
 	let shown: Vec<PositionShown> = positions
 		.iter()
 		.map(|p| PositionShown {
-			hotkey: names.get(&p.hotkey).cloned().unwrap_or_else(|| p.hotkey.to_string()),
+			hotkey: names
+				.get(&p.hotkey.to_string())
+				.cloned()
+				.unwrap_or_else(|| p.hotkey.to_string()),
 			ss58: p.hotkey.to_string(),
 			stake: exact_number(token.format(p.worth)),
 			hotkey_owner: p.hotkey_owner.as_ref().map(ToString::to_string),

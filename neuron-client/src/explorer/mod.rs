@@ -288,7 +288,7 @@ async fn prices(State(market): State<Shared>, Path(netuid): Path<String>) -> Res
 				json!({
 					"block": block,
 					"price": tokens(&m.token, *price),
-					"tokens": *price as f64 / 10f64.powi(i32::from(m.token.decimals)),
+					"tokens": *price as f64 / 10f64.powi(m.token.decimals as i32),
 				})
 			})
 			.collect();

@@ -36,6 +36,10 @@ fn hyperparameters<T: Config>(max_uids: u16) -> SubnetHyperparameters<BalanceOf<
 		weights_version_key: 0,
 		mechanism: Mechanism::Paper,
 		commit_reveal_period: 0,
+		max_burn: 1_000_000u32.into(),
+		burn_increase: Perbill::from_percent(26),
+		burn_half_life: 100,
+		min_non_immune_uids: 1,
 	}
 }
 
@@ -58,8 +62,13 @@ fn populated_subnet<T: Config>(capacity: u16, size: u16) -> Vec<T::AccountId> {
 		.map(|i| {
 			let coldkey = funded::<T>("coldkey", i);
 			let hotkey: T::AccountId = account("hotkey", i, SEED);
-			Pallet::<T>::do_register(NETUID, coldkey.clone(), hotkey.clone())
-				.expect("room in the subnet");
+			Pallet::<T>::do_register(
+				NETUID,
+				coldkey.clone(),
+				hotkey.clone(),
+				BalanceOf::<T>::max_value(),
+			)
+			.expect("room in the subnet");
 			Pallet::<T>::do_add_stake(coldkey, hotkey.clone(), 1_000_000u32.into())
 				.expect("funded coldkey");
 			hotkey
@@ -88,7 +97,10 @@ fn insert_neurons<T: Config>(
 		Keys::<T>::insert(NETUID, uid, &hotkey);
 		Uids::<T>::insert(NETUID, &hotkey, uid);
 		Owner::<T>::insert(&hotkey, &coldkey);
-		Pallet::<T>::credit_stake(&hotkey, BalanceOf::<T>::from(1_000_000u32 + uid as u32));
+		// The owner's position, then a nominator's of the same size: the epoch's pay takes
+		// its longest path (the owner's take minted as new shares) for every neuron.
+		Pallet::<T>::pay_hotkey(&hotkey, BalanceOf::<T>::from(1_000_000u32 + uid as u32));
+		nominate::<T>(&hotkey, &account("nominator", uid as u32, SEED));
 		let mut row: Vec<(Uid, u16)> = (0..per_row.min(size))
 			.map(|k| ((uid as u32 + k as u32 * 7) as u16 % size, 1 + ((uid ^ k) % 60_000)))
 			.collect();
@@ -123,6 +135,26 @@ fn insert_neurons<T: Config>(
 		BoundedVec::truncate_from(vec![BlockNumberFor::<T>::from(1u32); n]),
 	);
 	hotkeys
+}
+
+/// Gives `nominator` a position of 1,000,000 on `hotkey`, written into storage (at the pool's
+/// share price, one share per unit when the pool is new).
+fn nominate<T: Config>(hotkey: &T::AccountId, nominator: &T::AccountId) {
+	use sp_runtime::traits::UniqueSaturatedInto;
+	let value: u128 = 1_000_000;
+	let pool: u128 = Stake::<T>::get(hotkey).unique_saturated_into();
+	let total = TotalShares::<T>::get(hotkey);
+	let shares = if total == 0 || pool == 0 { value } else { value * total / pool };
+	let amount: BalanceOf<T> = 1_000_000u32.into();
+	StakePositions::<T>::insert(
+		hotkey,
+		nominator,
+		crate::StakePosition { shares, principal: amount, ..Default::default() },
+	);
+	StakePositionCount::<T>::mutate(hotkey, |count| *count += 1);
+	TotalShares::<T>::insert(hotkey, total.saturating_add(shares));
+	Stake::<T>::mutate(hotkey, |stake| *stake = stake.saturating_add(amount));
+	TotalStake::<T>::mutate(|sum| *sum = sum.saturating_add(amount));
 }
 
 #[benchmarks]
@@ -161,7 +193,7 @@ mod benchmarks {
 		let hotkey: T::AccountId = account("newcomer-hotkey", 0, SEED);
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(coldkey), NETUID, hotkey.clone());
+		_(RawOrigin::Signed(coldkey), NETUID, hotkey.clone(), BalanceOf::<T>::max_value());
 
 		assert!(Uids::<T>::contains_key(NETUID, &hotkey));
 	}
@@ -176,26 +208,105 @@ mod benchmarks {
 		assert!(Axons::<T>::contains_key(NETUID, 0));
 	}
 
+	/// A nominator's first position, on a hotkey registered in the most subnets (the hold
+	/// period reads every subnet).
 	#[benchmark]
 	fn add_stake() {
 		let hotkeys = populated_subnet::<T>(16, 1);
-		let coldkey: T::AccountId = account("coldkey", 0, SEED);
+		let others = T::MaxSubnets::get().saturating_sub(SubnetCount::<T>::get());
+		for netuid in 0..others {
+			let netuid = netuid as NetUid + 10;
+			Pallet::<T>::do_create_subnet(netuid, hyperparameters::<T>(16)).expect("room");
+			Uids::<T>::insert(netuid, &hotkeys[0], 0);
+		}
+		let nominator = funded::<T>("nominator", 0);
+		let amount = T::MinNomination::get().max(5_000u32.into());
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(coldkey), hotkeys[0].clone(), 5_000u32.into());
+		_(RawOrigin::Signed(nominator.clone()), hotkeys[0].clone(), amount);
 
-		assert_eq!(Stake::<T>::get(&hotkeys[0]), 1_005_000u32.into());
+		assert!(StakePositions::<T>::contains_key(&hotkeys[0], &nominator));
 	}
 
+	/// Part of a position, past its hold period.
 	#[benchmark]
 	fn remove_stake() {
 		let hotkeys = populated_subnet::<T>(16, 1);
 		let coldkey: T::AccountId = account("coldkey", 0, SEED);
+		frame_system::Pallet::<T>::set_block_number(10_000u32.into());
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(coldkey), hotkeys[0].clone(), 5_000u32.into());
 
 		assert_eq!(Stake::<T>::get(&hotkeys[0]), 995_000u32.into());
+	}
+
+	/// Opening a subnet when all but one of `MaxSubnets` exist (the free netuid is searched).
+	#[benchmark]
+	fn register_network() {
+		let existing = T::MaxSubnets::get().saturating_sub(SubnetCount::<T>::get() + 1);
+		for netuid in 1..=existing {
+			Pallet::<T>::do_create_subnet(netuid as NetUid, hyperparameters::<T>(16))
+				.expect("room");
+		}
+		let builder = funded::<T>("builder", 0);
+		let mut hp = hyperparameters::<T>(max_uids::<T>());
+		hp.emission_per_block = 0u32.into();
+		hp.tempo = T::MinOwnerTempo::get().max(1);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(builder.clone()), hp, BalanceOf::<T>::max_value());
+
+		assert_eq!(SubnetCount::<T>::get(), existing + 1);
+	}
+
+	/// Dissolving a subnet of `n` neurons with weights and bonds.
+	#[benchmark]
+	fn dissolve_network(n: Linear<1, 4096>) {
+		let n = n.min(max_uids::<T>() as u32).max(1) as u16;
+		insert_neurons::<T>(n, n, 8, 1u32.into());
+
+		#[extrinsic_call]
+		_(RawOrigin::Root, NETUID);
+
+		assert!(!Subnets::<T>::contains_key(NETUID));
+	}
+
+	/// A raise of the take (the rate limit is read and written).
+	#[benchmark]
+	fn set_take() {
+		let hotkeys = populated_subnet::<T>(16, 1);
+		let coldkey: T::AccountId = account("coldkey", 0, SEED);
+		let take = T::MaxTake::get();
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(coldkey), hotkeys[0].clone(), take);
+
+		assert_eq!(Pallet::<T>::take_of(&hotkeys[0]), take);
+	}
+
+	/// A swap of a hotkey registered in every subnet with `p` positions on it.
+	#[benchmark]
+	fn swap_hotkey(p: Linear<1, 256>) {
+		let hotkeys = populated_subnet::<T>(16, 1);
+		let others = T::MaxSubnets::get().saturating_sub(SubnetCount::<T>::get());
+		for netuid in 0..others {
+			let netuid = netuid as NetUid + 10;
+			Pallet::<T>::do_create_subnet(netuid, hyperparameters::<T>(16)).expect("room");
+			Uids::<T>::insert(netuid, &hotkeys[0], 0);
+			Keys::<T>::insert(netuid, 0, &hotkeys[0]);
+		}
+		let p = p.min(T::MaxStakePositions::get());
+		for k in 1..p {
+			nominate::<T>(&hotkeys[0], &account("nominator", k, SEED));
+		}
+		let coldkey: T::AccountId = account("coldkey", 0, SEED);
+		let new: T::AccountId = account("new-hotkey", 0, SEED);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(coldkey), hotkeys[0].clone(), new.clone());
+
+		assert_eq!(StakePositionCount::<T>::get(&new), p);
 	}
 
 	/// A row of `w` weights on uids `0..w` of a subnet of `n` neurons (the call rewrites the

@@ -33,9 +33,13 @@
 //!
 //! ## Calls
 //!
-//! - [`Pallet::create_subnet`], [`Pallet::set_hyperparameters`] (root).
-//! - [`Pallet::register`] (coldkey), [`Pallet::add_stake`], [`Pallet::remove_stake`]
-//!   (coldkey).
+//! - [`Pallet::create_subnet`] (root), [`Pallet::register_network`] (any coldkey, for a lock
+//!   returned by [`Pallet::dissolve_network`]), [`Pallet::set_hyperparameters`] (root, or the
+//!   subnet's owner within bounds).
+//! - [`Pallet::register`] (coldkey, at a price that follows demand, never above the caller's
+//!   `max_burn`), [`Pallet::add_stake`], [`Pallet::remove_stake`] (any coldkey on any
+//!   registered hotkey: a position in the hotkey's pool), [`Pallet::set_take`],
+//!   [`Pallet::swap_hotkey`] (the hotkey's coldkey).
 //! - [`Pallet::serve_axon`], [`Pallet::set_weights`], [`Pallet::commit_weights`],
 //!   [`Pallet::reveal_weights`] (hotkey): free when the hotkey is registered in the call's
 //!   subnet. A subnet with `commit_reveal_period` > 0 takes weights only by commit and reveal,
