@@ -50,7 +50,7 @@ pub enum Command {
 	Wallet(WalletCommand),
 	/// List, inspect and create subnets.
 	#[command(subcommand)]
-	Subnet(SubnetCommand),
+	Subnet(Box<SubnetCommand>),
 	/// Register the wallet's hotkey in a subnet (the coldkey pays the registration price,
 	/// which rises with each registration and decays back toward the subnet's floor).
 	Register {

@@ -40,7 +40,7 @@ async fn list(ctx: &Context, as_json: bool) -> Result<()> {
 	let at = chain.at_best().await?;
 	let mut delegates =
 		at.runtime_apis().call(runtime::runtime_apis().bittensor_api().delegates()).await?;
-	delegates.sort_by(|a, b| b.stake.cmp(&a.stake));
+	delegates.sort_by_key(|d| std::cmp::Reverse(d.stake));
 	let shown: Vec<DelegateShown> = delegates
 		.iter()
 		.map(|d| DelegateShown {

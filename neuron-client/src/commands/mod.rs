@@ -32,7 +32,7 @@ pub async fn run(cli: Cli) -> Result<()> {
 	let ctx = context(cli.global)?;
 	match cli.command {
 		Command::Wallet(command) => wallet::run(&ctx, command).await,
-		Command::Subnet(command) => subnet::run(&ctx, command).await,
+		Command::Subnet(command) => subnet::run(&ctx, *command).await,
 		Command::Register { netuid, max_burn } => {
 			register::run(&ctx, netuid, max_burn.as_deref()).await
 		},

@@ -180,7 +180,7 @@ async fn list(ctx: &Context, as_json: bool) -> Result<()> {
 	let chain = ctx.chain().await?;
 	let token = &chain.rpc.token;
 	let mut positions = positions(&chain, &coldkey).await?;
-	positions.sort_by(|a, b| b.worth.cmp(&a.worth));
+	positions.sort_by_key(|p| std::cmp::Reverse(p.worth));
 	let percent = |take: u32| exact_number(format!("{}", f64::from(take) / 10_000_000.0));
 	let mut names = std::collections::HashMap::new();
 	for name in wallet.hotkey_names().unwrap_or_default() {

@@ -140,7 +140,7 @@ fn insert_neurons<T: Config>(
 /// Gives `nominator` a position of 1,000,000 on `hotkey`, written into storage (at the pool's
 /// share price, one share per unit when the pool is new).
 fn nominate<T: Config>(hotkey: &T::AccountId, nominator: &T::AccountId) {
-	use sp_runtime::traits::UniqueSaturatedInto;
+	use sp_runtime::traits::{Saturating, UniqueSaturatedInto};
 	let value: u128 = 1_000_000;
 	let pool: u128 = Stake::<T>::get(hotkey).unique_saturated_into();
 	let total = TotalShares::<T>::get(hotkey);

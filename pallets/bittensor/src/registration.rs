@@ -150,7 +150,7 @@ impl<T: Config> Pallet<T> {
 			let earned = emission.get(uid as usize).copied().unwrap_or_else(Zero::zero);
 			let owners = subnet_owner.as_ref().is_some_and(|owner| {
 				Keys::<T>::get(netuid, uid)
-					.and_then(|hotkey| Owner::<T>::get(hotkey))
+					.and_then(Owner::<T>::get)
 					.is_some_and(|coldkey| &coldkey == owner)
 			});
 			(owners, immune, earned, at, uid)
