@@ -1,11 +1,12 @@
 //! Information pays, on a running network: two honest trainers and one `--serve-noise` neuron
 //! run `neuron run` against a real dev node. The trainers value each other above the noise and
 //! say so with their own `set_weights` (this test sets no weights), and the chain pays each
-//! trainer more than the noise neuron.
+//! trainer more than the noise neuron. A nominator backs every neuron alike and earns on the
+//! learning neurons it backs.
 
 mod common;
 
-use common::{ss58, Env, NeuronProcess};
+use common::{num, ss58, Env, NeuronProcess, PASSWORD};
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
@@ -28,9 +29,20 @@ fn weight(row: &Value, uid: u64) -> u64 {
 async fn honest_trainers_earn_more_than_a_noise_neuron() {
 	let env = Env::start().await;
 	env.import_alice();
+	// A nominator: a coldkey of its own that runs no neuron.
+	env.neuron(
+		&["wallet", "regen", "--wallet", "fan", "--uri", "//Fan", "--password-stdin"],
+		PASSWORD,
+	)
+	.ok();
+	env.transfer(&ss58("//Fan"), "200").ok();
+	let mut hotkeys = Vec::new();
 	for name in ["honest0", "honest1", "noise"] {
-		// Equal stake, so only the weights tell the neurons apart.
-		env.register_and_stake(name, 1, "100");
+		// Equal stake (the owner's 100 and the nominator's 10 on each), so only the weights
+		// tell the neurons apart.
+		let hotkey = env.register_and_stake(name, 1, "100");
+		env.add_stake("fan", &hotkey, "10").ok();
+		hotkeys.push(hotkey);
 	}
 	let text = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/tinyshakespeare.txt");
 	let data: Vec<&str> =
@@ -94,5 +106,18 @@ async fn honest_trainers_earn_more_than_a_noise_neuron() {
 	for neuron in &neurons[..2] {
 		let log = neuron.output();
 		assert!(log.contains("weights set"), "the trainer set no weights itself:\n{log}");
+	}
+	// The nominator's positions on the learning neurons earned (its share of their pay, less
+	// the owner's 18% take).
+	let positions = env.json(&["stake", "list", "--wallet", "fan", "--json"]);
+	for hotkey in &hotkeys[..2] {
+		let position = positions
+			.as_array()
+			.unwrap()
+			.iter()
+			.find(|p| p["ss58"] == hotkey.as_str())
+			.unwrap_or_else(|| panic!("no position on {hotkey}: {positions}"));
+		assert_eq!(position["nominated"], true);
+		assert!(num(&position["earned"]) > 0.0, "the nominator earned nothing: {position}");
 	}
 }
