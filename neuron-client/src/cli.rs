@@ -121,6 +121,10 @@ pub enum Command {
 		/// Epochs of stake and emission history kept per subnet.
 		#[arg(long, default_value_t = 20)]
 		epochs: usize,
+		/// A neuron's metrics endpoint (`neuron run --metrics-port`), e.g.
+		/// http://127.0.0.1:9100, to chart the held-out loss it reports (repeatable).
+		#[arg(long)]
+		metrics: Vec<String>,
 	},
 	/// Measure parts of the neuron on this machine.
 	#[command(subcommand)]
@@ -202,7 +206,8 @@ pub struct RunArgs {
 	/// Seconds between reads of the subnet's metagraph.
 	#[arg(long, default_value_t = 6.0)]
 	pub sync_secs: f64,
-	/// Steps between progress lines when standard error is not a terminal.
+	/// Steps between held-out measurements (published on the metrics endpoint as
+	/// `neuron_held_out_loss`) and progress lines when standard error is not a terminal.
 	#[arg(long, default_value_t = 50)]
 	pub log_every: u64,
 	/// Stop after this many training steps (default: run until Ctrl-C).
@@ -273,6 +278,10 @@ pub enum BenchCommand {
 		#[arg(long)]
 		json: bool,
 	},
+	/// Whether peers make a better model: real neurons on loopback (real axons, dendrites and
+	/// signatures; no chain) as a newcomer joining trained peers, as specialists of different
+	/// texts, and at equal compute; held-out loss with peers and alone.
+	Collab(Box<CollabArgs>),
 	/// The chain under load, against the node at --url (a dev chain: it needs the sudo key):
 	/// registers `--neurons + --late` hotkeys in subnet --netuid, sends every load neuron's
 	/// 256-entry `set_weights` at once, then spam (unregistered senders, rate-limited repeats)
@@ -314,6 +323,80 @@ pub enum BenchCommand {
 		#[arg(long)]
 		json: bool,
 	},
+}
+
+/// `neuron bench collab`.
+#[derive(Args, Debug, Clone)]
+pub struct CollabArgs {
+	/// Peers (K): the newcomer joins K trained peers; specialists and equal compute run K + 1
+	/// neurons.
+	#[arg(long, default_value_t = 3)]
+	pub peers: usize,
+	/// Training steps of the neurons measured (N).
+	#[arg(long, default_value_t = 400)]
+	pub steps: u64,
+	/// Steps each peer trains alone before the newcomer joins [default: 2 × --steps].
+	#[arg(long)]
+	pub peer_steps: Option<u64>,
+	/// Which parts to run (repeatable) [default: all].
+	#[arg(long, value_enum)]
+	pub part: Vec<CollabPart>,
+	/// Sequences per batch.
+	#[arg(long, default_value_t = 16)]
+	pub batch: usize,
+	/// Bytes per sequence.
+	#[arg(long, default_value_t = 64)]
+	pub seq_len: usize,
+	/// Representation size.
+	#[arg(long, default_value_t = 64)]
+	pub dim: usize,
+	/// Transformer blocks per neuron.
+	#[arg(long, default_value_t = 2)]
+	pub layers: i64,
+	/// Steps between held-out evaluations.
+	#[arg(long, default_value_t = 20)]
+	pub eval_every: u64,
+	/// Held-out sequences per evaluation.
+	#[arg(long, default_value_t = 64)]
+	pub eval_batch: usize,
+	/// Adam's learning rate.
+	#[arg(long, default_value_t = 3e-3)]
+	pub learning_rate: f64,
+	/// cpu or cuda.
+	#[arg(long, default_value = "cpu")]
+	pub device: String,
+	/// Threads libtorch may use [default: libtorch's choice].
+	#[arg(long)]
+	pub threads: Option<i32>,
+	/// Seed of initial weights and batches.
+	#[arg(long, default_value_t = 1)]
+	pub seed: u64,
+	/// The Shakespeare text [default: ../shared/data/tinyshakespeare.txt].
+	#[arg(long)]
+	pub shakespeare: Option<PathBuf>,
+	/// A folder of Rust source [default: this workspace].
+	#[arg(long)]
+	pub rust: Option<PathBuf>,
+	/// A folder of Python source [default: python3's standard library].
+	#[arg(long)]
+	pub python: Option<PathBuf>,
+	/// Draw held-out loss against steps for each part to this SVG file.
+	#[arg(long)]
+	pub svg: Option<PathBuf>,
+	/// Print one JSON object.
+	#[arg(long)]
+	pub json: bool,
+}
+
+/// A part of `neuron bench collab`.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CollabPart {
+	/// A fresh neuron joins K trained peers.
+	Newcomer,
+	/// K + 1 neurons, each trained on its own domain.
+	Specialists,
+	/// K + 1 neurons train from scratch at the same time.
+	EqualCompute,
 }
 
 /// Which key `wallet regen` restores.

@@ -59,9 +59,16 @@ async fn the_explorer_shows_every_hotkey_with_its_emission_in_a_real_browser() {
 		tokio::time::sleep(Duration::from_secs(1)).await;
 	}
 
+	// A neuron's metrics endpoint as `neuron run --metrics-port` serves it, reporting a
+	// held-out loss for the first hotkey: the explorer reads it and charts it.
+	let metrics = std::sync::Arc::new(neuron_client::serve::metrics::Metrics::new());
+	metrics.learning(&hotkeys[0].1, 1, 250, 2.75);
+	let (metrics_addr, _metrics_server) =
+		metrics.clone().serve("127.0.0.1:0".parse().unwrap()).await.unwrap();
 	let port = bittensor_e2e::free_port().unwrap();
+	let metrics_url = format!("http://{metrics_addr}");
 	let _explorer = NeuronProcess::spawn(
-		env.command(&["explorer", "--port", &port.to_string()]),
+		env.command(&["explorer", "--port", &port.to_string(), "--metrics", &metrics_url]),
 		env.dir.path().join("explorer.log"),
 		"",
 	);
@@ -105,6 +112,13 @@ async fn the_explorer_shows_every_hotkey_with_its_emission_in_a_real_browser() {
 	assert!(events.as_array().unwrap().iter().any(|e| e["netuid"] == 1), "{events}");
 	let (_, weights) = http_json(&format!("{base}/api/subnets/1/weights")).await;
 	assert_eq!(weights["rows"][0]["weights"].as_array().unwrap().len(), 2);
+	// The loss the neuron reported, under its uid.
+	let (_, losses) = http_json(&format!("{base}/api/subnets/1/losses")).await;
+	let reported = &losses["neurons"].as_array().unwrap()[0];
+	assert_eq!(reported["hotkey"], hotkeys[0].1.as_str(), "{losses}");
+	assert!(reported["uid"].is_u64(), "{losses}");
+	assert_eq!(reported["points"][0]["loss"], 2.75, "{losses}");
+	assert_eq!(reported["points"][0]["steps"], 250, "{losses}");
 	let (code, missing) = http_json(&format!("{base}/api/subnets/99")).await;
 	assert_eq!(code, 404);
 	assert!(missing["error"].as_str().unwrap().contains("subnet 99 does not exist"));
@@ -155,6 +169,7 @@ async fn the_explorer_shows_every_hotkey_with_its_emission_in_a_real_browser() {
 			assert!(dom.contains("nominators") && dom.contains("18.00%"), "no take column");
 			assert!(dom.contains("id=\"registration-price\""), "no registration price");
 			assert!(dom.contains("id=\"price-svg\"") || dom.contains("waiting for blocks"));
+			assert!(dom.contains("id=\"loss-svg\""), "no held-out loss chart");
 			let png = std::fs::read(&screenshot).unwrap();
 			assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "screenshot too small");
 			eprintln!("explorer screenshot: {}", screenshot.display());

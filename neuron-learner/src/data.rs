@@ -146,6 +146,14 @@ impl Corpus {
 	}
 }
 
+/// `batch` windows of `seq` bytes spread evenly over `bytes` (and their next-byte targets):
+/// the same held-out batch every time.
+pub fn evaluation_windows(bytes: &[u8], batch: usize, seq: usize) -> (Tensor, Tensor) {
+	let span = bytes.len().saturating_sub(seq + 1).max(1);
+	let starts: Vec<usize> = (0..batch).map(|k| k * span / batch.max(1)).collect();
+	window(bytes, &starts, seq)
+}
+
 fn window(bytes: &[u8], starts: &[usize], seq: usize) -> (Tensor, Tensor) {
 	let mut inputs = Vec::with_capacity(starts.len() * seq);
 	let mut targets = Vec::with_capacity(starts.len() * seq);

@@ -187,6 +187,22 @@ impl Learner {
 	/// logits plus Gaussian noise (so peers with low scores are still tried now and then) plus
 	/// a tiny uniform jitter (so ties fall at random, not by uid).
 	pub fn choose(&self, inputs: &Tensor, available: &[u16]) -> Vec<u16> {
+		self.choose_with_noise(inputs, available, self.config.gate_noise, 1e-6)
+	}
+
+	/// The `topk` peers the gate ranks highest for `inputs`, with no exploration noise: whom
+	/// the neuron asks when it is measured rather than trained.
+	pub fn choose_best(&self, inputs: &Tensor, available: &[u16]) -> Vec<u16> {
+		self.choose_with_noise(inputs, available, 0.0, 0.0)
+	}
+
+	fn choose_with_noise(
+		&self,
+		inputs: &Tensor,
+		available: &[u16],
+		noise: f64,
+		jitter: f64,
+	) -> Vec<u16> {
 		let k = self.config.topk.min(available.len());
 		if k == 0 {
 			return Vec::new();
@@ -200,7 +216,9 @@ impl Learner {
 			.filter(|&&uid| (uid as i64) < self.gate.capacity())
 			.map(|&uid| {
 				let logit = logits.double_value(&[uid as i64]);
-				(logit + self.config.gate_noise * gaussian() + 1e-6 * uniform(), uid)
+				let noise = if noise > 0.0 { noise * gaussian() } else { 0.0 };
+				let jitter = if jitter > 0.0 { jitter * uniform() } else { 0.0 };
+				(logit + noise + jitter, uid)
 			})
 			.collect();
 		noisy.sort_by(|a, b| b.0.total_cmp(&a.0));
@@ -371,6 +389,55 @@ impl Learner {
 				.cross_entropy_for_logits(&targets.to_device(self.config.device).view([-1]))
 				.double_value(&[])
 		})
+	}
+
+	/// Mean next-byte CE of the full model on held-out data: the head reading the encoder and
+	/// the gated context of the peers' answers (`None` for a peer that failed), as in training.
+	/// With no peers the context is zeros.
+	pub fn evaluate_with_peers(
+		&self,
+		inputs: &Tensor,
+		targets: &Tensor,
+		peers: &[(u16, Option<Tensor>)],
+	) -> f64 {
+		tch::no_grad(|| {
+			let device = self.config.device;
+			let encoded = self.encoder.forward_t(&inputs.to_device(device), false);
+			let remote = self.remote_context(&encoded, peers);
+			self.head
+				.logits(&encoded, &remote)
+				.view([-1, self.config.model.vocab])
+				.cross_entropy_for_logits(&targets.to_device(device).view([-1]))
+				.double_value(&[])
+		})
+	}
+
+	/// r = Σ_j g_j · f_j(x) over the peers' answers, without gradients (evaluation).
+	fn remote_context(&self, encoded: &Tensor, peers: &[(u16, Option<Tensor>)]) -> Tensor {
+		let device = self.config.device;
+		let (b, t, d) = encoded.size3().expect("[batch, seq, dim]");
+		let zeros = || Tensor::zeros([b, t, d], (Kind::Float, device));
+		if peers.is_empty() {
+			return zeros();
+		}
+		let answers: Vec<Tensor> = peers
+			.iter()
+			.map(|(_, answer)| match answer {
+				Some(a) if a.size() == [b, t, d] => {
+					a.to_device(device).to_kind(Kind::Float).clamp(-ANSWER_LIMIT, ANSWER_LIMIT)
+				},
+				_ => zeros(),
+			})
+			.collect();
+		let uids: Vec<i64> =
+			peers.iter().map(|(uid, _)| i64::from(*uid).min(self.gate.capacity() - 1)).collect();
+		let index = Tensor::from_slice(&uids).to_device(device);
+		let gates = self.gate.logits(encoded).index_select(1, &index).softmax(-1, Kind::Float);
+		(gates.unsqueeze(-1).unsqueeze(-1) * Tensor::stack(&answers, 1)).sum_dim_intlist(
+			Some([1i64].as_slice()),
+			false,
+			Kind::Float,
+		)
 	}
 
 	/// Updates taken so far.

@@ -8,12 +8,14 @@
 //! - [`serving`]: what the axon serves (the encoder, or noise);
 //! - [`wire`]: tensors between libtorch and the wire protocol;
 //! - [`neuron`]: `neuron run`, the loop tying chain, axon, dendrite and learner together;
-//! - [`bench`]: `neuron bench train`.
+//! - [`bench`]: `neuron bench train`;
+//! - [`collab`]: `neuron bench collab`, whether peers make a better model.
 //!
 //! The `neuron` binary (`neuron-client`) never links libtorch: it hands `run` and `bench train`
 //! to this crate's `neuron-learner` binary (see `neuron_client::handoff`).
 
 pub mod bench;
+pub mod collab;
 pub mod data;
 pub mod learner;
 pub mod model;

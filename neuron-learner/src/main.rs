@@ -2,12 +2,16 @@
 //! binary with `exec` (see `neuron_client::handoff` for why there are two binaries). It parses
 //! the same command line as `neuron`.
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context as _, Result};
 use neuron_client::{
-	cli::{BenchCommand, Cli, Command},
+	cli::{BenchCommand, Cli, CollabArgs, CollabPart, Command},
 	context,
 };
-use neuron_learner::{bench, neuron, set_threads};
+use neuron_learner::{
+	bench,
+	collab::{self, chart, domains::Sources, CollabBench, Parts},
+	neuron, set_threads,
+};
 
 fn main() -> std::process::ExitCode {
 	neuron_client::entry::main(run_learning)
@@ -47,9 +51,53 @@ async fn run_learning(cli: Cli) -> Result<()> {
 			}
 			Ok(())
 		},
+		Command::Bench(BenchCommand::Collab(args)) => collab(*args).await,
 		_ => bail!(
 			"{} runs only `run` and `bench train`; every other command is `neuron`'s",
 			neuron_client::handoff::LEARNER
 		),
 	}
+}
+
+/// `neuron bench collab`.
+async fn collab(args: CollabArgs) -> Result<()> {
+	if let Some(threads) = args.threads {
+		set_threads(threads);
+	}
+	let parts = if args.part.is_empty() {
+		Parts::ALL
+	} else {
+		Parts {
+			newcomer: args.part.contains(&CollabPart::Newcomer),
+			specialists: args.part.contains(&CollabPart::Specialists),
+			equal_compute: args.part.contains(&CollabPart::EqualCompute),
+		}
+	};
+	let bench = CollabBench {
+		peers: args.peers,
+		steps: args.steps,
+		peer_steps: args.peer_steps.unwrap_or(2 * args.steps),
+		batch: args.batch,
+		seq_len: args.seq_len,
+		dim: args.dim,
+		layers: args.layers,
+		eval_every: args.eval_every,
+		eval_batch: args.eval_batch,
+		learning_rate: args.learning_rate,
+		device: args.device,
+		seed: args.seed,
+		parts,
+		sources: Sources { shakespeare: args.shakespeare, rust: args.rust, python: args.python },
+	};
+	let report = collab::run(&bench, &|what| eprintln!("bench collab: {what}")).await?;
+	if let Some(path) = &args.svg {
+		std::fs::write(path, chart::svg(&report))
+			.with_context(|| format!("writing --svg {}", path.display()))?;
+	}
+	if args.json {
+		println!("{}", serde_json::to_string(&report)?);
+	} else {
+		print!("{}", collab::summary(&report));
+	}
+	Ok(())
 }

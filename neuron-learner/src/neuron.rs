@@ -175,6 +175,7 @@ pub async fn run(ctx: &Context, args: RunArgs) -> Result<()> {
 					},
 				)),
 				stop: &stop,
+				metrics: metrics.clone(),
 				commits: CommitStore::new(&ctx.existing_wallet()?.path, &address.to_string()),
 			};
 			trainer.train().await
@@ -304,6 +305,8 @@ struct Trainer<'a> {
 	learner: Arc<Mutex<Learner>>,
 	dendrite: Arc<Dendrite>,
 	stop: &'a AtomicBool,
+	/// Where the held-out loss is published (the axon's metrics).
+	metrics: Arc<Metrics>,
 	/// Rows and salts of weight commits waiting for their reveal (commit-reveal subnets).
 	commits: CommitStore,
 }
@@ -400,15 +403,21 @@ impl Trainer<'_> {
 				step as f64 / started.elapsed().as_secs_f64(),
 				)
 			};
-			match &bar {
-				Some(bar) => bar.set_message(line()),
-				None if step.is_multiple_of(args.log_every) => {
-					let held = tokio::task::block_in_place(|| {
-						lock(&self.learner).evaluate(&held_x, &held_y)
-					});
-					info!(held_out = format!("{held:.3}"), "{}", line());
-				},
-				None => {},
+			// Every --log-every steps the held-out loss is measured and published on the
+			// metrics endpoint (the explorer charts it).
+			let held = step.is_multiple_of(args.log_every).then(|| {
+				let (held, steps) = tokio::task::block_in_place(|| {
+					let learner = lock(&self.learner);
+					(learner.evaluate(&held_x, &held_y), learner.steps())
+				});
+				let hotkey = wallet::address(self.hotkey).to_string();
+				self.metrics.learning(&hotkey, args.netuid, steps, held);
+				held
+			});
+			match (&bar, held) {
+				(Some(bar), _) => bar.set_message(line()),
+				(None, Some(held)) => info!(held_out = format!("{held:.3}"), "{}", line()),
+				(None, None) => {},
 			}
 			if let Some(dir) = &args.checkpoint {
 				if step.is_multiple_of(args.checkpoint_every) {

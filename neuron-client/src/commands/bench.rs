@@ -81,7 +81,7 @@ pub async fn run(ctx: &Context, command: BenchCommand) -> Result<()> {
 			Ok(())
 		},
 		// Training needs libtorch, which only the learner binary links.
-		BenchCommand::Train { .. } => match crate::handoff::exec()? {},
+		BenchCommand::Train { .. } | BenchCommand::Collab(_) => match crate::handoff::exec()? {},
 	}
 }
 

@@ -6,9 +6,16 @@ use anyhow::{Context as _, Result};
 use std::{net::IpAddr, net::SocketAddr, time::Duration};
 
 /// Serves the explorer until Ctrl-C.
-pub async fn run(ctx: &Context, bind: IpAddr, port: u16, epochs: usize) -> Result<()> {
+pub async fn run(
+	ctx: &Context,
+	bind: IpAddr,
+	port: u16,
+	epochs: usize,
+	metrics: Vec<String>,
+) -> Result<()> {
 	let market = Market::shared();
-	let collector = explorer::collect::start(&ctx.settings.url, market.clone(), epochs).await?;
+	let collector =
+		explorer::collect::start(&ctx.settings.url, market.clone(), epochs, metrics).await?;
 	let addr = SocketAddr::new(bind, port);
 	let (local, server) =
 		explorer::serve(market, addr).await.with_context(|| format!("serving on {addr}"))?;

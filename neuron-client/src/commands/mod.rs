@@ -44,7 +44,9 @@ pub async fn run(cli: Cli) -> Result<()> {
 		Command::Balance { json } => balance::run(&ctx, json).await,
 		Command::Weights(command) => weights::run(&ctx, command).await,
 		Command::Metagraph { netuid, json } => metagraph::run(&ctx, netuid, json).await,
-		Command::Explorer { port, bind, epochs } => explorer::run(&ctx, bind, port, epochs).await,
+		Command::Explorer { port, bind, epochs, metrics } => {
+			explorer::run(&ctx, bind, port, epochs, metrics).await
+		},
 		Command::Run(_) => match crate::handoff::exec()? {},
 		Command::Bench(command) => bench::run(&ctx, command).await,
 	}

@@ -18,6 +18,8 @@ use tracing::warn;
 const EVENTS_KEPT: usize = 50;
 /// Registration prices kept per subnet (one per block read: 30 minutes of 6-second blocks).
 const PRICES_KEPT: usize = 300;
+/// Reported losses kept per neuron.
+const LOSSES_KEPT: usize = 300;
 
 /// One neuron after one epoch.
 #[derive(Clone, Debug)]
@@ -63,6 +65,8 @@ pub struct Collector {
 	chain: Chain,
 	market: Shared,
 	epochs: usize,
+	/// Neurons' metrics endpoints to read reported losses from.
+	metrics: Vec<String>,
 }
 
 impl Collector {
@@ -71,7 +75,40 @@ impl Collector {
 		if let Ok(mut m) = market.write() {
 			m.token = chain.rpc.token.clone();
 		}
-		Self { chain, market, epochs: epochs.max(1) }
+		Self { chain, market, epochs: epochs.max(1), metrics: Vec::new() }
+	}
+
+	/// Also reads each neuron's reported held-out loss from these metrics endpoints.
+	pub fn with_metrics(mut self, urls: Vec<String>) -> Self {
+		self.metrics = urls;
+		self
+	}
+
+	/// Reads every metrics endpoint and records what each neuron of a known subnet reported at
+	/// `block`. An endpoint that does not answer is skipped (its neuron may be restarting).
+	async fn read_metrics(&self, block: u64) {
+		let mut reported = Vec::new();
+		for url in &self.metrics {
+			match super::scrape::fetch(url).await {
+				Ok(page) => reported.extend(super::scrape::parse(&page)),
+				Err(e) => tracing::debug!("explorer: {e:#}"),
+			}
+		}
+		let mut m = self.market.write().unwrap_or_else(|p| p.into_inner());
+		for r in reported {
+			let (Some(subnet), Some(loss)) = (m.subnets.get_mut(&r.netuid), r.loss) else {
+				continue;
+			};
+			let points = subnet.losses.entry(r.hotkey).or_default();
+			// A neuron reports every few steps: a point is new when its steps moved.
+			if points.back().is_some_and(|p| p.2 == r.steps && p.1 == loss) {
+				continue;
+			}
+			points.push_back((block, loss, r.steps));
+			while points.len() > LOSSES_KEPT {
+				points.pop_front();
+			}
+		}
 	}
 
 	async fn request<T: serde::de::DeserializeOwned>(
@@ -167,6 +204,7 @@ impl Collector {
 					metagraph: Value::Null,
 					history: VecDeque::new(),
 					prices: VecDeque::new(),
+					losses: Default::default(),
 				});
 				if subnet.prices.back().is_none_or(|(b, _)| *b < number) {
 					subnet
@@ -186,6 +224,9 @@ impl Collector {
 				}
 				subnet.metagraph = metagraph;
 			}
+		}
+		if !self.metrics.is_empty() {
+			self.read_metrics(number).await;
 		}
 		for (netuid, epoch) in new_epochs {
 			if backfill {
@@ -263,9 +304,14 @@ impl Collector {
 }
 
 /// Connects and reads the chain once, so the page has data from its first request.
-pub async fn start(url: &str, market: Shared, epochs: usize) -> Result<Collector> {
+pub async fn start(
+	url: &str,
+	market: Shared,
+	epochs: usize,
+	metrics: Vec<String>,
+) -> Result<Collector> {
 	let chain = Chain::connect(url).await?;
-	let collector = Collector::new(chain, market.clone(), epochs);
+	let collector = Collector::new(chain, market.clone(), epochs).with_metrics(metrics);
 	collector.refresh(true).await?;
 	Ok(collector)
 }

@@ -5,6 +5,7 @@
 //! `/api/...`. With an archive node, the last epochs are read back from history at start.
 
 pub mod collect;
+pub mod scrape;
 
 use crate::amount::Token;
 use axum::{
@@ -46,6 +47,8 @@ pub struct Subnet {
 	pub history: VecDeque<Snapshot>,
 	/// The registration price at each block read, oldest first: `(block, planck)`.
 	pub prices: VecDeque<(u64, u128)>,
+	/// Each hotkey's reported held-out loss, oldest first: `(block, loss, steps)`.
+	pub losses: BTreeMap<String, VecDeque<(u64, f64, Option<u64>)>>,
 }
 
 /// One `EpochCompleted` event.
@@ -78,6 +81,7 @@ pub fn router(market: Shared) -> Router {
 		.route("/api/subnets/{netuid}/history", get(history))
 		.route("/api/subnets/{netuid}/weights", get(weights))
 		.route("/api/subnets/{netuid}/prices", get(prices))
+		.route("/api/subnets/{netuid}/losses", get(losses))
 		.route("/api/events", get(events))
 		.fallback(|| async { not_found("no such page; the API is under /api/") })
 		.with_state(market)
@@ -279,6 +283,32 @@ async fn subnet(State(market): State<Shared>, Path(netuid): Path<String>) -> Res
 }
 
 /// The registration price at each block the explorer read, for the price chart.
+async fn losses(State(market): State<Shared>, Path(netuid): Path<String>) -> Response {
+	with_subnet(&market, &netuid, |_, netuid, s| {
+		let uid_of = |hotkey: &str| {
+			s.metagraph["neurons"]
+				.as_array()
+				.and_then(|ns| ns.iter().find(|n| n["hotkey"] == hotkey))
+				.map(|n| n["uid"].clone())
+				.unwrap_or(Value::Null)
+		};
+		let neurons: Vec<Value> = s
+			.losses
+			.iter()
+			.map(|(hotkey, points)| {
+				let points: Vec<Value> = points
+					.iter()
+					.map(
+						|(block, loss, steps)| json!({"block": block, "loss": loss, "steps": steps}),
+					)
+					.collect();
+				json!({"uid": uid_of(hotkey), "hotkey": hotkey, "points": points})
+			})
+			.collect();
+		json!({"netuid": netuid, "neurons": neurons})
+	})
+}
+
 async fn prices(State(market): State<Shared>, Path(netuid): Path<String>) -> Response {
 	with_subnet(&market, &netuid, |m, netuid, s| {
 		let points: Vec<Value> = s

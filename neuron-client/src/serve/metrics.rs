@@ -2,7 +2,8 @@
 
 use super::protocol::{Endpoint, Reason};
 use prometheus::{
-	Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, Opts, Registry, TextEncoder,
+	Encoder, GaugeVec, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec, Opts,
+	Registry, TextEncoder,
 };
 use std::{net::SocketAddr, sync::Arc};
 
@@ -20,6 +21,12 @@ pub struct Metrics {
 	pub bytes_in: IntCounter,
 	/// Response body bytes written.
 	pub bytes_out: IntCounter,
+	/// The learner's held-out loss (next-byte cross-entropy of its own path, nats per byte),
+	/// by hotkey and subnet: `neuron run` sets it every `--log-every` steps, and the explorer
+	/// charts it.
+	pub held_out_loss: GaugeVec,
+	/// Training steps taken, by hotkey and subnet.
+	pub training_steps: IntGaugeVec,
 }
 
 impl Default for Metrics {
@@ -55,12 +62,27 @@ impl Metrics {
 			.expect("static metric definition");
 		let bytes_out = IntCounter::new("axon_bytes_out_total", "Response body bytes written")
 			.expect("static metric definition");
+		let held_out_loss = GaugeVec::new(
+			Opts::new(
+				"neuron_held_out_loss",
+				"Held-out next-byte loss of the learner, nats per byte",
+			),
+			&["hotkey", "netuid"],
+		)
+		.expect("static metric definition");
+		let training_steps = IntGaugeVec::new(
+			Opts::new("neuron_training_steps", "Training steps the learner has taken"),
+			&["hotkey", "netuid"],
+		)
+		.expect("static metric definition");
 		for collector in [
 			Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
 			Box::new(refusals.clone()),
 			Box::new(latency.clone()),
 			Box::new(bytes_in.clone()),
 			Box::new(bytes_out.clone()),
+			Box::new(held_out_loss.clone()),
+			Box::new(training_steps.clone()),
 		] {
 			registry.register(collector).expect("distinct metric names");
 		}
@@ -68,7 +90,16 @@ impl Metrics {
 		for reason in Reason::ALL {
 			refusals.with_label_values(&[reason.code()]);
 		}
-		Self { registry, requests, refusals, latency, bytes_in, bytes_out }
+		Self {
+			registry,
+			requests,
+			refusals,
+			latency,
+			bytes_in,
+			bytes_out,
+			held_out_loss,
+			training_steps,
+		}
 	}
 
 	/// Counts an answered call.
@@ -76,6 +107,15 @@ impl Metrics {
 		let endpoint = endpoint.map_or("unknown", Endpoint::name);
 		self.requests.with_label_values(&[endpoint, &status.to_string()]).inc();
 		self.latency.with_label_values(&[endpoint]).observe(seconds);
+	}
+
+	/// Records the learner's progress: `steps` taken, held-out `loss`.
+	pub fn learning(&self, hotkey: &str, netuid: u16, steps: u64, loss: f64) {
+		let netuid = netuid.to_string();
+		self.held_out_loss.with_label_values(&[hotkey, &netuid]).set(loss);
+		self.training_steps
+			.with_label_values(&[hotkey, &netuid])
+			.set(i64::try_from(steps).unwrap_or(i64::MAX));
 	}
 
 	/// The metrics in Prometheus' text format.

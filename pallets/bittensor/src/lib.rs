@@ -710,8 +710,9 @@ pub mod pallet {
 		/// emission among those past their immunity period (ties: the oldest registration, then
 		/// the lowest uid), whose weights, bonds and axon are cleared. When fewer than
 		/// `min_non_immune_uids` neurons are past immunity, immune neurons are candidates too,
-		/// so a newcomer is never refused; the subnet owner's neurons are replaced only when the
-		/// subnet holds nothing else.
+		/// so a newcomer is never refused; the subnet owner's neurons are passed over (up to
+		/// eight of the best candidates, so the cost stays flat) and replaced only when nothing
+		/// else is left.
 		///
 		/// Origin: the coldkey. Emits [`Event::NeuronRegistered`]. Fails with
 		/// `SubnetNotFound`, `HotKeyAlreadyRegisteredInSubnet`, `NonAssociatedColdKey`,

@@ -18,6 +18,10 @@ use polkadot_sdk::{
 	},
 };
 
+/// Most of the subnet owner's neurons a registration passes over when choosing whom to
+/// replace (see `replacement_candidate`); beyond them the owner's neurons compete like any.
+pub const OWNER_NEURONS_PASSED: usize = 8;
+
 impl<T: Config> Pallet<T> {
 	/// Registers `hotkey` for `coldkey`; returns the subnet's size afterwards (which sizes the
 	/// call's weight).
@@ -132,7 +136,9 @@ impl<T: Config> Pallet<T> {
 	/// The uid a new registration replaces in a full subnet: lowest last emission among
 	/// neurons past their immunity period, then the oldest registration, then the lowest uid.
 	/// When fewer than `min_non_immune_uids` are past immunity, immune neurons compete too.
-	/// The subnet owner's neurons are kept while anything else can go.
+	/// The subnet owner's neurons are kept while anything else can go: the best candidates are
+	/// looked at in order and the owner's passed over, at most [`OWNER_NEURONS_PASSED`] of them
+	/// (two reads each), so a registration's cost does not grow with the subnet.
 	pub(crate) fn replacement_candidate(
 		netuid: NetUid,
 		hyperparameters: &SubnetHyperparameters<BalanceOf<T>>,
@@ -142,31 +148,49 @@ impl<T: Config> Pallet<T> {
 		let emission = Emission::<T>::get(netuid);
 		let registered = BlockAtRegistration::<T>::get(netuid);
 		let immunity = BlockNumberFor::<T>::from(hyperparameters.immunity_period);
-		let subnet_owner = SubnetOwner::<T>::get(netuid);
-		// (owner's, immune, emission, registered at, uid): the smallest goes.
-		let ranked = (0..size).map(|uid| {
-			let at = registered.get(uid as usize).copied().unwrap_or_default();
-			let immune = now.saturating_sub(at) < immunity;
-			let earned = emission.get(uid as usize).copied().unwrap_or_else(Zero::zero);
-			let owners = subnet_owner.as_ref().is_some_and(|owner| {
-				Keys::<T>::get(netuid, uid)
-					.and_then(Owner::<T>::get)
-					.is_some_and(|coldkey| &coldkey == owner)
-			});
-			(owners, immune, earned, at, uid)
-		});
-		let candidates: alloc::vec::Vec<_> = ranked.collect();
-		let not_owners = candidates.iter().filter(|c| !c.0).count();
-		let past_immunity = candidates.iter().filter(|c| !c.0 && !c.1).count();
-		let immunity_counts =
-			past_immunity > 0 && past_immunity >= usize::from(hyperparameters.min_non_immune_uids);
-		candidates
-			.into_iter()
-			.filter(|c| not_owners == 0 || !c.0)
-			.filter(|c| !immunity_counts || !c.1)
-			.map(|(_, _, earned, at, uid)| (earned, at, uid))
-			.min()
-			.map_or(0, |(_, _, uid)| uid)
+		// (emission, registered at, uid, immune): the smallest goes.
+		let mut ranked: alloc::vec::Vec<_> = (0..size)
+			.map(|uid| {
+				let at = registered.get(uid as usize).copied().unwrap_or_default();
+				let earned = emission.get(uid as usize).copied().unwrap_or_else(Zero::zero);
+				(earned, at, uid, now.saturating_sub(at) < immunity)
+			})
+			.collect();
+		ranked.sort_unstable_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)));
+		let past_immunity: alloc::vec::Vec<Uid> =
+			ranked.iter().filter(|c| !c.3).map(|c| c.2).collect();
+		let everyone: alloc::vec::Vec<Uid> = ranked.iter().map(|c| c.2).collect();
+		let Some(subnet_owner) = SubnetOwner::<T>::get(netuid) else {
+			let immunity_counts = !past_immunity.is_empty()
+				&& past_immunity.len() >= usize::from(hyperparameters.min_non_immune_uids);
+			let pool = if immunity_counts { &past_immunity } else { &everyone };
+			return pool.first().copied().unwrap_or(0);
+		};
+		let owners = |uid: Uid| {
+			Keys::<T>::get(netuid, uid)
+				.and_then(Owner::<T>::get)
+				.is_some_and(|coldkey| coldkey == subnet_owner)
+		};
+		// The first of `pool` that is not the owner's, and how many of the owner's were passed.
+		let first_not_owners = |pool: &[Uid]| -> (Option<Uid>, usize) {
+			let mut passed = 0;
+			for &uid in pool {
+				if passed >= OWNER_NEURONS_PASSED || !owners(uid) {
+					return (Some(uid), passed);
+				}
+				passed += 1;
+			}
+			(None, passed)
+		};
+		let (outside, passed) = first_not_owners(&past_immunity);
+		// Neurons past immunity that are the owner's do not count toward the minimum.
+		let others_past_immunity = past_immunity.len().saturating_sub(passed);
+		let immunity_counts = outside.is_some()
+			&& others_past_immunity >= usize::from(hyperparameters.min_non_immune_uids);
+		if immunity_counts {
+			return outside.unwrap_or(0);
+		}
+		first_not_owners(&everyone).0.or(everyone.first().copied()).unwrap_or(0)
 	}
 
 	/// Gives `uid` fresh per-neuron entries, appending them when `uid` is new.

@@ -2,8 +2,9 @@
 //!
 //! Regenerate with `scripts/benchmark-pallet.sh`; never edit by hand. Until the next run:
 //! `register_network`, `dissolve_network`, `set_take` and `swap_hotkey` are conservative
-//! estimates, and the database accesses the open market added to `register` (the owner's
-//! neurons are looked up per uid), `add_stake` (the hold period reads every subnet),
+//! estimates, and the database accesses the open market added to `register` (up to 18 of the
+//! best replacement candidates checked for the subnet owner's, 2 reads each), `add_stake` (the
+//! hold period reads every subnet),
 //! `remove_stake` and the epoch (each neuron's pay reads its owner's position, the pool's
 //! shares and the take, and may mint shares) were added by hand to the measured figures. The
 //! benchmarks cover all of it.
@@ -135,8 +136,7 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Minimum execution time: 162_314_000 picoseconds.
 		Weight::from_parts(184_277_751, 69013)
 			.saturating_add(Weight::from_parts(164_816, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(22_u64))
-			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().reads(58_u64))
 			.saturating_add(T::DbWeight::get().writes(21_u64))
 	}
 	/// Storage: `Bittensor::Subnets` (r:1 w:0)
@@ -409,8 +409,7 @@ impl WeightInfo for () {
 	fn register(n: u32, ) -> Weight {
 		Weight::from_parts(184_277_751, 69013)
 			.saturating_add(Weight::from_parts(164_816, 0).saturating_mul(n.into()))
-			.saturating_add(ParityDbWeight::get().reads(22_u64))
-			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().reads(58_u64))
 			.saturating_add(ParityDbWeight::get().writes(21_u64))
 	}
 	fn serve_axon() -> Weight {

@@ -97,6 +97,33 @@ fn the_subnet_owners_neurons_are_kept_while_others_can_go() {
 	});
 }
 
+#[test]
+fn a_registration_passes_over_at_most_eight_of_the_owners_neurons() {
+	new_test_ext().execute_with(|| {
+		let mut hp = test_hyperparameters();
+		hp.max_uids = 12;
+		hp.immunity_period = 0;
+		hp.emission_per_block = 0;
+		assert_ok!(Bittensor::register_network(RuntimeOrigin::signed(7), hp, u64::MAX));
+		let netuid = 1;
+		// The owner's ten neurons (uids 0–9) are older than the two others (10, 11), so they
+		// rank first for replacement; looking at all of them would cost reads per uid.
+		for hotkey in 700..710 {
+			register(netuid, 7, hotkey);
+		}
+		run_to_block(2);
+		register(netuid, 2, 102);
+		register(netuid, 3, 103);
+		run_to_block(3);
+		register(netuid, 4, 104);
+		// Eight of the owner's were passed over; the ninth (uid 8) competed and went.
+		assert_eq!(crate::registration::OWNER_NEURONS_PASSED, 8, "the test's numbers assume eight");
+		assert_eq!(Uids::<Test>::get(netuid, 104), Some(8));
+		assert_eq!(Uids::<Test>::get(netuid, 708), None);
+		assert_eq!(Uids::<Test>::get(netuid, 102), Some(10));
+	});
+}
+
 /// A subnet of two neurons whose validator (hotkey 101, coldkey 1) weights the server (102):
 /// every epoch pays both.
 fn paying_subnet() {

@@ -1,0 +1,83 @@
+//! `neuron bench collab` end to end at a small scale: the `neuron-learner` binary (what `neuron
+//! bench collab` hands over to) runs real neurons behind real axons on loopback, and its report
+//! must show that peers pay. The margins are ones a broken gate (which would weight the peers
+//! blindly) or a disconnected dendrite (zeros for context) would not clear: a newcomer with
+//! peers must reach the alone loss in at most 60% of the steps, and a specialist's loss on the
+//! domains it never trained on must be at least 10% lower with peers.
+
+use std::process::Command;
+
+fn bench(parts: &[&str], extra: &[&str]) -> serde_json::Value {
+	let dir = tempfile::tempdir().unwrap();
+	let svg = dir.path().join("collab.svg");
+	let mut args = vec![
+		"bench",
+		"collab",
+		"--peers",
+		"2",
+		"--steps",
+		"160",
+		"--dim",
+		"32",
+		"--layers",
+		"1",
+		"--seq-len",
+		"32",
+		"--batch",
+		"8",
+		"--eval-every",
+		"10",
+		"--eval-batch",
+		"32",
+		"--threads",
+		"1",
+		"--json",
+	];
+	for part in parts {
+		args.extend(["--part", part]);
+	}
+	args.extend(extra);
+	args.extend(["--svg", svg.to_str().unwrap()]);
+	let out = Command::new(env!("CARGO_BIN_EXE_neuron-learner")).args(&args).output().unwrap();
+	let stderr = String::from_utf8_lossy(&out.stderr);
+	assert!(out.status.success(), "bench collab failed:\n{stderr}");
+	let drawn = std::fs::read_to_string(&svg).unwrap();
+	assert!(drawn.starts_with("<svg") && drawn.contains("<polyline"), "the chart is drawn");
+	serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"))
+}
+
+#[test]
+fn a_newcomer_with_trained_peers_learns_faster() {
+	let report = bench(&["newcomer"], &[]);
+	let a = &report["newcomer"];
+	eprintln!("{a:#}");
+	let alone = a["steps_alone"].as_u64().unwrap();
+	let with = a["steps_with_peers"].as_u64().expect("the newcomer reaches L with peers");
+	assert!(
+		(with as f64) <= 0.6 * alone as f64,
+		"with peers {with} steps to reach L, alone {alone}: peers must cut it by 40%"
+	);
+	assert!(a["loss_with_peers"].as_f64().unwrap() < a["loss_alone"].as_f64().unwrap());
+	assert_eq!(a["peers"], 2);
+}
+
+#[test]
+fn a_specialist_knows_foreign_domains_better_with_peers() {
+	let report = bench(&["specialists"], &[]);
+	let b = &report["specialists"];
+	eprintln!("{b:#}");
+	let (alone, with) =
+		(b["foreign_loss_alone"].as_f64().unwrap(), b["foreign_loss_with_peers"].as_f64().unwrap());
+	assert!(with < 0.9 * alone, "foreign-domain loss with peers {with:.3}, alone {alone:.3}");
+	assert_eq!(b["domains"], serde_json::json!(["shakespeare", "rust", "python"]));
+	// Every neuron, on every foreign domain.
+	for neuron in b["neurons"].as_array().unwrap() {
+		let own = neuron["domain"].as_str().unwrap();
+		for (domain, with) in neuron["loss_with_peers"].as_object().unwrap() {
+			let alone = neuron["loss_alone"][domain].as_f64().unwrap();
+			if domain != own {
+				assert!(with.as_f64().unwrap() < alone, "uid {} on {domain}", neuron["uid"]);
+			}
+		}
+	}
+}
