@@ -333,9 +333,9 @@ pub struct CollabArgs {
 	#[arg(long, default_value_t = 3)]
 	pub peers: usize,
 	/// Training steps of the neurons measured (N).
-	#[arg(long, default_value_t = 400)]
+	#[arg(long, default_value_t = 300)]
 	pub steps: u64,
-	/// Steps each peer trains alone before the newcomer joins [default: 2 × --steps].
+	/// Steps each peer trains alone before the newcomer joins [default: 4 × --steps].
 	#[arg(long)]
 	pub peer_steps: Option<u64>,
 	/// Which parts to run (repeatable) [default: all].

@@ -3,7 +3,7 @@
 //! value it assigns each peer.
 
 use super::{
-	model::{Config, Distiller, Encoder, Gate, Head},
+	model::{confidence, Config, Distiller, Encoder, Gate, Head, Mixer, SharedReadout},
 	optim::Adam,
 };
 use std::{collections::VecDeque, path::Path};
@@ -75,6 +75,8 @@ pub struct Learner {
 	gate: Gate,
 	distiller: Distiller,
 	head: Head,
+	readout: SharedReadout,
+	mixer: Mixer,
 	adam: Adam,
 	config: LearnConfig,
 	scores: Vec<f64>,
@@ -114,6 +116,8 @@ impl Learner {
 		let gate = Gate::new(&root / "gate", &config.model, config.capacity);
 		let distiller = Distiller::new(&root / "distiller", &config.model);
 		let head = Head::new(&root / "head", &config.model);
+		let mixer = Mixer::new(&root / "mixer");
+		let readout = SharedReadout::new(&config.model, config.device);
 		let adam = Adam::new(&vs, config.learning_rate);
 		let scores = vec![0.0; config.capacity as usize];
 		Self {
@@ -122,6 +126,8 @@ impl Learner {
 			gate,
 			distiller,
 			head,
+			readout,
+			mixer,
 			adam,
 			config,
 			scores,
@@ -240,7 +246,6 @@ impl Learner {
 		let (b, t, d) = encoded.size3().expect("[batch, seq, dim]");
 		let detached = encoded.detach();
 
-		// The remote context r = Σ_j g_j · f_j(x), g = softmax over the chosen peers' logits.
 		let answers: Vec<Tensor> = peers
 			.iter()
 			.map(|(_, answer)| match answer {
@@ -253,28 +258,18 @@ impl Learner {
 				None => Tensor::zeros([b, t, d], (Kind::Float, device)).set_requires_grad(true),
 			})
 			.collect();
-		let (remote, gates) = if answers.is_empty() {
-			(Tensor::zeros([b, t, d], (Kind::Float, device)), None)
-		} else {
-			let uids: Vec<i64> = peers.iter().map(|(uid, _)| *uid as i64).collect();
-			let index = Tensor::from_slice(&uids).to_device(device);
-			let gates =
-				self.gate.logits(&detached).index_select(1, &index).softmax(-1, Kind::Float);
-			let stacked = Tensor::stack(&answers, 1);
-			let remote = (gates.unsqueeze(-1).unsqueeze(-1) * stacked).sum_dim_intlist(
-				Some([1i64].as_slice()),
-				false,
-				Kind::Float,
-			);
-			(remote, Some(gates))
-		};
+		let uids: Vec<u16> = peers.iter().map(|(uid, _)| *uid).collect();
+		let remote = self.remote(&encoded, &detached, &answers, &uids);
 		let distilled = self.distiller.forward(&detached);
 		let vocab = self.config.model.vocab;
-		let ce =
-			|logits: Tensor| logits.view([-1, vocab]).cross_entropy_for_logits(&targets.view([-1]));
+		let flat_targets = targets.view([-1]);
+		let ce = |logits: Tensor| logits.view([-1, vocab]).cross_entropy_for_logits(&flat_targets);
 		let local_loss = ce(self.head.logits(&encoded, &distilled));
-		let remote_loss = ce(self.head.logits(&encoded, &remote));
-		let distill_loss = distilled.mse_loss(&remote.detach(), Reduction::Mean);
+		let remote_loss = nll(&remote.log_probs, &flat_targets, vocab);
+		// The encoder learns to speak the shared readout, so that callers can read it.
+		let readout_loss = ce(self.readout.logits(&encoded));
+		let distill_loss = distilled.mse_loss(&remote.context.detach(), Reduction::Mean);
+		let gates = remote.gates;
 
 		self.adam.zero_grad();
 		if let Some(gates) = &gates {
@@ -282,7 +277,7 @@ impl Learner {
 			let dgate = Tensor::run_backward(&[&remote_loss], &[gates], true, false);
 			self.value_peers(peers, gates, &dgate[0], b);
 		}
-		let total = &local_loss + &remote_loss + &distill_loss;
+		let total = &local_loss + &remote_loss + &distill_loss + &readout_loss;
 		total.backward();
 		let peer_grads = peers
 			.iter()
@@ -318,12 +313,12 @@ impl Learner {
 		dgate: &Tensor,
 		batch: i64,
 	) {
-		let per_example = dgate * batch as f64;
-		let importance = (per_example.square() * gates.detach().square() * 0.5).mean_dim(
-			Some([0i64].as_slice()),
-			false,
-			Kind::Double,
-		);
+		// Gates are per token ([B, T, k]): a peer's part in one example is Σ_t g_t · ∂l/∂g_t.
+		let per_example =
+			(dgate * gates.detach()).sum_dim_intlist(Some([1i64].as_slice()), false, Kind::Float)
+				* batch as f64;
+		let importance =
+			(per_example.square() * 0.5).mean_dim(Some([0i64].as_slice()), false, Kind::Double);
 		let decay = self.config.score_decay;
 		for (j, (uid, answer)) in peers.iter().enumerate() {
 			let Some(score) = self.scores.get_mut(*uid as usize) else { continue };
@@ -391,9 +386,8 @@ impl Learner {
 		})
 	}
 
-	/// Mean next-byte CE of the full model on held-out data: the head reading the encoder and
-	/// the gated context of the peers' answers (`None` for a peer that failed), as in training.
-	/// With no peers the context is zeros.
+	/// Mean next-byte CE of the full model on held-out data: the peers' answers (`None` for a
+	/// peer that failed) mixed in as in training.
 	pub fn evaluate_with_peers(
 		&self,
 		inputs: &Tensor,
@@ -403,41 +397,68 @@ impl Learner {
 		tch::no_grad(|| {
 			let device = self.config.device;
 			let encoded = self.encoder.forward_t(&inputs.to_device(device), false);
-			let remote = self.remote_context(&encoded, peers);
-			self.head
-				.logits(&encoded, &remote)
-				.view([-1, self.config.model.vocab])
-				.cross_entropy_for_logits(&targets.to_device(device).view([-1]))
-				.double_value(&[])
+			let (b, t, d) = encoded.size3().expect("[batch, seq, dim]");
+			let answers: Vec<Tensor> = peers
+				.iter()
+				.map(|(_, answer)| match answer {
+					Some(a) if a.size() == [b, t, d] => {
+						a.to_device(device).to_kind(Kind::Float).clamp(-ANSWER_LIMIT, ANSWER_LIMIT)
+					},
+					_ => Tensor::zeros([b, t, d], (Kind::Float, device)),
+				})
+				.collect();
+			let uids: Vec<u16> = peers.iter().map(|(uid, _)| *uid).collect();
+			let remote = self.remote(&encoded, &encoded, &answers, &uids);
+			let vocab = self.config.model.vocab;
+			nll(&remote.log_probs, &targets.to_device(device).view([-1]), vocab).double_value(&[])
 		})
 	}
 
-	/// r = Σ_j g_j · f_j(x) over the peers' answers, without gradients (evaluation).
-	fn remote_context(&self, encoded: &Tensor, peers: &[(u16, Option<Tensor>)]) -> Tensor {
+	/// The full model's next-byte log-probabilities with the peers' `answers` (one per uid in
+	/// `uids`, `[B, T, D]` each). Each peer's answer is read through the shared readout; the
+	/// gate weighs the peers per token (its per-sequence logits from `for_gate` plus β times
+	/// each peer's confidence) into a context `r`; the head reads the encoder with `r`, and its
+	/// distribution is mixed with the network's own (`r` through the shared readout) by
+	/// λ from their confidences. With no peers, the head reads a zero context.
+	fn remote(
+		&self,
+		encoded: &Tensor,
+		for_gate: &Tensor,
+		answers: &[Tensor],
+		uids: &[u16],
+	) -> Remote {
 		let device = self.config.device;
 		let (b, t, d) = encoded.size3().expect("[batch, seq, dim]");
-		let zeros = || Tensor::zeros([b, t, d], (Kind::Float, device));
-		if peers.is_empty() {
-			return zeros();
+		if answers.is_empty() {
+			let context = Tensor::zeros([b, t, d], (Kind::Float, device));
+			let log_probs = self.head.logits(encoded, &context).log_softmax(-1, Kind::Float);
+			return Remote { log_probs, context, gates: None };
 		}
-		let answers: Vec<Tensor> = peers
-			.iter()
-			.map(|(_, answer)| match answer {
-				Some(a) if a.size() == [b, t, d] => {
-					a.to_device(device).to_kind(Kind::Float).clamp(-ANSWER_LIMIT, ANSWER_LIMIT)
-				},
-				_ => zeros(),
-			})
-			.collect();
-		let uids: Vec<i64> =
-			peers.iter().map(|(uid, _)| i64::from(*uid).min(self.gate.capacity() - 1)).collect();
-		let index = Tensor::from_slice(&uids).to_device(device);
-		let gates = self.gate.logits(encoded).index_select(1, &index).softmax(-1, Kind::Float);
-		(gates.unsqueeze(-1).unsqueeze(-1) * Tensor::stack(&answers, 1)).sum_dim_intlist(
-			Some([1i64].as_slice()),
+		let index: Vec<i64> =
+			uids.iter().map(|&uid| i64::from(uid).min(self.gate.capacity() - 1)).collect();
+		let index = Tensor::from_slice(&index).to_device(device);
+		let stacked = Tensor::stack(answers, 2);
+		let peer_confidence = confidence(&self.readout.logits(&stacked)).detach();
+		let sequence = self.gate.logits(for_gate).index_select(1, &index);
+		let gates = self.mixer.gate_logits(&sequence, &peer_confidence).softmax(-1, Kind::Float);
+		let context = (gates.unsqueeze(-1) * &stacked).sum_dim_intlist(
+			Some([2i64].as_slice()),
 			false,
 			Kind::Float,
+		);
+		let own = self.head.logits(encoded, &context);
+		let network = self.readout.logits(&context);
+		let (own_weight, network_weight) =
+			self.mixer.log_weights(&confidence(&own).detach(), &confidence(&network).detach());
+		let log_probs = Tensor::stack(
+			&[
+				own.log_softmax(-1, Kind::Float) + own_weight.unsqueeze(-1),
+				network.log_softmax(-1, Kind::Float) + network_weight.unsqueeze(-1),
+			],
+			0,
 		)
+		.logsumexp([0i64].as_slice(), false);
+		Remote { log_probs, context, gates: Some(gates) }
 	}
 
 	/// Updates taken so far.
@@ -474,6 +495,21 @@ impl Learner {
 		}
 		Ok(())
 	}
+}
+
+/// The full model's output for one batch.
+struct Remote {
+	/// Next-byte log-probabilities, `[B, T, vocab]`.
+	log_probs: Tensor,
+	/// The gated peers' context `r`, `[B, T, D]` (what the distiller learns to imitate).
+	context: Tensor,
+	/// The gate's weights, `[B, T, k]`, when peers answered.
+	gates: Option<Tensor>,
+}
+
+/// Mean negative log-likelihood of `targets` (`[N]`) under `log_probs` (`[.., vocab]`).
+fn nll(log_probs: &Tensor, targets: &Tensor, vocab: i64) -> Tensor {
+	-log_probs.view([-1, vocab]).gather(1, &targets.unsqueeze(1), false).mean(Kind::Float)
 }
 
 fn uniform() -> f64 {

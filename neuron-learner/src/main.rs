@@ -76,7 +76,7 @@ async fn collab(args: CollabArgs) -> Result<()> {
 	let bench = CollabBench {
 		peers: args.peers,
 		steps: args.steps,
-		peer_steps: args.peer_steps.unwrap_or(2 * args.steps),
+		peer_steps: args.peer_steps.unwrap_or(4 * args.steps),
 		batch: args.batch,
 		seq_len: args.seq_len,
 		dim: args.dim,

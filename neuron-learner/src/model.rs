@@ -222,3 +222,93 @@ pub fn device(name: &str) -> anyhow::Result<Device> {
 		other => anyhow::bail!("--device `{other}`: expected cpu or cuda"),
 	}
 }
+
+/// The readout every neuron shares: a fixed `[dim, vocab]` matrix drawn from one published
+/// seed, the same on every machine for a given `dim`. Each neuron trains its encoder so that
+/// its representation, read through this matrix, predicts the next byte; so any caller can read
+/// any peer's answer as next-byte logits, on text the caller never trained on. It is not a
+/// parameter: nobody trains it, nobody needs to send it.
+#[derive(Debug)]
+pub struct SharedReadout {
+	matrix: Tensor,
+}
+
+/// The seed of [`SharedReadout`]: part of the protocol between neurons of one `dim`.
+pub const SHARED_READOUT_SEED: u64 = 0x6269_7474_656e_736f;
+
+impl SharedReadout {
+	/// The readout for representation size `cfg.dim` on `device`: standard normal entries
+	/// (xorshift64 and Box–Muller, so no library's generator is involved) scaled by 1/√dim.
+	pub fn new(cfg: &Config, device: Device) -> Self {
+		let n = (cfg.dim * cfg.vocab) as usize;
+		let mut state = SHARED_READOUT_SEED;
+		let mut uniform = move || {
+			state ^= state << 13;
+			state ^= state >> 7;
+			state ^= state << 17;
+			// 53 random bits in (0, 1].
+			((state >> 11) as f64 + 1.0) / (1u64 << 53) as f64
+		};
+		let scale = 1.0 / (cfg.dim as f64).sqrt();
+		let mut values = Vec::with_capacity(n + 1);
+		while values.len() < n {
+			let (u, v) = (uniform(), uniform());
+			let radius = (-2.0 * u.ln()).sqrt();
+			let angle = 2.0 * std::f64::consts::PI * v;
+			values.push((radius * angle.cos() * scale) as f32);
+			values.push((radius * angle.sin() * scale) as f32);
+		}
+		values.truncate(n);
+		let matrix = Tensor::from_slice(&values).view([cfg.dim, cfg.vocab]).to_device(device);
+		Self { matrix }
+	}
+
+	/// Next-byte logits `[.., vocab]` of representations `[.., dim]`.
+	pub fn logits(&self, xs: &Tensor) -> Tensor {
+		xs.matmul(&self.matrix)
+	}
+}
+
+/// How much a neuron trusts its own head against the network's answer for each byte: a
+/// weight λ = σ(a·c_own + b·c_net + c) from how confident each is (c = −entropy of its
+/// next-byte distribution), starting at "trust the more confident one" (a = 1, b = −1, c = 0).
+/// And how the gate's choice among peers leans on each peer's confidence (β, starting at 1).
+/// Confidence is what carries over to text the neuron never saw: there its own head is unsure
+/// and the peer that knows that text is sure.
+#[derive(Debug)]
+pub struct Mixer {
+	own: Tensor,
+	net: Tensor,
+	bias: Tensor,
+	beta: Tensor,
+}
+
+impl Mixer {
+	/// Builds it under `p`.
+	pub fn new(p: nn::Path) -> Self {
+		Self {
+			own: p.var("own", &[1], nn::Init::Const(1.0)),
+			net: p.var("net", &[1], nn::Init::Const(-1.0)),
+			bias: p.var("bias", &[1], nn::Init::Const(0.0)),
+			beta: p.var("beta", &[1], nn::Init::Const(1.0)),
+		}
+	}
+
+	/// Per-token log λ and log (1 − λ) from the two confidences (`[B, T]` each).
+	pub fn log_weights(&self, own: &Tensor, net: &Tensor) -> (Tensor, Tensor) {
+		let z = own * &self.own + net * &self.net + &self.bias;
+		(z.log_sigmoid(), (-z).log_sigmoid())
+	}
+
+	/// The gate's per-token logits over the chosen peers: its per-sequence logits `[B, k]`
+	/// plus β times each peer's confidence `[B, T, k]`.
+	pub fn gate_logits(&self, sequence: &Tensor, confidence: &Tensor) -> Tensor {
+		sequence.unsqueeze(1) + confidence * &self.beta
+	}
+}
+
+/// −entropy of the distributions given by `logits` over their last dimension.
+pub fn confidence(logits: &Tensor) -> Tensor {
+	let logp = logits.log_softmax(-1, Kind::Float);
+	(logp.exp() * &logp).sum_dim_intlist(Some([-1i64].as_slice()), false, Kind::Float)
+}
