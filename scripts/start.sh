@@ -154,7 +154,14 @@ if [ "$chain_only" = 0 ]; then
 	done
 fi
 if "$neuron" explorer --help >/dev/null 2>&1; then
-	"$neuron" explorer --port 8080 >"$logs/explorer.log" 2>&1 &
+	# The explorer charts each neuron's held-out loss from its metrics endpoint.
+	explorer_args=(--port 8080)
+	if [ "$chain_only" = 0 ]; then
+		for i in $(seq 0 $((neurons - 1))); do
+			explorer_args+=(--metrics "http://127.0.0.1:$((9100 + i))")
+		done
+	fi
+	"$neuron" explorer "${explorer_args[@]}" >"$logs/explorer.log" 2>&1 &
 	pids+=("$!")
 	echo "explorer: http://127.0.0.1:8080 (JSON under /api), log $logs/explorer.log"
 fi

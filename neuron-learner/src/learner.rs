@@ -483,9 +483,16 @@ impl Learner {
 	}
 
 	/// Loads a checkpoint saved by [`Learner::save`] (its model must have the same sizes).
+	/// A checkpoint from before the mixer existed resumes with the mixer at its start.
 	pub fn load(&mut self, dir: &Path) -> anyhow::Result<()> {
-		self.vs.load(dir.join(MODEL_FILE))?;
-		self.adam.state.load(dir.join(OPTIMIZER_FILE))?;
+		let missing = self.vs.load_partial(dir.join(MODEL_FILE))?;
+		if let Some(name) = missing.iter().find(|name| !name.starts_with("mixer.")) {
+			anyhow::bail!("the checkpoint has no `{name}`: it is of another model");
+		}
+		let missing = self.adam.state.load_partial(dir.join(OPTIMIZER_FILE))?;
+		if let Some(name) = missing.iter().find(|name| !name.contains("__mixer_")) {
+			anyhow::bail!("the checkpoint's optimiser has no `{name}`: it is of another model");
+		}
 		let saved = Tensor::read_safetensors(dir.join(SCORES_FILE))?;
 		if let Some((_, scores)) = saved.into_iter().find(|(n, _)| n == "scores") {
 			let n = (scores.numel()).min(self.scores.len());

@@ -156,7 +156,7 @@ impl<T: Config> Pallet<T> {
 				(earned, at, uid, now.saturating_sub(at) < immunity)
 			})
 			.collect();
-		ranked.sort_unstable_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)));
+		ranked.sort_unstable_by_key(|c| (c.0, c.1, c.2));
 		let past_immunity: alloc::vec::Vec<Uid> =
 			ranked.iter().filter(|c| !c.3).map(|c| c.2).collect();
 		let everyone: alloc::vec::Vec<Uid> = ranked.iter().map(|c| c.2).collect();
