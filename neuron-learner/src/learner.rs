@@ -572,8 +572,11 @@ mod tests {
 		tch::manual_seed(2);
 		let mut learner = Learner::new(tiny(4));
 		let mut data = corpus();
-		// A fixed random code per byte: uid 1 answers the code of each position's next byte.
-		let codes = Tensor::randn([256, 32], (Kind::Float, Device::Cpu));
+		// uid 1 answers each position's next byte in the shared readout's language (the byte's
+		// column of the readout, scaled up: read through it, that byte stands out).
+		let readout = SharedReadout::new(&learner.config.model, Device::Cpu);
+		let eye = Tensor::eye(32, (Kind::Float, Device::Cpu));
+		let codes = readout.logits(&eye).transpose(0, 1) * 8.0;
 		for _ in 0..60 {
 			let (x, y) = data.batch(8, 32);
 			let oracle = codes.index_select(0, &y.view([-1])).view([8, 32, 32]);
