@@ -140,9 +140,7 @@ impl Corpus {
 
 	/// A fixed held-out batch (the same every call), for measuring progress.
 	pub fn held_out(&self, batch: usize, seq: usize) -> (Tensor, Tensor) {
-		let span = self.held_out.len().saturating_sub(seq + 1).max(1);
-		let starts: Vec<usize> = (0..batch).map(|k| k * span / batch.max(1)).collect();
-		window(&self.held_out, &starts, seq)
+		evaluation_windows(&self.held_out, batch, seq)
 	}
 }
 

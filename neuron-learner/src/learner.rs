@@ -246,17 +246,11 @@ impl Learner {
 		let (b, t, d) = encoded.size3().expect("[batch, seq, dim]");
 		let detached = encoded.detach();
 
-		let answers: Vec<Tensor> = peers
-			.iter()
-			.map(|(_, answer)| match answer {
-				Some(a) => a
-					.to_device(device)
-					.to_kind(Kind::Float)
-					.clamp(-ANSWER_LIMIT, ANSWER_LIMIT)
-					.detach()
-					.set_requires_grad(true),
-				None => Tensor::zeros([b, t, d], (Kind::Float, device)).set_requires_grad(true),
-			})
+		// Leaves of the graph: their gradients go back to the peers.
+		let answers: Vec<Tensor> = self
+			.answers(peers, [b, t, d])
+			.into_iter()
+			.map(|a| a.detach().set_requires_grad(true))
 			.collect();
 		let uids: Vec<u16> = peers.iter().map(|(uid, _)| *uid).collect();
 		let remote = self.remote(&encoded, &detached, &answers, &uids);
@@ -398,20 +392,27 @@ impl Learner {
 			let device = self.config.device;
 			let encoded = self.encoder.forward_t(&inputs.to_device(device), false);
 			let (b, t, d) = encoded.size3().expect("[batch, seq, dim]");
-			let answers: Vec<Tensor> = peers
-				.iter()
-				.map(|(_, answer)| match answer {
-					Some(a) if a.size() == [b, t, d] => {
-						a.to_device(device).to_kind(Kind::Float).clamp(-ANSWER_LIMIT, ANSWER_LIMIT)
-					},
-					_ => Tensor::zeros([b, t, d], (Kind::Float, device)),
-				})
-				.collect();
+			let answers = self.answers(peers, [b, t, d]);
 			let uids: Vec<u16> = peers.iter().map(|(uid, _)| *uid).collect();
 			let remote = self.remote(&encoded, &encoded, &answers, &uids);
 			let vocab = self.config.model.vocab;
 			nll(&remote.log_probs, &targets.to_device(device).view([-1]), vocab).double_value(&[])
 		})
+	}
+
+	/// The peers' answers on this device as F32, clamped to ±[`ANSWER_LIMIT`]; zeros for a
+	/// peer that failed (or an answer not of `shape`).
+	fn answers(&self, peers: &[(u16, Option<Tensor>)], shape: [i64; 3]) -> Vec<Tensor> {
+		let device = self.config.device;
+		peers
+			.iter()
+			.map(|(_, answer)| match answer {
+				Some(a) if a.size() == shape => {
+					a.to_device(device).to_kind(Kind::Float).clamp(-ANSWER_LIMIT, ANSWER_LIMIT)
+				},
+				_ => Tensor::zeros(shape, (Kind::Float, device)),
+			})
+			.collect()
 	}
 
 	/// The full model's next-byte log-probabilities with the peers' `answers` (one per uid in

@@ -636,16 +636,9 @@ pub async fn round(
 	targets: &tch::Tensor,
 	dim: usize,
 ) -> Result<Round> {
-	let available: Vec<u16> =
-		view.members.iter().filter(|m| m.uid != me && m.axon.is_some()).map(|m| m.uid).collect();
+	let available = candidates(view, me);
 	let chosen = tokio::task::block_in_place(|| lock(learner).choose(inputs, &available));
-	let asked: Vec<Target> = chosen
-		.iter()
-		.filter_map(|uid| {
-			let m = view.members.get(usize::from(*uid))?;
-			Some(Target { uid: m.uid, hotkey: m.hotkey, addr: m.axon? })
-		})
-		.collect();
+	let asked = peer_targets(view, &chosen);
 	let wire_inputs =
 		to_wire_i64(inputs).ok_or_else(|| anyhow!("a batch left libtorch unreadable"))?;
 	let answers = dendrite.forward(&asked, &wire_inputs, dim).await;
@@ -663,4 +656,20 @@ pub async fn round(
 	let backward =
 		(!targets.is_empty()).then_some(Backward { targets, inputs: wire_inputs, grads });
 	Ok(Round { step, asked: asked.len(), answered, backward })
+}
+
+/// The uids neuron `me` may ask: every other member serving an axon.
+pub fn candidates(view: &SubnetView, me: u16) -> Vec<u16> {
+	view.members.iter().filter(|m| m.uid != me && m.axon.is_some()).map(|m| m.uid).collect()
+}
+
+/// Where to reach each of the `chosen` uids (those without an axon are left out).
+pub fn peer_targets(view: &SubnetView, chosen: &[u16]) -> Vec<Target> {
+	chosen
+		.iter()
+		.filter_map(|uid| {
+			let m = view.members.get(usize::from(*uid))?;
+			Some(Target { uid: m.uid, hotkey: m.hotkey, addr: m.axon? })
+		})
+		.collect()
 }

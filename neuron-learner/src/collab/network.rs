@@ -5,14 +5,14 @@
 
 use crate::{
 	learner::Learner,
-	neuron::{lock, round, Round},
+	neuron::{candidates, lock, peer_targets, round, Round},
 	serving::Served,
 	wire::{to_tch, to_wire_i64},
 };
 use anyhow::{anyhow, Context, Result};
 use neuron_client::serve::{
 	axon::{Axon, AxonConfig, Running, Schema},
-	dendrite::{Dendrite, DendriteConfig, Target},
+	dendrite::{Dendrite, DendriteConfig},
 	metrics::Metrics,
 	protocol::Signer,
 	view::{Member, SharedView, SubnetView},
@@ -162,21 +162,10 @@ impl Network {
 	) -> Result<f64> {
 		let view = self.view.get();
 		let me = uid as u16;
-		let available: Vec<u16> = view
-			.members
-			.iter()
-			.filter(|m| m.uid != me && m.axon.is_some())
-			.map(|m| m.uid)
-			.collect();
+		let available = candidates(&view, me);
 		let learner = &self.learners[uid];
 		let chosen = tokio::task::block_in_place(|| lock(learner).choose_best(inputs, &available));
-		let asked: Vec<Target> = chosen
-			.iter()
-			.filter_map(|peer| {
-				let m = view.members.get(usize::from(*peer))?;
-				Some(Target { uid: m.uid, hotkey: m.hotkey, addr: m.axon? })
-			})
-			.collect();
+		let asked = peer_targets(&view, &chosen);
 		let wire = to_wire_i64(inputs)
 			.ok_or_else(|| anyhow!("a held-out batch left libtorch unreadable"))?;
 		let answers = self.dendrites[uid].forward(&asked, &wire, self.dim).await;
