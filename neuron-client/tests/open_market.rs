@@ -25,6 +25,13 @@ fn wait_for_block(env: &Env, netuid: &str, block: u64) {
 	}
 }
 
+/// The `neuron delegate list` entry of `hotkey`.
+fn delegate(env: &Env, hotkey: &str) -> serde_json::Value {
+	let delegates = env.json(&["delegate", "list", "--json"]);
+	let found = delegates.as_array().unwrap().iter().find(|d| d["hotkey"] == hotkey).cloned();
+	found.unwrap_or_else(|| panic!("{hotkey} is not among the delegates: {delegates}"))
+}
+
 #[tokio::test]
 async fn anyone_opens_a_subnet_newcomers_pay_a_fair_price_and_nominators_earn() {
 	let env = Env::start().await;
@@ -166,14 +173,7 @@ async fn anyone_opens_a_subnet_newcomers_pay_a_fair_price_and_nominators_earn() 
 	.ok();
 	env.transfer(&ss58("//Fan"), "500").ok();
 	env.add_stake("fan", &validator, "100").ok();
-	let delegates = env.json(&["delegate", "list", "--json"]);
-	let listed = delegates
-		.as_array()
-		.unwrap()
-		.iter()
-		.find(|d| d["hotkey"] == validator.as_str())
-		.unwrap()
-		.clone();
+	let listed = delegate(&env, &validator);
 	assert_eq!(listed["nominators"], 1);
 	assert_eq!(num(&listed["take"]), 18.0);
 	let graph = env.json(&["metagraph", "--netuid", "2", "--json"]);
@@ -229,14 +229,7 @@ async fn anyone_opens_a_subnet_newcomers_pay_a_fair_price_and_nominators_earn() 
 		PASSWORD,
 	)
 	.ok();
-	let delegates = env.json(&["delegate", "list", "--json"]);
-	let listed = delegates
-		.as_array()
-		.unwrap()
-		.iter()
-		.find(|d| d["hotkey"] == validator.as_str())
-		.unwrap()
-		.clone();
+	let listed = delegate(&env, &validator);
 	assert_eq!(num(&listed["take"]), 9.0);
 
 	// The validator's hotkey leaks: Alice moves the neuron to a fresh hotkey; its uid, its
@@ -265,14 +258,7 @@ async fn anyone_opens_a_subnet_newcomers_pay_a_fair_price_and_nominators_earn() 
 	assert_eq!(moved["hotkey"], fresh.as_str());
 	let positions = env.json(&["stake", "list", "--wallet", "fan", "--json"]);
 	assert_eq!(positions[0]["ss58"], fresh.as_str());
-	let delegates = env.json(&["delegate", "list", "--json"]);
-	let listed = delegates
-		.as_array()
-		.unwrap()
-		.iter()
-		.find(|d| d["hotkey"] == fresh.as_str())
-		.unwrap()
-		.clone();
+	let listed = delegate(&env, &fresh);
 	assert_eq!((num(&listed["take"]), listed["nominators"].as_u64()), (9.0, Some(1)));
 
 	// The owner dissolves its subnet and gets the lock back; the stake stays on the hotkeys.

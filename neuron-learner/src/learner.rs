@@ -3,7 +3,7 @@
 //! value it assigns each peer.
 
 use super::{
-	model::{confidence, Config, Distiller, Encoder, Gate, Head, Mixer, SharedReadout},
+	model::{negative_entropy, Config, Distiller, Encoder, Gate, Head, Mixer, SharedReadout},
 	optim::Adam,
 };
 use std::{collections::VecDeque, path::Path};
@@ -253,7 +253,7 @@ impl Learner {
 			.map(|a| a.detach().set_requires_grad(true))
 			.collect();
 		let uids: Vec<u16> = peers.iter().map(|(uid, _)| *uid).collect();
-		let remote = self.remote(&encoded, &detached, &answers, &uids);
+		let remote = self.remote(&encoded, &detached, &answers, &uids, &targets);
 		let distilled = self.distiller.forward(&detached);
 		let vocab = self.config.model.vocab;
 		let flat_targets = targets.view([-1]);
@@ -394,9 +394,10 @@ impl Learner {
 			let (b, t, d) = encoded.size3().expect("[batch, seq, dim]");
 			let answers = self.answers(peers, [b, t, d]);
 			let uids: Vec<u16> = peers.iter().map(|(uid, _)| *uid).collect();
-			let remote = self.remote(&encoded, &encoded, &answers, &uids);
+			let targets = targets.to_device(device);
+			let remote = self.remote(&encoded, &encoded, &answers, &uids, &targets);
 			let vocab = self.config.model.vocab;
-			nll(&remote.log_probs, &targets.to_device(device).view([-1]), vocab).double_value(&[])
+			nll(&remote.log_probs, &targets.view([-1]), vocab).double_value(&[])
 		})
 	}
 
@@ -416,17 +417,20 @@ impl Learner {
 	}
 
 	/// The full model's next-byte log-probabilities with the peers' `answers` (one per uid in
-	/// `uids`, `[B, T, D]` each). Each peer's answer is read through the shared readout; the
-	/// gate weighs the peers per token (its per-sequence logits from `for_gate` plus β times
-	/// each peer's confidence) into a context `r`; the head reads the encoder with `r`, and its
-	/// distribution is mixed with the network's own (`r` through the shared readout) by
-	/// λ from their confidences. With no peers, the head reads a zero context.
+	/// `uids`, `[B, T, D]` each) and the `targets` (`[B, T]`, read only behind each position, for
+	/// the evidence). Each peer's answer is read through the shared readout; the gate weighs
+	/// the peers per token (its per-sequence logits from `for_gate`, β times each peer's
+	/// confidence, and each peer's evidence so far) into a context `r` for the head and into
+	/// the network's answer, the gated mixture of the peers' distributions; the head's
+	/// distribution and the network's are mixed by λ from their confidences and evidence. With
+	/// no peers, the head reads a zero context.
 	fn remote(
 		&self,
 		encoded: &Tensor,
 		for_gate: &Tensor,
 		answers: &[Tensor],
 		uids: &[u16],
+		targets: &Tensor,
 	) -> Remote {
 		let device = self.config.device;
 		let (b, t, d) = encoded.size3().expect("[batch, seq, dim]");
@@ -439,23 +443,35 @@ impl Learner {
 			uids.iter().map(|&uid| i64::from(uid).min(self.gate.capacity() - 1)).collect();
 		let index = Tensor::from_slice(&index).to_device(device);
 		let stacked = Tensor::stack(answers, 2);
-		let peer_confidence = confidence(&self.readout.logits(&stacked)).detach();
+		// Each peer's own next-byte distribution, read through the shared readout.
+		let peer_log_probs = self.readout.logits(&stacked).log_softmax(-1, Kind::Float);
+		let peer_confidence = negative_entropy(&peer_log_probs).detach();
+		let peer_evidence = evidence(&peer_log_probs, targets);
 		let sequence = self.gate.logits(for_gate).index_select(1, &index);
-		let gates = self.mixer.gate_logits(&sequence, &peer_confidence).softmax(-1, Kind::Float);
+		let log_gates = self
+			.mixer
+			.gate_logits(&sequence, &peer_confidence, &peer_evidence)
+			.log_softmax(-1, Kind::Float);
+		let gates = log_gates.exp();
 		let context = (gates.unsqueeze(-1) * &stacked).sum_dim_intlist(
 			Some([2i64].as_slice()),
 			false,
 			Kind::Float,
 		);
-		let own = self.head.logits(encoded, &context);
-		let network = self.readout.logits(&context);
-		let (own_weight, network_weight) =
-			self.mixer.log_weights(&confidence(&own).detach(), &confidence(&network).detach());
+		let own = self.head.logits(encoded, &context).log_softmax(-1, Kind::Float);
+		// The network's answer is the gated mixture of the peers' distributions (not the
+		// readout of their mixed representations): a mixture is never worse than its best
+		// member by more than −log of that member's gate, so a gate that finds the peer who
+		// knows this text gets that peer's loss, even on text this neuron never saw.
+		let network =
+			(peer_log_probs + log_gates.unsqueeze(-1)).logsumexp([2i64].as_slice(), false);
+		let (own_weight, network_weight) = self.mixer.log_weights(
+			&negative_entropy(&own).detach(),
+			&negative_entropy(&network).detach(),
+			&(evidence(&own, targets) - evidence(&network, targets)),
+		);
 		let log_probs = Tensor::stack(
-			&[
-				own.log_softmax(-1, Kind::Float) + own_weight.unsqueeze(-1),
-				network.log_softmax(-1, Kind::Float) + network_weight.unsqueeze(-1),
-			],
+			&[own + own_weight.unsqueeze(-1), network + network_weight.unsqueeze(-1)],
 			0,
 		)
 		.logsumexp([0i64].as_slice(), false);
@@ -516,6 +532,23 @@ struct Remote {
 }
 
 /// Mean negative log-likelihood of `targets` (`[N]`) under `log_probs` (`[.., vocab]`).
+/// How well each predictor foretold the bytes of its sequence so far: at position t, the sum
+/// of its log-probabilities of the targets before t (bytes the caller has already seen, so
+/// nothing is read ahead). `log_probs` is `[B, T, …, vocab]`, `targets` `[B, T]`; the result is
+/// `[B, T, …]`, detached.
+fn evidence(log_probs: &Tensor, targets: &Tensor) -> Tensor {
+	let mut index = targets.shallow_clone();
+	let mut shape = log_probs.size();
+	for _ in 2..log_probs.dim() {
+		index = index.unsqueeze(-1);
+	}
+	shape.pop();
+	let index = index.expand([shape.as_slice(), &[1]].concat(), false);
+	let seen = log_probs.detach().gather(-1, &index, false).squeeze_dim(-1);
+	let total = seen.cumsum(1, Kind::Float);
+	total - seen
+}
+
 fn nll(log_probs: &Tensor, targets: &Tensor, vocab: i64) -> Tensor {
 	-log_probs.view([-1, vocab]).gather(1, &targets.unsqueeze(1), false).mean(Kind::Float)
 }

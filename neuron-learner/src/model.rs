@@ -236,9 +236,14 @@ pub struct SharedReadout {
 /// The seed of [`SharedReadout`]: part of the protocol between neurons of one `dim`.
 pub const SHARED_READOUT_SEED: u64 = 0x6269_7474_656e_736f;
 
+/// The standard deviation of [`SharedReadout`]'s entries times √dim: part of the protocol too.
+pub const READOUT_SCALE: f64 = 4.0;
+
 impl SharedReadout {
-	/// The readout for representation size `cfg.dim` on `device`: standard normal entries
-	/// (xorshift64 and Box–Muller, so no library's generator is involved) scaled by 1/√dim.
+	/// The readout for representation size `cfg.dim` on `device`: normal entries (xorshift64
+	/// and Box–Muller, so no library's generator is involved) of standard deviation 4/√dim
+	/// (a layer-normed representation then reaches sharp distributions without its gains
+	/// having to grow first), and row 0 the text row below.
 	pub fn new(cfg: &Config, device: Device) -> Self {
 		let n = (cfg.dim * cfg.vocab) as usize;
 		let mut state = SHARED_READOUT_SEED;
@@ -249,7 +254,7 @@ impl SharedReadout {
 			// 53 random bits in (0, 1].
 			((state >> 11) as f64 + 1.0) / (1u64 << 53) as f64
 		};
-		let scale = 1.0 / (cfg.dim as f64).sqrt();
+		let scale = READOUT_SCALE / (cfg.dim as f64).sqrt();
 		let mut values = Vec::with_capacity(n + 1);
 		while values.len() < n {
 			let (u, v) = (uniform(), uniform());
@@ -259,6 +264,14 @@ impl SharedReadout {
 			values.push((radius * angle.sin() * scale) as f32);
 		}
 		values.truncate(n);
+		// Row 0 says "text": +scale on printable ASCII, tab and newline, −scale on every other
+		// byte. The readout has no bias, and a random 256 × dim projection cannot express the
+		// prior every text domain shares (most byte values never occur); with this row one
+		// coordinate of a representation does.
+		for (byte, value) in values.iter_mut().take(cfg.vocab as usize).enumerate() {
+			let text = (32..127).contains(&byte) || byte == 9 || byte == 10;
+			*value = if text { scale } else { -scale } as f32;
+		}
 		let matrix = Tensor::from_slice(&values).view([cfg.dim, cfg.vocab]).to_device(device);
 		Self { matrix }
 	}
@@ -281,6 +294,7 @@ pub struct Mixer {
 	net: Tensor,
 	bias: Tensor,
 	beta: Tensor,
+	evidence: Tensor,
 }
 
 impl Mixer {
@@ -291,24 +305,29 @@ impl Mixer {
 			net: p.var("net", &[1], nn::Init::Const(-1.0)),
 			bias: p.var("bias", &[1], nn::Init::Const(0.0)),
 			beta: p.var("beta", &[1], nn::Init::Const(1.0)),
+			evidence: p.var("evidence", &[1], nn::Init::Const(1.0)),
 		}
 	}
 
-	/// Per-token log λ and log (1 − λ) from the two confidences (`[B, T]` each).
-	pub fn log_weights(&self, own: &Tensor, net: &Tensor) -> (Tensor, Tensor) {
-		let z = own * &self.own + net * &self.net + &self.bias;
+	/// Per-token log λ and log (1 − λ) from the two confidences and the evidence for the own
+	/// path over the network's (`[B, T]` each; see [`Mixer::gate_logits`]).
+	pub fn log_weights(&self, own: &Tensor, net: &Tensor, evidence: &Tensor) -> (Tensor, Tensor) {
+		let z = own * &self.own + net * &self.net + evidence * &self.evidence + &self.bias;
 		(z.log_sigmoid(), (-z).log_sigmoid())
 	}
 
 	/// The gate's per-token logits over the chosen peers: its per-sequence logits `[B, k]`
-	/// plus β times each peer's confidence `[B, T, k]`.
-	pub fn gate_logits(&self, sequence: &Tensor, confidence: &Tensor) -> Tensor {
-		sequence.unsqueeze(1) + confidence * &self.beta
+	/// plus β times each peer's confidence `[B, T, k]` plus the evidence weight times each
+	/// peer's evidence `[B, T, k]` (its log-likelihood of the sequence's bytes so far). At
+	/// weight 1 the evidence term makes the gate a Bayesian posterior over the peers: whoever
+	/// has predicted this text best so far is trusted most, which is how a neuron finds the
+	/// peer who knows a domain its own gate was never trained on.
+	pub fn gate_logits(&self, sequence: &Tensor, confidence: &Tensor, evidence: &Tensor) -> Tensor {
+		sequence.unsqueeze(1) + confidence * &self.beta + evidence * &self.evidence
 	}
 }
 
-/// −entropy of the distributions given by `logits` over their last dimension.
-pub fn confidence(logits: &Tensor) -> Tensor {
-	let logp = logits.log_softmax(-1, Kind::Float);
-	(logp.exp() * &logp).sum_dim_intlist(Some([-1i64].as_slice()), false, Kind::Float)
+/// −entropy of the distributions whose log-probabilities are `log_probs` (last dimension).
+pub fn negative_entropy(log_probs: &Tensor) -> Tensor {
+	(log_probs.exp() * log_probs).sum_dim_intlist(Some([-1i64].as_slice()), false, Kind::Float)
 }

@@ -1,9 +1,11 @@
 //! `neuron bench collab` end to end at a small scale: the `neuron-learner` binary (what `neuron
 //! bench collab` hands over to) runs real neurons behind real axons on loopback, and its report
-//! must show that peers pay. The margins are ones a broken gate (which would weight the peers
-//! blindly) or a disconnected dendrite (zeros for context) would not clear: a newcomer with
-//! peers must reach the alone loss in at most 65% of the steps, and a specialist's loss on the
-//! domains it never trained on must be at least 8% lower with peers.
+//! must show that peers pay. The margins are ones a disconnected dendrite (zeros for answers)
+//! or a blind gate would not clear: a newcomer with peers must reach the alone loss in at most
+//! half the steps; a specialist's loss on the domains it never trained on must be at least 15%
+//! lower with peers (measured at this scale: 26%; zeros for answers give none), and on its own
+//! domain at most 2% above alone (measured +0.5%; a gate that weighs the peers and its own head
+//! blindly, λ = ½ and equal peers, measured +4.7% there, with 25% on foreign text).
 
 use std::process::Command;
 
@@ -37,8 +39,8 @@ fn a_newcomer_with_trained_peers_learns_faster() {
 	let alone = a["steps_alone"].as_u64().unwrap();
 	let with = a["steps_with_peers"].as_u64().expect("the newcomer reaches L with peers");
 	assert!(
-		(with as f64) <= 0.65 * alone as f64,
-		"with peers {with} steps to reach L, alone {alone}: peers must cut it by 35%"
+		(with as f64) <= 0.5 * alone as f64,
+		"with peers {with} steps to reach L, alone {alone}: peers must halve it"
 	);
 	assert!(a["loss_with_peers"].as_f64().unwrap() < a["loss_alone"].as_f64().unwrap());
 	assert_eq!(a["peers"], 2);
@@ -51,7 +53,10 @@ fn a_specialist_knows_foreign_domains_better_with_peers() {
 	eprintln!("{b:#}");
 	let (alone, with) =
 		(b["foreign_loss_alone"].as_f64().unwrap(), b["foreign_loss_with_peers"].as_f64().unwrap());
-	assert!(with < 0.92 * alone, "foreign-domain loss with peers {with:.3}, alone {alone:.3}");
+	assert!(with < 0.85 * alone, "foreign-domain loss with peers {with:.3}, alone {alone:.3}");
+	let (alone, with) =
+		(b["own_loss_alone"].as_f64().unwrap(), b["own_loss_with_peers"].as_f64().unwrap());
+	assert!(with <= 1.02 * alone, "own-domain loss with peers {with:.3}, alone {alone:.3}");
 	assert_eq!(b["domains"], serde_json::json!(["shakespeare", "rust", "python"]));
 	// Every neuron, on every foreign domain.
 	for neuron in b["neurons"].as_array().unwrap() {

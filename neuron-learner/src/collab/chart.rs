@@ -1,5 +1,6 @@
 //! The bench's picture (`--svg FILE`): held-out loss against training steps, one panel per
-//! part, with peers and alone. Plain SVG with no dependencies, so it renders anywhere and diffs
+//! part (and one more for the specialists' foreign texts, domain by domain), with peers and
+//! alone. Plain SVG with no dependencies, so it renders anywhere and diffs
 //! as text.
 
 use super::{CollabReport, Curve};
@@ -23,12 +24,14 @@ struct Panel<'a> {
 const WITH_PEERS: &str = "#1f77b4";
 const ALONE: &str = "#d62728";
 const DISTILLED: &str = "#2ca02c";
+/// One per domain in the per-domain panel (with peers solid, alone dashed).
+const DOMAIN_COLORS: [&str; 4] = ["#9467bd", "#ff7f0e", "#17becf", "#8c564b"];
 const PANEL_W: f64 = 420.0;
-const PANEL_H: f64 = 320.0;
+const PANEL_H: f64 = 334.0;
 const MARGIN_L: f64 = 52.0;
 const MARGIN_R: f64 = 14.0;
 const MARGIN_T: f64 = 44.0;
-const MARGIN_B: f64 = 64.0;
+const MARGIN_B: f64 = 78.0;
 
 /// The SVG for `report`: a panel for each part it holds.
 pub fn svg(report: &CollabReport) -> String {
@@ -61,6 +64,27 @@ pub fn svg(report: &CollabReport) -> String {
 				series("own domain, with peers", WITH_PEERS, true, &b.curve_own_with_peers),
 				series("own domain, alone", ALONE, true, &b.curve_own_alone),
 			],
+			reference: None,
+		});
+		// Each domain as seen by the neurons that never trained on it.
+		panels.push(Panel {
+			title: "Specialists on texts they never trained on".to_string(),
+			series: b
+				.curves_by_domain
+				.iter()
+				.zip(DOMAIN_COLORS.iter().cycle())
+				.flat_map(|((domain, curves), &color)| {
+					[
+						series(
+							&format!("{domain}, with peers"),
+							color,
+							false,
+							&curves.foreign_with_peers,
+						),
+						series(&format!("{domain}, alone"), color, true, &curves.foreign_alone),
+					]
+				})
+				.collect(),
 			reference: None,
 		});
 	}

@@ -236,8 +236,19 @@ pub struct SpecialistsReport {
 	pub curve_own_alone: Curve,
 	/// … with peers.
 	pub curve_own_with_peers: Curve,
+	/// Per domain: the mean loss on it of the neurons that never trained on it, over training.
+	pub curves_by_domain: BTreeMap<String, DomainCurves>,
 	/// Seconds this part took.
 	pub seconds: f64,
+}
+
+/// Part b's curves on one domain, from the neurons that never trained on it.
+#[derive(Clone, Debug, Serialize)]
+pub struct DomainCurves {
+	/// Alone.
+	pub foreign_alone: Curve,
+	/// With peers.
+	pub foreign_with_peers: Curve,
 }
 
 /// One neuron of part c.
@@ -539,19 +550,14 @@ async fn specialists(
 	let alone: Vec<_> =
 		(0..n).map(|uid| bench.learner(n, seed + uid as u64)).collect::<Result<_>>()?;
 	let mut corpora: Vec<Corpus> = (0..n).map(corpus_of).collect::<Result<_>>()?;
-	let (mut curve_own_alone, mut curve_foreign_alone) = (Curve::new(), Curve::new());
-	let record = |step: u64, table: &[Vec<f64>], own: &mut Curve, foreign: &mut Curve| {
-		let (o, f) = split(table);
-		own.push((step, o));
-		foreign.push((step, f));
-	};
-	record(0, &alone_table(&alone), &mut curve_own_alone, &mut curve_foreign_alone);
+	// Every evaluation's loss table [uid][domain], by step.
+	let mut alone_tables = vec![(0, alone_table(&alone))];
 	for step in 1..=bench.steps {
 		for (learner, corpus) in alone.iter().zip(&mut corpora) {
 			step_alone(learner, corpus, batch, seq);
 		}
 		if bench.is_eval_step(step) {
-			record(step, &alone_table(&alone), &mut curve_own_alone, &mut curve_foreign_alone);
+			alone_tables.push((step, alone_table(&alone)));
 		}
 	}
 	let alone_final = alone_table(&alone);
@@ -562,20 +568,14 @@ async fn specialists(
 	let net = Network::start(learners, "specialists", bench.dim, bench.eval_batch.max(batch), seq)
 		.await?;
 	let mut corpora: Vec<Corpus> = (0..n).map(corpus_of).collect::<Result<_>>()?;
-	let (mut curve_own_with, mut curve_foreign_with) = (Curve::new(), Curve::new());
-	record(0, &remote_table(&net, domains).await?, &mut curve_own_with, &mut curve_foreign_with);
+	let mut with_tables = vec![(0, remote_table(&net, domains).await?)];
 	for step in 1..=bench.steps {
 		for (uid, corpus) in corpora.iter_mut().enumerate() {
 			let (x, y) = corpus.batch(batch, seq);
 			net.train(uid, &x, &y).await?;
 		}
 		if bench.is_eval_step(step) {
-			record(
-				step,
-				&remote_table(&net, domains).await?,
-				&mut curve_own_with,
-				&mut curve_foreign_with,
-			);
+			with_tables.push((step, remote_table(&net, domains).await?));
 		}
 	}
 	let with_final = remote_table(&net, domains).await?;
@@ -600,6 +600,30 @@ async fn specialists(
 	};
 	let (own_loss_alone, foreign_loss_alone) = split(&alone_final);
 	let (own_loss_with_peers, foreign_loss_with_peers) = split(&with_final);
+	let curve = |tables: &[(u64, Vec<Vec<f64>>)], pick: &dyn Fn(&[Vec<f64>]) -> f64| -> Curve {
+		tables.iter().map(|(step, table)| (*step, pick(table))).collect()
+	};
+	let (curve_own_alone, curve_foreign_alone) =
+		(curve(&alone_tables, &|t| split(t).0), curve(&alone_tables, &|t| split(t).1));
+	let (curve_own_with, curve_foreign_with) =
+		(curve(&with_tables, &|t| split(t).0), curve(&with_tables, &|t| split(t).1));
+	// A domain's loss among the neurons that never trained on it.
+	let foreign_on = |d: usize| {
+		move |table: &[Vec<f64>]| {
+			mean((0..n).filter(|&u| domain_of(u) != d).map(|u| table[u][d])).unwrap_or(f64::NAN)
+		}
+	};
+	let curves_by_domain = names
+		.iter()
+		.enumerate()
+		.map(|(d, name)| {
+			let curves = DomainCurves {
+				foreign_alone: curve(&alone_tables, &foreign_on(d)),
+				foreign_with_peers: curve(&with_tables, &foreign_on(d)),
+			};
+			(name.clone(), curves)
+		})
+		.collect();
 	let steps_alone = steps_to_reach(&curve_own_alone, own_loss_alone).unwrap_or(bench.steps);
 	let steps_with_peers = steps_to_reach(&curve_own_with, own_loss_alone);
 	Ok(SpecialistsReport {
@@ -629,6 +653,7 @@ async fn specialists(
 		curve_foreign_with_peers: curve_foreign_with,
 		curve_own_alone,
 		curve_own_with_peers: curve_own_with,
+		curves_by_domain,
 		seconds: started.elapsed().as_secs_f64(),
 	})
 }

@@ -157,6 +157,18 @@ fn nominate<T: Config>(hotkey: &T::AccountId, nominator: &T::AccountId) {
 	TotalStake::<T>::mutate(|sum| *sum = sum.saturating_add(amount));
 }
 
+/// Creates subnets up to `MaxSubnets` and registers `hotkey` as uid 0 of each new one, so a
+/// call that visits every subnet the hotkey is in visits the most there can be.
+fn registered_in_every_subnet<T: Config>(hotkey: &T::AccountId) {
+	let others = T::MaxSubnets::get().saturating_sub(SubnetCount::<T>::get());
+	for netuid in 0..others {
+		let netuid = netuid as NetUid + 10;
+		Pallet::<T>::do_create_subnet(netuid, hyperparameters::<T>(16)).expect("room");
+		Uids::<T>::insert(netuid, hotkey, 0);
+		Keys::<T>::insert(netuid, 0, hotkey);
+	}
+}
+
 #[benchmarks]
 mod benchmarks {
 	use super::*;
@@ -213,12 +225,7 @@ mod benchmarks {
 	#[benchmark]
 	fn add_stake() {
 		let hotkeys = populated_subnet::<T>(16, 1);
-		let others = T::MaxSubnets::get().saturating_sub(SubnetCount::<T>::get());
-		for netuid in 0..others {
-			let netuid = netuid as NetUid + 10;
-			Pallet::<T>::do_create_subnet(netuid, hyperparameters::<T>(16)).expect("room");
-			Uids::<T>::insert(netuid, &hotkeys[0], 0);
-		}
+		registered_in_every_subnet::<T>(&hotkeys[0]);
 		let nominator = funded::<T>("nominator", 0);
 		let amount = T::MinNomination::get().max(5_000u32.into());
 
@@ -289,13 +296,7 @@ mod benchmarks {
 	#[benchmark]
 	fn swap_hotkey(p: Linear<1, 256>) {
 		let hotkeys = populated_subnet::<T>(16, 1);
-		let others = T::MaxSubnets::get().saturating_sub(SubnetCount::<T>::get());
-		for netuid in 0..others {
-			let netuid = netuid as NetUid + 10;
-			Pallet::<T>::do_create_subnet(netuid, hyperparameters::<T>(16)).expect("room");
-			Uids::<T>::insert(netuid, &hotkeys[0], 0);
-			Keys::<T>::insert(netuid, 0, &hotkeys[0]);
-		}
+		registered_in_every_subnet::<T>(&hotkeys[0]);
 		let p = p.min(T::MaxStakePositions::get());
 		for k in 1..p {
 			nominate::<T>(&hotkeys[0], &account("nominator", k, SEED));

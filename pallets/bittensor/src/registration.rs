@@ -160,16 +160,14 @@ impl<T: Config> Pallet<T> {
 		let past_immunity: alloc::vec::Vec<Uid> =
 			ranked.iter().filter(|c| !c.3).map(|c| c.2).collect();
 		let everyone: alloc::vec::Vec<Uid> = ranked.iter().map(|c| c.2).collect();
-		let Some(subnet_owner) = SubnetOwner::<T>::get(netuid) else {
-			let immunity_counts = !past_immunity.is_empty()
-				&& past_immunity.len() >= usize::from(hyperparameters.min_non_immune_uids);
-			let pool = if immunity_counts { &past_immunity } else { &everyone };
-			return pool.first().copied().unwrap_or(0);
-		};
+		// A subnet without an owner (root's genesis subnets) keeps nobody's neurons.
+		let subnet_owner = SubnetOwner::<T>::get(netuid);
 		let owners = |uid: Uid| {
-			Keys::<T>::get(netuid, uid)
-				.and_then(Owner::<T>::get)
-				.is_some_and(|coldkey| coldkey == subnet_owner)
+			subnet_owner.as_ref().is_some_and(|subnet_owner| {
+				Keys::<T>::get(netuid, uid)
+					.and_then(Owner::<T>::get)
+					.is_some_and(|coldkey| &coldkey == subnet_owner)
+			})
 		};
 		// The first of `pool` that is not the owner's, and how many of the owner's were passed.
 		let first_not_owners = |pool: &[Uid]| -> (Option<Uid>, usize) {
