@@ -531,7 +531,6 @@ struct Remote {
 	gates: Option<Tensor>,
 }
 
-/// Mean negative log-likelihood of `targets` (`[N]`) under `log_probs` (`[.., vocab]`).
 /// How well each predictor foretold the bytes of its sequence so far: at position t, the sum
 /// of its log-probabilities of the targets before t (bytes the caller has already seen, so
 /// nothing is read ahead). `log_probs` is `[B, T, …, vocab]`, `targets` `[B, T]`; the result is
@@ -549,6 +548,7 @@ fn evidence(log_probs: &Tensor, targets: &Tensor) -> Tensor {
 	total - seen
 }
 
+/// Mean negative log-likelihood of `targets` (`[N]`) under `log_probs` (`[.., vocab]`).
 fn nll(log_probs: &Tensor, targets: &Tensor, vocab: i64) -> Tensor {
 	-log_probs.view([-1, vocab]).gather(1, &targets.unsqueeze(1), false).mean(Kind::Float)
 }

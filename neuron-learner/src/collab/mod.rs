@@ -560,7 +560,8 @@ async fn specialists(
 			alone_tables.push((step, alone_table(&alone)));
 		}
 	}
-	let alone_final = alone_table(&alone);
+	// The last step is always evaluated.
+	let alone_final = &alone_tables.last().expect("step 0 is evaluated").1;
 
 	progress(&format!("specialists: {n} neurons, {} steps together over loopback", bench.steps));
 	let learners: Vec<_> =
@@ -578,19 +579,24 @@ async fn specialists(
 			with_tables.push((step, remote_table(&net, domains).await?));
 		}
 	}
-	let with_final = remote_table(&net, domains).await?;
+	let with_final = &with_tables.last().expect("step 0 is evaluated").1;
 	let learners: Vec<_> = (0..n).map(|uid| net.learner(uid).clone()).collect();
 	let distilled_final = alone_table(&learners);
 	net.stop().await;
 
 	let names: Vec<String> = domains.iter().map(|t| t.name.clone()).collect();
+	// A domain's mean loss among the neurons that trained on it (own) or never did (foreign).
+	let on_domain = |d: usize, own: bool| {
+		move |table: &[Vec<f64>]| {
+			mean((0..n).filter(|&u| (domain_of(u) == d) == own).map(|u| table[u][d]))
+		}
+	};
 	let per_domain = |table: &[Vec<f64>]| -> BTreeMap<String, OwnForeign> {
 		names
 			.iter()
 			.enumerate()
 			.map(|(d, name)| {
-				let own = mean((0..n).filter(|&u| domain_of(u) == d).map(|u| table[u][d]));
-				let foreign = mean((0..n).filter(|&u| domain_of(u) != d).map(|u| table[u][d]));
+				let (own, foreign) = (on_domain(d, true)(table), on_domain(d, false)(table));
 				(name.clone(), OwnForeign { own, foreign })
 			})
 			.collect()
@@ -598,8 +604,8 @@ async fn specialists(
 	let row = |table: &[Vec<f64>], uid: usize| -> BTreeMap<String, f64> {
 		names.iter().cloned().zip(table[uid].iter().copied()).collect()
 	};
-	let (own_loss_alone, foreign_loss_alone) = split(&alone_final);
-	let (own_loss_with_peers, foreign_loss_with_peers) = split(&with_final);
+	let (own_loss_alone, foreign_loss_alone) = split(alone_final);
+	let (own_loss_with_peers, foreign_loss_with_peers) = split(with_final);
 	let curve = |tables: &[(u64, Vec<Vec<f64>>)], pick: &dyn Fn(&[Vec<f64>]) -> f64| -> Curve {
 		tables.iter().map(|(step, table)| (*step, pick(table))).collect()
 	};
@@ -607,12 +613,8 @@ async fn specialists(
 		(curve(&alone_tables, &|t| split(t).0), curve(&alone_tables, &|t| split(t).1));
 	let (curve_own_with, curve_foreign_with) =
 		(curve(&with_tables, &|t| split(t).0), curve(&with_tables, &|t| split(t).1));
-	// A domain's loss among the neurons that never trained on it.
-	let foreign_on = |d: usize| {
-		move |table: &[Vec<f64>]| {
-			mean((0..n).filter(|&u| domain_of(u) != d).map(|u| table[u][d])).unwrap_or(f64::NAN)
-		}
-	};
+	let foreign_on =
+		|d: usize| move |table: &[Vec<f64>]| on_domain(d, false)(table).unwrap_or(f64::NAN);
 	let curves_by_domain = names
 		.iter()
 		.enumerate()
@@ -631,8 +633,8 @@ async fn specialists(
 		steps: bench.steps,
 		domains: names.clone(),
 		sources: domains.iter().map(|t| (t.name.clone(), t.source.clone())).collect(),
-		loss_alone: per_domain(&alone_final),
-		loss_with_peers: per_domain(&with_final),
+		loss_alone: per_domain(alone_final),
+		loss_with_peers: per_domain(with_final),
 		foreign_loss_alone,
 		foreign_loss_with_peers,
 		foreign_reduction: 1.0 - foreign_loss_with_peers / foreign_loss_alone,
@@ -644,8 +646,8 @@ async fn specialists(
 			.map(|uid| Specialist {
 				uid,
 				domain: names[domain_of(uid)].clone(),
-				loss_alone: row(&alone_final, uid),
-				loss_with_peers: row(&with_final, uid),
+				loss_alone: row(alone_final, uid),
+				loss_with_peers: row(with_final, uid),
 				loss_distilled: row(&distilled_final, uid),
 			})
 			.collect(),
@@ -678,16 +680,16 @@ async fn equal_compute(
 	let losses = |learners: &[Arc<Mutex<Learner>>]| -> Vec<f64> {
 		learners.iter().map(|l| local_loss(l, eval)).collect()
 	};
-	let mut curve_alone = vec![(0, mean_of(&losses(&alone)))];
+	// Each neuron's loss at every evaluated step (the last step always is).
+	let mut alone_evals = vec![(0, losses(&alone))];
 	for step in 1..=bench.steps {
 		for (learner, corpus) in alone.iter().zip(&mut corpora) {
 			step_alone(learner, corpus, batch, seq);
 		}
 		if bench.is_eval_step(step) {
-			curve_alone.push((step, mean_of(&losses(&alone))));
+			alone_evals.push((step, losses(&alone)));
 		}
 	}
-	let alone_final = losses(&alone);
 
 	progress(&format!("equal compute: {n} neurons, {} steps together over loopback", bench.steps));
 	let learners: Vec<_> =
@@ -697,21 +699,27 @@ async fn equal_compute(
 	let learners: Vec<_> = (0..n).map(|uid| net.learner(uid).clone()).collect();
 	let mut corpora: Vec<Corpus> =
 		(0..n).map(|uid| text.shard(uid, n, seed + uid as u64)).collect::<Result<_>>()?;
-	let mut curve_with_peers = vec![(0, mean_of(&remote_losses(&net, eval).await?))];
-	let mut curve_distilled = vec![(0, mean_of(&losses(&learners)))];
+	let mut with_evals = vec![(0, remote_losses(&net, eval).await?)];
+	let mut distilled_evals = vec![(0, losses(&learners))];
 	for step in 1..=bench.steps {
 		for (uid, corpus) in corpora.iter_mut().enumerate() {
 			let (x, y) = corpus.batch(batch, seq);
 			net.train(uid, &x, &y).await?;
 		}
 		if bench.is_eval_step(step) {
-			curve_with_peers.push((step, mean_of(&remote_losses(&net, eval).await?)));
-			curve_distilled.push((step, mean_of(&losses(&learners))));
+			with_evals.push((step, remote_losses(&net, eval).await?));
+			distilled_evals.push((step, losses(&learners)));
 		}
 	}
-	let with_final = remote_losses(&net, eval).await?;
-	let distilled_final = losses(&learners);
 	net.stop().await;
+	let curve = |evals: &[(u64, Vec<f64>)]| -> Curve {
+		evals.iter().map(|(step, losses)| (*step, mean_of(losses))).collect()
+	};
+	let last = |evals: &[(u64, Vec<f64>)]| evals.last().expect("step 0 is evaluated").1.clone();
+	let (curve_alone, curve_with_peers, curve_distilled) =
+		(curve(&alone_evals), curve(&with_evals), curve(&distilled_evals));
+	let (alone_final, with_final, distilled_final) =
+		(last(&alone_evals), last(&with_evals), last(&distilled_evals));
 	let loss_alone = mean_of(&alone_final);
 	Ok(EqualComputeReport {
 		peers: bench.peers,

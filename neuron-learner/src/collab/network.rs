@@ -153,7 +153,7 @@ impl Network {
 	}
 
 	/// Held-out loss of `uid`'s full model: the peers its gate ranks highest (no exploration
-	/// noise) answer `inputs` over TCP, and the head reads their gated context.
+	/// noise) answer `inputs` over TCP, mixed in as in training.
 	pub async fn evaluate(
 		&self,
 		uid: usize,
