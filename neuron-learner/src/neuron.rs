@@ -328,6 +328,8 @@ impl Trainer<'_> {
 		let mut corpus = Corpus::new(&bytes, shard, u64::from(self.me) + 1)?;
 		let (held_x, held_y) = corpus.held_out(16, args.seq_len);
 		info!(bytes = bytes.len(), shard = %args.shard, "training data ready");
+		// The label the held-out loss is published under.
+		let hotkey = wallet::address(self.hotkey).to_string();
 
 		let bar = std::io::stderr().is_terminal().then(|| {
 			let bar = ProgressBar::new_spinner();
@@ -410,7 +412,6 @@ impl Trainer<'_> {
 					let learner = lock(&self.learner);
 					(learner.evaluate(&held_x, &held_y), learner.steps())
 				});
-				let hotkey = wallet::address(self.hotkey).to_string();
 				self.metrics.learning(&hotkey, args.netuid, steps, held);
 				held
 			});
