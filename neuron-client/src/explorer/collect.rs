@@ -67,6 +67,8 @@ pub struct Collector {
 	epochs: usize,
 	/// Neurons' metrics endpoints to read reported losses from.
 	metrics: Vec<String>,
+	/// The one HTTP client those reads share.
+	scraper: super::scrape::Scraper,
 }
 
 impl Collector {
@@ -75,7 +77,13 @@ impl Collector {
 		if let Ok(mut m) = market.write() {
 			m.token = chain.rpc.token.clone();
 		}
-		Self { chain, market, epochs: epochs.max(1), metrics: Vec::new() }
+		Self {
+			chain,
+			market,
+			epochs: epochs.max(1),
+			metrics: Vec::new(),
+			scraper: Default::default(),
+		}
 	}
 
 	/// Also reads each neuron's reported held-out loss from these metrics endpoints.
@@ -88,8 +96,8 @@ impl Collector {
 	/// `block`. An endpoint that does not answer is skipped (its neuron may be restarting).
 	async fn read_metrics(&self, block: u64) {
 		let mut reported = Vec::new();
-		for url in &self.metrics {
-			match super::scrape::fetch(url).await {
+		for page in self.scraper.fetch_all(&self.metrics).await {
+			match page {
 				Ok(page) => reported.extend(super::scrape::parse(&page)),
 				Err(e) => tracing::debug!("explorer: {e:#}"),
 			}

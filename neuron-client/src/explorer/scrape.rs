@@ -7,6 +7,10 @@
 use anyhow::{bail, Context, Result};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty, Limited};
+use hyper_util::{
+	client::legacy::{connect::HttpConnector, Client},
+	rt::TokioExecutor,
+};
 use std::{collections::BTreeMap, time::Duration};
 
 /// Largest metrics page read.
@@ -73,33 +77,51 @@ fn sample(line: &str) -> Option<(&str, BTreeMap<String, String>, f64)> {
 	Some((name, labels, value))
 }
 
-/// The metrics page at `url` (its `/metrics` is added when the URL has no path).
-pub async fn fetch(url: &str) -> Result<String> {
-	let url = if url.trim_end_matches('/').ends_with("/metrics") {
-		url.to_string()
-	} else {
-		format!("{}/metrics", url.trim_end_matches('/'))
-	};
-	let uri: hyper::Uri = url.parse().with_context(|| format!("--metrics {url}: not a URL"))?;
-	if uri.scheme_str() != Some("http") {
-		bail!("--metrics {url}: only http:// endpoints are read");
+/// Reads metrics pages over one pooled HTTP client, so that a scrape at every block reuses
+/// its connections instead of opening a new one per endpoint.
+pub struct Scraper {
+	client: Client<HttpConnector, Empty<Bytes>>,
+}
+
+impl Default for Scraper {
+	fn default() -> Self {
+		Self { client: Client::builder(TokioExecutor::new()).build_http() }
 	}
-	let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-		.build_http::<Empty<Bytes>>();
-	let response = tokio::time::timeout(TIMEOUT, client.get(uri))
-		.await
-		.with_context(|| format!("{url}: no answer within {TIMEOUT:?}"))?
-		.with_context(|| format!("reading {url}"))?;
-	if !response.status().is_success() {
-		bail!("{url}: HTTP {}", response.status());
+}
+
+impl Scraper {
+	/// Every page of `urls` at once (a slow endpoint costs one [`TIMEOUT`], not one each),
+	/// in the order given.
+	pub async fn fetch_all(&self, urls: &[String]) -> Vec<Result<String>> {
+		futures::future::join_all(urls.iter().map(|url| self.fetch(url))).await
 	}
-	let body =
-		tokio::time::timeout(TIMEOUT, Limited::new(response.into_body(), MAX_PAGE).collect())
+
+	/// The metrics page at `url` (its `/metrics` is added when the URL has no path).
+	pub async fn fetch(&self, url: &str) -> Result<String> {
+		let url = if url.trim_end_matches('/').ends_with("/metrics") {
+			url.to_string()
+		} else {
+			format!("{}/metrics", url.trim_end_matches('/'))
+		};
+		let uri: hyper::Uri = url.parse().with_context(|| format!("--metrics {url}: not a URL"))?;
+		if uri.scheme_str() != Some("http") {
+			bail!("--metrics {url}: only http:// endpoints are read");
+		}
+		let response = tokio::time::timeout(TIMEOUT, self.client.get(uri))
 			.await
-			.with_context(|| format!("{url}: the page did not arrive within {TIMEOUT:?}"))?
-			.map_err(|e| anyhow::anyhow!("{url}: {e}"))?
-			.to_bytes();
-	Ok(String::from_utf8_lossy(&body).into_owned())
+			.with_context(|| format!("{url}: no answer within {TIMEOUT:?}"))?
+			.with_context(|| format!("reading {url}"))?;
+		if !response.status().is_success() {
+			bail!("{url}: HTTP {}", response.status());
+		}
+		let body =
+			tokio::time::timeout(TIMEOUT, Limited::new(response.into_body(), MAX_PAGE).collect())
+				.await
+				.with_context(|| format!("{url}: the page did not arrive within {TIMEOUT:?}"))?
+				.map_err(|e| anyhow::anyhow!("{url}: {e}"))?
+				.to_bytes();
+		Ok(String::from_utf8_lossy(&body).into_owned())
+	}
 }
 
 #[cfg(test)]
