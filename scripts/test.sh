@@ -28,11 +28,6 @@ phase() { # name, command...
 }
 report() {
 	local status=$?
-	# A failed phase leaves no benchmark build running behind it.
-	if [ -n "${bench_pid:-}" ] && kill -0 "$bench_pid" 2>/dev/null; then
-		pkill -P "$bench_pid" 2>/dev/null || true
-		kill "$bench_pid" 2>/dev/null || true
-	fi
 	echo >&2
 	echo "test.sh: time by phase" >&2
 	for line in "${phases[@]}"; do echo "  $line" >&2; done
@@ -51,29 +46,6 @@ export CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
 phase build+clippy cargo test --workspace --all-targets --no-run
 # The block explorer check reads the chain with @polkadot/api.
 phase npm npm ci --prefix tests/js --no-audit --no-fund --loglevel=error
-
-# The pallet once more with its benchmarks compiled in (and linted: every target), then its
-# benchmarks run as tests. This runs beside the test phase below, niced: the end-to-end tests
-# mostly wait for 6 s blocks and leave it their idle cycles. It starts once nextest has taken
-# and released the build directory's lock for its (already fresh) build.
-bench_log="$(mktemp)"
-bench() {
-	sleep 30
-	nice -n 19 cargo test -p pallet-bittensor --features runtime-benchmarks --all-targets --no-run &&
-		nice -n 19 cargo test -p pallet-bittensor --features runtime-benchmarks --lib benchmarking
-}
-bench_started=$SECONDS
-bench >"$bench_log" 2>&1 &
-bench_pid=$!
-bench_wait() {
-	local status=0
-	wait "$bench_pid" || status=$?
-	cat "$bench_log" >&2
-	rm -f "$bench_log"
-	echo "(benchmark build and tests: $((SECONDS - bench_started)) s beside the tests)" >&2
-	return "$status"
-}
-
 if cargo nextest --version >/dev/null 2>&1; then
 	phase tests cargo nextest run --workspace --no-fail-fast
 	# nextest runs no doctests.
@@ -81,4 +53,8 @@ if cargo nextest --version >/dev/null 2>&1; then
 else
 	phase tests cargo test --workspace --no-fail-fast
 fi
-phase bench-tests bench_wait
+# The pallet's unit tests once more with its benchmarks compiled in (and linted), then the
+# benchmarks run as tests (at 256 neurons; `scripts/benchmark-pallet.sh` runs the full sizes).
+# Only the library: the other targets do not change with the feature.
+phase bench-build cargo test -p pallet-bittensor --features runtime-benchmarks --lib --no-run
+phase bench-tests cargo test -p pallet-bittensor --features runtime-benchmarks --lib benchmarking

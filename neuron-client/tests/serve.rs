@@ -700,7 +700,12 @@ async fn impostor(sign_with: Option<Signer>, delay: Duration) -> std::net::Socke
 			response
 		}
 	});
-	tokio::spawn(neuron_client::serve::http::serve_router(listener, router, Limits::default()));
+	tokio::spawn(neuron_client::serve::http::serve_router(
+		listener,
+		router,
+		Limits::default(),
+		None,
+	));
 	addr
 }
 
@@ -738,7 +743,27 @@ async fn a_source_that_is_refused_too_often_is_throttled_and_others_are_still_se
 	other.write_all(&ok.body).await.unwrap();
 	let reply = read_reply(&mut other, Duration::from_secs(5)).await;
 	assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
-	// Two seconds later the budget has refilled by one: 127.0.0.1 is served again.
+	// Its throttled answers are a budget too: the fifth is the last…
+	let more = signed(&caller, me, Endpoint::Forward, forward_body(&tokens(1, 4)), |_| {});
+	assert_eq!(post(&net, &more).await.status().as_u16(), 429);
+	assert_eq!(net.axon.metrics().refused(Reason::Throttled), 5);
+	// …then its connections are closed as soon as they are accepted, unanswered…
+	for _ in 0..3 {
+		let mut flood = connect_from("127.0.0.1", net.running.addr).await.unwrap();
+		let _ = flood.write_all(head_text(&more, more.body.len() as u64).as_bytes()).await;
+		let _ = flood.write_all(&more.body).await;
+		let reply = read_reply(&mut flood, Duration::from_secs(5)).await;
+		assert_eq!(reply, "", "a flooding source is not answered");
+	}
+	assert_eq!(net.axon.metrics().refused(Reason::Throttled), 5);
+	// …while the other address is still served.
+	let mut other = connect_from("127.0.0.2", net.running.addr).await.unwrap();
+	let ok = signed(&caller, me, Endpoint::Forward, forward_body(&tokens(1, 4)), |_| {});
+	other.write_all(head_text(&ok, ok.body.len() as u64).as_bytes()).await.unwrap();
+	other.write_all(&ok.body).await.unwrap();
+	let reply = read_reply(&mut other, Duration::from_secs(5)).await;
+	assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+	// Two seconds later both budgets have refilled by one: 127.0.0.1 is served again.
 	tokio::time::sleep(Duration::from_millis(2100)).await;
 	let again = signed(&caller, me, Endpoint::Forward, forward_body(&tokens(1, 4)), |_| {});
 	assert_eq!(send(&net, &again).await.status, 200);

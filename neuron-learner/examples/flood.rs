@@ -16,8 +16,9 @@
 //! - `staked_unanswered`: the same from a hotkey with 10 TAO of stake, for inputs the neuron
 //!   never answered (read, verified and decoded before they are refused).
 //!
-//! Prints each run's steps per second, its ratio to `quiet`, the attacker's calls per second
-//! and how the axon answered them, and the neuron's resident memory.
+//! Prints each run's steps per second, its ratio to `quiet`, the calls per second the attacker
+//! sent and those the axon answered (a source flooding while throttled has its connections
+//! closed unanswered), how it answered them, and the neuron's resident memory.
 
 use neuron_client::serve::{
 	axon::{Axon, AxonConfig, Schema},
@@ -138,10 +139,10 @@ async fn measure(steps: usize, connections: usize, pinned: bool) {
 
 	let quiet = train(learner.clone(), copy(&batches)).await.expect("training");
 	println!(
-		"{:<18} {:>8} {:>7} {:>10} {:>9}  answers",
-		"run", "steps/s", "ratio", "calls/s", "RSS MB"
+		"{:<18} {:>8} {:>7} {:>10} {:>10} {:>9}  answers",
+		"run", "steps/s", "ratio", "sent/s", "answered/s", "RSS MB"
 	);
-	println!("{:<18} {quiet:>8.2} {:>7.2} {:>10} {:>9.0}", "quiet", 1.0, "-", rss_mb());
+	println!("{:<18} {quiet:>8.2} {:>7.2} {:>10} {:>10} {:>9.0}", "quiet", 1.0, "-", "-", rss_mb());
 	let mut report = vec![serde_json::json!({"run": "quiet", "steps_per_s": quiet, "ratio": 1.0})];
 	for (run, uri) in [("zero_stake", "//Flood//zero"), ("staked_unanswered", "//Flood//staked")] {
 		let before: Vec<u64> = Reason::ALL.iter().map(|r| metrics.refused(*r)).collect();
@@ -157,10 +158,24 @@ async fn measure(steps: usize, connections: usize, pinned: bool) {
 			.stdout(Stdio::piped())
 			.spawn()
 			.expect("the attacker process");
+		// The attacker prints how many calls it has sent, four times a second.
+		let sent = Arc::new(AtomicU64::new(0));
+		if let Some(out) = child.stdout.take() {
+			let sent = sent.clone();
+			std::thread::spawn(move || {
+				use std::io::BufRead;
+				for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+					if let Some(n) = line.strip_prefix("sent ").and_then(|n| n.parse().ok()) {
+						sent.store(n, Ordering::Relaxed);
+					}
+				}
+			});
+		}
 		tokio::time::sleep(Duration::from_secs(1)).await; // let the flood ramp up
-		let started = Instant::now();
+		let (started, sent_before) = (Instant::now(), sent.load(Ordering::Relaxed));
 		let speed = train(learner.clone(), copy(&batches)).await.expect("training");
 		let seconds = started.elapsed().as_secs_f64();
+		let sent_per_s = sent.load(Ordering::Relaxed).saturating_sub(sent_before) as f64 / seconds;
 		let refused: Vec<(Reason, u64)> = Reason::ALL
 			.iter()
 			.zip(&before)
@@ -172,7 +187,7 @@ async fn measure(steps: usize, connections: usize, pinned: bool) {
 		let calls: u64 = refused.iter().map(|(_, n)| n).sum();
 		let shown: Vec<String> = refused.iter().map(|(r, n)| format!("{n} {r}")).collect();
 		println!(
-			"{run:<18} {speed:>8.2} {:>7.2} {:>10.0} {:>9.0}  {}",
+			"{run:<18} {speed:>8.2} {:>7.2} {sent_per_s:>10.0} {:>10.0} {:>9.0}  {}",
 			quiet / speed,
 			calls as f64 / seconds,
 			rss_mb(),
@@ -180,7 +195,7 @@ async fn measure(steps: usize, connections: usize, pinned: bool) {
 		);
 		report.push(serde_json::json!({
 			"run": run, "steps_per_s": speed, "ratio": quiet / speed,
-			"calls_per_s": calls as f64 / seconds, "rss_mb": rss_mb(),
+			"sent_per_s": sent_per_s, "calls_per_s": calls as f64 / seconds, "rss_mb": rss_mb(),
 			"refused": refused.iter().map(|(r, n)| (r.code().to_string(), *n)).collect::<std::collections::BTreeMap<_, _>>(),
 		}));
 	}
@@ -236,7 +251,13 @@ fn attack(args: &[String]) {
 				})
 			})
 			.collect();
-		// Runs until killed.
+		// Runs until killed, saying how far it got.
+		tokio::spawn(async move {
+			loop {
+				tokio::time::sleep(Duration::from_millis(250)).await;
+				println!("sent {}", sent.load(Ordering::Relaxed));
+			}
+		});
 		for task in tasks {
 			let _ = task.await;
 		}

@@ -92,7 +92,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("bittensor"),
 	impl_name: alloc::borrow::Cow::Borrowed("bittensor-node"),
 	authoring_version: 1,
-	spec_version: 103,
+	spec_version: 104,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 3,
@@ -143,6 +143,7 @@ pub type Executive = frame_executive::Executive<
 type Migrations = (
 	pallet_bittensor::migrations::v1::MigrateV0ToV1<Runtime>,
 	pallet_bittensor::migrations::v2::MigrateV1ToV2<Runtime>,
+	pallet_bittensor::migrations::v3::MigrateV2ToV3<Runtime>,
 );
 
 #[frame_support::runtime]

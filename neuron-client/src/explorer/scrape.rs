@@ -97,7 +97,7 @@ impl Scraper {
 	}
 
 	/// The metrics page at `url` (its `/metrics` is added when the URL has no path).
-	pub async fn fetch(&self, url: &str) -> Result<String> {
+	async fn fetch(&self, url: &str) -> Result<String> {
 		let url = if url.trim_end_matches('/').ends_with("/metrics") {
 			url.to_string()
 		} else {

@@ -184,8 +184,10 @@ pub struct AxonConfig {
 	/// its declared length, or `max_body_bytes` when it declares none).
 	pub max_body_bytes_in_flight: usize,
 	/// Refusals a source address (IPv4 address or IPv6 /64) may be sent per second, signed
-	/// and after the checks that refused them, before its requests get `throttled` at once
-	/// (infinite: no budget, for a market on one machine, whose peers all share loopback)…
+	/// and after the checks that refused them, before its requests get `throttled` at once;
+	/// as many `throttled` answers again, and its connections are closed unanswered until the
+	/// budget refills (infinite: no budget, for a market on one machine, whose peers all share
+	/// loopback)…
 	pub refusals_per_second: f64,
 	/// …and how many at once (the bucket's size).
 	pub refusal_burst: f64,
@@ -270,7 +272,7 @@ pub struct Axon {
 	admission: Arc<Admission>,
 	bodies: Arc<Bodies>,
 	answered: Answered,
-	refusals: RefusalBudget,
+	refusals: Arc<RefusalBudget>,
 	/// Nonces accepted from each caller.
 	nonces: Mutex<ReplayGuard>,
 	/// No nonce at or below this is accepted: a request signed before this axon started (even
@@ -318,7 +320,10 @@ impl Axon {
 			admission: Admission::new(config.workers, config.queue),
 			bodies: Bodies::new(config.max_requests_per_caller, config.max_body_bytes_in_flight),
 			answered: Answered::default(),
-			refusals: RefusalBudget::new(config.refusals_per_second, config.refusal_burst),
+			refusals: Arc::new(RefusalBudget::new(
+				config.refusals_per_second,
+				config.refusal_burst,
+			)),
 			nonces: Mutex::new(ReplayGuard::new(config.max_nonce_age.as_nanos() as u64)),
 			config,
 			metrics,
@@ -340,9 +345,9 @@ impl Axon {
 		let listener = tokio::net::TcpListener::bind(addr).await?;
 		let addr = listener.local_addr()?;
 		let router = self.router();
-		let limits = self.config.limits.clone();
+		let (limits, budget) = (self.config.limits.clone(), self.refusals.clone());
 		let task = tokio::spawn(async move {
-			let _ = serve_router(listener, router, limits).await;
+			let _ = serve_router(listener, router, limits, Some(budget)).await;
 		});
 		Ok(Running { addr, metrics: self.metrics.clone(), task })
 	}
@@ -635,9 +640,11 @@ impl Axon {
 		version: Version,
 	) -> Option<Response> {
 		let Source(ip) = source?;
-		if self.refusals.allows(ip, std::time::Instant::now()) {
+		let now = std::time::Instant::now();
+		if self.refusals.allows(ip, now) {
 			return None;
 		}
+		self.refusals.spend_throttled(ip, now);
 		self.metrics.refusals.with_label_values(&[Reason::Throttled.code()]).inc();
 		self.metrics.answered(endpoint, Reason::Throttled.status(), 0.0);
 		let mut response = Response::new(Body::from(

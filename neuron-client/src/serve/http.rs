@@ -5,8 +5,11 @@
 //! Every connection must show within `header_timeout` which protocol it speaks (the first
 //! bytes: the HTTP/2 preface or anything else for HTTP/1.1), or it is closed; each source
 //! address holds at most `max_connections_per_ip` connections (more are closed as soon as
-//! they are accepted), so one host cannot take the slots that other peers need.
+//! they are accepted), so one host cannot take the slots that other peers need; a source that
+//! goes on calling once its throttled answers are spent ([`RefusalBudget::admits`]) has its
+//! connections closed as soon as they are accepted too.
 
+use super::throttle::RefusalBudget;
 use axum::Router;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use std::{
@@ -180,11 +183,13 @@ impl AsyncWrite for Prefixed {
 	}
 }
 
-/// Serves `router` on `listener` over HTTP/1.1 and cleartext HTTP/2, with `limits`.
+/// Serves `router` on `listener` over HTTP/1.1 and cleartext HTTP/2, with `limits`; with
+/// `budget`, a source it no longer admits is closed as soon as it is accepted.
 pub async fn serve_router(
 	listener: tokio::net::TcpListener,
 	router: Router,
 	limits: Limits,
+	budget: Option<Arc<RefusalBudget>>,
 ) -> std::io::Result<()> {
 	let mut http1 = hyper::server::conn::http1::Builder::new();
 	http1.timer(TokioTimer::new()).header_read_timeout(limits.header_timeout).keep_alive(true);
@@ -206,13 +211,17 @@ pub async fn serve_router(
 				continue;
 			},
 		};
+		let from = source(peer.ip());
+		// Flooding while throttled: closed at once, before a byte is read.
+		if budget.as_ref().is_some_and(|b| !b.admits(from, std::time::Instant::now())) {
+			continue;
+		}
 		// Over its address's share: closed at once (dropping it), its permit back.
-		let Some(slot) = per_ip.take(source(peer.ip()), limits.max_connections_per_ip.max(1))
-		else {
+		let Some(slot) = per_ip.take(from, limits.max_connections_per_ip.max(1)) else {
 			continue;
 		};
 		let _ = stream.set_nodelay(true);
-		let (router, from) = (router.clone(), Source(source(peer.ip())));
+		let (router, from) = (router.clone(), Source(from));
 		let service = hyper::service::service_fn(
 			move |mut request: hyper::Request<hyper::body::Incoming>| {
 				request.extensions_mut().insert(from);

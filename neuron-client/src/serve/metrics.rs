@@ -151,7 +151,8 @@ impl Metrics {
 		);
 		let task = tokio::spawn(async move {
 			let _ =
-				super::http::serve_router(listener, router, super::http::Limits::default()).await;
+				super::http::serve_router(listener, router, super::http::Limits::default(), None)
+					.await;
 		});
 		Ok((local, task))
 	}

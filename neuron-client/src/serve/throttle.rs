@@ -8,6 +8,13 @@
 //! budget of refusals: a token bucket of `burst` refusals, refilled at `per_second`. A source
 //! whose budget is spent gets `429 throttled` at once, unsigned, before any header is checked,
 //! until the bucket refills. Honest peers are refused rarely and never come near it.
+//!
+//! A `throttled` answer is cheap but not free: accepting the connection, parsing the request
+//! and closing it cost the axon about 0.2 ms of its core, so a source flooding at thousands of
+//! calls a second would still slow the model. Throttled answers therefore have a second bucket
+//! of the same size and rate; a source that has spent it too has its connections closed as
+//! soon as they are accepted, unanswered, until that bucket refills (one throttled answer per
+//! refill: the flooder still learns why).
 
 use std::{
 	collections::HashMap,
@@ -30,7 +37,10 @@ pub struct RefusalBudget {
 	enabled: bool,
 	per_second: f64,
 	burst: f64,
+	/// Refusals (signed, after the checks).
 	buckets: Mutex<HashMap<IpAddr, Bucket>>,
+	/// `throttled` answers, once the refusals are spent.
+	throttled: Mutex<HashMap<IpAddr, Bucket>>,
 }
 
 impl RefusalBudget {
@@ -41,6 +51,7 @@ impl RefusalBudget {
 			per_second: per_second.max(0.0),
 			burst: burst.max(1.0),
 			buckets: Default::default(),
+			throttled: Default::default(),
 		}
 	}
 
@@ -52,10 +63,35 @@ impl RefusalBudget {
 
 	/// Whether `source` may still be answered in full: it has a refusal left.
 	pub fn allows(&self, source: IpAddr, now: Instant) -> bool {
+		self.has_left(&self.buckets, source, now)
+	}
+
+	/// Spends one refusal of `source`'s budget.
+	pub fn spend(&self, source: IpAddr, now: Instant) {
+		self.take_one(&self.buckets, source, now);
+	}
+
+	/// Whether a connection from `source` may be served at all: it has a `throttled` answer
+	/// left. Asked as each connection is accepted.
+	pub fn admits(&self, source: IpAddr, now: Instant) -> bool {
+		self.has_left(&self.throttled, source, now)
+	}
+
+	/// Spends one of `source`'s `throttled` answers.
+	pub fn spend_throttled(&self, source: IpAddr, now: Instant) {
+		self.take_one(&self.throttled, source, now);
+	}
+
+	fn has_left(
+		&self,
+		table: &Mutex<HashMap<IpAddr, Bucket>>,
+		source: IpAddr,
+		now: Instant,
+	) -> bool {
 		if !self.enabled {
 			return true;
 		}
-		let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+		let mut buckets = table.lock().unwrap_or_else(|p| p.into_inner());
 		match buckets.get_mut(&source) {
 			None => true,
 			Some(bucket) => {
@@ -65,12 +101,11 @@ impl RefusalBudget {
 		}
 	}
 
-	/// Spends one refusal of `source`'s budget.
-	pub fn spend(&self, source: IpAddr, now: Instant) {
+	fn take_one(&self, table: &Mutex<HashMap<IpAddr, Bucket>>, source: IpAddr, now: Instant) {
 		if !self.enabled {
 			return;
 		}
-		let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+		let mut buckets = table.lock().unwrap_or_else(|p| p.into_inner());
 		if buckets.len() >= PRUNE_AT && !buckets.contains_key(&source) {
 			// A source whose bucket is full again is as good as new: forget it.
 			let full = Duration::from_secs_f64(self.burst / self.per_second.max(1e-9));
@@ -104,6 +139,26 @@ mod tests {
 		assert!(budget.allows(b, start), "another source has its own budget");
 		assert!(!budget.allows(a, start + Duration::from_millis(50)));
 		assert!(budget.allows(a, start + Duration::from_millis(100)), "one refill per 100 ms");
+	}
+
+	#[test]
+	fn a_source_that_floods_while_throttled_is_not_admitted() {
+		let budget = RefusalBudget::new(10.0, 2.0);
+		let a: IpAddr = "192.0.2.1".parse().unwrap();
+		let start = Instant::now();
+		for _ in 0..2 {
+			assert!(budget.admits(a, start));
+			budget.spend_throttled(a, start);
+		}
+		assert!(!budget.admits(a, start), "both throttled answers are spent");
+		assert!(budget.admits("192.0.2.2".parse().unwrap(), start));
+		assert!(budget.allows(a, start), "its refusals are a budget of their own");
+		assert!(budget.admits(a, start + Duration::from_millis(100)), "one refill per 100 ms");
+		let unlimited = RefusalBudget::new(f64::INFINITY, 1.0);
+		for _ in 0..10 {
+			unlimited.spend_throttled(a, start);
+		}
+		assert!(unlimited.admits(a, start), "no budget: every connection is served");
 	}
 
 	#[test]

@@ -75,7 +75,13 @@ impl Env {
 	/// Imports wallet `alice` from `//Alice` (the dev chain's root and richest account), its
 	/// coldkey encrypted with [`PASSWORD`]; returns what `neuron` printed.
 	pub fn import_alice(&self) -> String {
-		let args = ["wallet", "regen", "--wallet", "alice", "--uri", "//Alice", "--password-stdin"];
+		self.import_dev_wallet("alice", "//Alice")
+	}
+
+	/// Imports wallet `wallet` from the dev account `uri` (`//Bob`, …: funded on dev chains),
+	/// its coldkey encrypted with [`PASSWORD`]; returns what `neuron` printed.
+	pub fn import_dev_wallet(&self, wallet: &str, uri: &str) -> String {
+		let args = ["wallet", "regen", "--wallet", wallet, "--uri", uri, "--password-stdin"];
 		self.neuron(&args, PASSWORD).ok().to_string()
 	}
 
@@ -128,9 +134,22 @@ impl Env {
 	/// Alice's hotkey `name`, from `//Alice//<name>`, registered in `netuid` and staked with
 	/// `amount` tokens by her coldkey; returns its SS58 address.
 	pub fn register_and_stake(&self, name: &str, netuid: u16, amount: &str) -> String {
-		let hotkey = self.add_hotkey("alice", name, &format!("//Alice//{name}"));
-		self.register("alice", name, netuid).ok();
-		self.add_stake("alice", name, amount).ok();
+		self.register_and_stake_as("alice", "//Alice", name, netuid, amount)
+	}
+
+	/// [`Self::register_and_stake`] by wallet `wallet` (imported from the dev account `uri`):
+	/// hotkey `name` from `<uri>//<name>`.
+	pub fn register_and_stake_as(
+		&self,
+		wallet: &str,
+		uri: &str,
+		name: &str,
+		netuid: u16,
+		amount: &str,
+	) -> String {
+		let hotkey = self.add_hotkey(wallet, name, &format!("{uri}//{name}"));
+		self.register(wallet, name, netuid).ok();
+		self.add_stake(wallet, name, amount).ok();
 		hotkey
 	}
 

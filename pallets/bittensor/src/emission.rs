@@ -107,14 +107,21 @@ impl<T: Config> Pallet<T> {
 			T::Currency::mint_into(&Self::vault_account(), total).is_ok()
 		};
 		let mut paid: Vec<BalanceOf<T>> = Vec::with_capacity(n);
+		let mut credited: BalanceOf<T> = Zero::zero();
 		for (uid, amount) in output.emission.iter().enumerate() {
 			let amount =
 				if minted { BalanceOf::<T>::unique_saturated_from(*amount) } else { Zero::zero() };
-			if let (false, Some(Some(hotkey))) = (amount.is_zero(), hotkeys.get(uid)) {
-				Self::pay_hotkey(hotkey, amount);
+			if let (false, Some(Some(hotkey)), Some(pool)) =
+				(amount.is_zero(), hotkeys.get(uid), stake_now.get(uid))
+			{
+				// The pool as read above: a hotkey holds one uid per subnet, so nothing has
+				// paid it since.
+				Self::pay_into_pool(hotkey, *pool, amount);
+				credited.saturating_accrue(amount);
 			}
 			paid.push(amount);
 		}
+		TotalStake::<T>::mutate(|sum| *sum = sum.saturating_add(credited));
 		// What each neuron holds now, pay included, is what the next epoch may count.
 		let held_now: Vec<BalanceOf<T>> =
 			stake_now.iter().zip(&paid).map(|(stake, pay)| stake.saturating_add(*pay)).collect();

@@ -110,7 +110,7 @@ pub mod pallet {
 	pub type NeuronVec<T, V> = BoundedVec<V, <T as Config>::MaxUidsLimit>;
 
 	/// The storage layout's version; [`crate::migrations`] leads from each to the next.
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(3);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -235,10 +235,11 @@ pub mod pallet {
 	pub type Stake<T: Config> =
 		StorageMap<_, Blake2_128Concat, T::AccountId, BalanceOf<T>, ValueQuery>;
 
-	/// Shares issued on each hotkey's stake pool ([`Stake`]); the positions hold them.
+	/// Shares issued on each hotkey's stake pool ([`Stake`]), in all and to its nominators;
+	/// the positions hold them.
 	#[pallet::storage]
 	pub type TotalShares<T: Config> =
-		StorageMap<_, Blake2_128Concat, T::AccountId, u128, ValueQuery>;
+		StorageMap<_, Blake2_128Concat, T::AccountId, PoolShares, ValueQuery>;
 
 	/// Each (hotkey, coldkey)'s position on the hotkey's pool.
 	#[pallet::storage]

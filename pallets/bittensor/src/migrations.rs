@@ -174,7 +174,7 @@ pub mod v2 {
 					&owner,
 					StakePosition { shares, principal: stake, ..Default::default() },
 				);
-				TotalShares::<T>::insert(&hotkey, shares);
+				layout::TotalShares::<T>::insert(&hotkey, shares);
 				StakePositionCount::<T>::insert(&hotkey, 1);
 			}
 			T::DbWeight::get()
@@ -183,11 +183,64 @@ pub mod v2 {
 		}
 	}
 
+	/// Storage items as v2 laid them out, where v3 changed them.
+	pub mod layout {
+		use crate::pallet::{Config, Pallet};
+		use polkadot_sdk::frame_support::{pallet_prelude::*, storage_alias};
+
+		/// [`crate::TotalShares`] in v2: the shares issued on each hotkey's pool, one number.
+		#[storage_alias]
+		pub type TotalShares<T: Config> = StorageMap<
+			Pallet<T>,
+			Blake2_128Concat,
+			<T as polkadot_sdk::frame_system::Config>::AccountId,
+			u128,
+			ValueQuery,
+		>;
+	}
+
 	/// [`OpenMarket`], run once: only while the pallet's storage is at version 1.
 	pub type MigrateV1ToV2<T> = VersionedMigration<
 		1,
 		2,
 		OpenMarket<T>,
+		Pallet<T>,
+		<T as polkadot_sdk::frame_system::Config>::DbWeight,
+	>;
+}
+
+/// v3: [`TotalShares`] also counts the shares a hotkey's nominators hold, so that the epoch's
+/// pay needs no further read for a hotkey without nominators.
+pub mod v3 {
+	use crate::{pallet::*, PoolShares};
+	use core::marker::PhantomData;
+	use polkadot_sdk::frame_support::{
+		migrations::VersionedMigration, pallet_prelude::*, traits::UncheckedOnRuntimeUpgrade,
+	};
+
+	/// Rewrites each hotkey's issued shares as [`PoolShares`]: the nominators' part is every
+	/// share but the owner's position's.
+	pub struct CountNominatedShares<T>(PhantomData<T>);
+
+	impl<T: Config> UncheckedOnRuntimeUpgrade for CountNominatedShares<T> {
+		fn on_runtime_upgrade() -> Weight {
+			let mut hotkeys = 0u64;
+			TotalShares::<T>::translate::<u128, _>(|hotkey, total| {
+				hotkeys += 1;
+				let owner_shares = Owner::<T>::get(&hotkey)
+					.and_then(|owner| StakePositions::<T>::get(&hotkey, owner))
+					.map_or(0, |position| position.shares);
+				Some(PoolShares { total, nominated: total.saturating_sub(owner_shares) })
+			});
+			T::DbWeight::get().reads_writes(hotkeys.saturating_mul(3), hotkeys)
+		}
+	}
+
+	/// [`CountNominatedShares`], run once: only while the pallet's storage is at version 2.
+	pub type MigrateV2ToV3<T> = VersionedMigration<
+		2,
+		3,
+		CountNominatedShares<T>,
 		Pallet<T>,
 		<T as polkadot_sdk::frame_system::Config>::DbWeight,
 	>;

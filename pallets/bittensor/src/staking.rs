@@ -7,7 +7,7 @@
 //! without visiting it, however many nominators a hotkey has; the owner's take is minted to
 //! it as new shares.
 
-use crate::{pallet::*, BalanceOf, StakePosition};
+use crate::{pallet::*, BalanceOf, PoolShares, StakePosition};
 use polkadot_sdk::{
 	frame_support::{
 		ensure,
@@ -44,7 +44,7 @@ impl<T: Config> Pallet<T> {
 
 	fn shares_value(hotkey: &T::AccountId, shares: u128) -> BalanceOf<T> {
 		let pool: u128 = Stake::<T>::get(hotkey).unique_saturated_into();
-		let total = TotalShares::<T>::get(hotkey);
+		let total = TotalShares::<T>::get(hotkey).total;
 		let value = if shares >= total {
 			// The last shares own the whole pool, rounding dust included.
 			pool
@@ -83,7 +83,8 @@ impl<T: Config> Pallet<T> {
 			);
 		}
 		let pool: u128 = Stake::<T>::get(&hotkey).unique_saturated_into();
-		let total = TotalShares::<T>::get(&hotkey);
+		let mut issued = TotalShares::<T>::get(&hotkey);
+		let total = issued.total;
 		let value: u128 = amount.unique_saturated_into();
 		// An empty pool (or one whose shares are all gone) restarts at one share per unit.
 		let shares = if total == 0 || pool == 0 {
@@ -112,7 +113,11 @@ impl<T: Config> Pallet<T> {
 		};
 		position.locked_until = now.saturating_add(Self::hold_period(&hotkey).into());
 		StakePositions::<T>::insert(&hotkey, &coldkey, position);
-		TotalShares::<T>::insert(&hotkey, total.saturating_add(shares));
+		issued.total = total.saturating_add(shares);
+		if coldkey != owner {
+			issued.nominated = issued.nominated.saturating_add(shares);
+		}
+		TotalShares::<T>::insert(&hotkey, issued);
 		Self::credit_pool(&hotkey, amount);
 		Self::deposit_event(Event::StakeAdded { coldkey, hotkey, amount });
 		Ok(())
@@ -133,7 +138,8 @@ impl<T: Config> Pallet<T> {
 			ensure!(worth.saturating_sub(position.locked) >= amount, Error::<T>::StakeStillLocked);
 		}
 		let pool: u128 = Stake::<T>::get(&hotkey).unique_saturated_into();
-		let total = TotalShares::<T>::get(&hotkey);
+		let mut issued = TotalShares::<T>::get(&hotkey);
+		let total = issued.total;
 		let value: u128 = amount.unique_saturated_into();
 		// Shares burned round up, so what stays behind is never worth less than before.
 		let burned = if amount == worth {
@@ -155,7 +161,11 @@ impl<T: Config> Pallet<T> {
 		} else {
 			StakePositions::<T>::insert(&hotkey, &coldkey, position);
 		}
-		TotalShares::<T>::insert(&hotkey, total.saturating_sub(burned));
+		issued.total = total.saturating_sub(burned);
+		if Owner::<T>::get(&hotkey).as_ref() != Some(&coldkey) {
+			issued.nominated = issued.nominated.saturating_sub(burned);
+		}
+		TotalShares::<T>::insert(&hotkey, issued);
 		Stake::<T>::insert(&hotkey, Stake::<T>::get(&hotkey).saturating_sub(amount));
 		TotalStake::<T>::mutate(|sum| *sum = sum.saturating_sub(amount));
 		Self::deposit_event(Event::StakeRemoved { coldkey, hotkey, amount });
@@ -168,58 +178,79 @@ impl<T: Config> Pallet<T> {
 		TotalStake::<T>::mutate(|total| *total = total.saturating_add(amount));
 	}
 
-	/// Pays `amount`, already minted into the vault, to `hotkey`: its pool grows by `amount`,
-	/// so each position earns its share; of what the nominators' shares earn, the owner's
-	/// take is minted to the owner's position as new shares. The positions' worths grow by
-	/// `amount` in all (each rounded down by less than one unit).
-	pub(crate) fn pay_hotkey(hotkey: &T::AccountId, amount: BalanceOf<T>) {
+	/// Pays `amount`, already minted into the vault, to `hotkey`, whose pool holds `pool`
+	/// (read by the caller): the pool grows by `amount`, so each position earns its share; of
+	/// what the nominators' shares earn, the owner's take is minted to the owner's position as
+	/// new shares. The positions' worths grow by `amount` in all (each rounded down by less
+	/// than one unit). The caller adds `amount` to [`TotalStake`]: the epoch adds all of its
+	/// pay at once.
+	///
+	/// A hotkey without nominators, the common case, costs one read ([`TotalShares`]) and one
+	/// write ([`Stake`]).
+	pub(crate) fn pay_into_pool(hotkey: &T::AccountId, pool: BalanceOf<T>, amount: BalanceOf<T>) {
 		if amount.is_zero() {
 			return;
 		}
-		let pool: u128 = Stake::<T>::get(hotkey).unique_saturated_into();
-		let total = TotalShares::<T>::get(hotkey);
-		let owner = Owner::<T>::get(hotkey);
-		if total == 0 || pool == 0 {
+		let worth: u128 = pool.unique_saturated_into();
+		let issued = TotalShares::<T>::get(hotkey);
+		if issued.total == 0 || worth == 0 {
 			// Nobody holds a share: the pay opens the owner's position.
-			if let Some(owner) = owner {
+			if let Some(owner) = Owner::<T>::get(hotkey) {
 				let value: u128 = amount.unique_saturated_into();
-				let mut position = StakePositions::<T>::get(hotkey, &owner).unwrap_or_else(|| {
-					StakePositionCount::<T>::mutate(hotkey, |c| *c = c.saturating_add(1));
-					StakePosition::default()
-				});
-				position.shares = position.shares.saturating_add(value);
-				StakePositions::<T>::insert(hotkey, &owner, position);
-				TotalShares::<T>::insert(hotkey, total.saturating_add(value));
+				Self::add_owner_shares(hotkey, &owner, issued, value);
 			}
-			Self::credit_pool(hotkey, amount);
-			return;
-		}
-		let paid: u128 = amount.unique_saturated_into();
-		let owner_position = owner.as_ref().and_then(|o| StakePositions::<T>::get(hotkey, o));
-		let owner_shares = owner_position.map_or(0, |p| p.shares);
-		let nominated = total.saturating_sub(owner_shares);
-		let take = Self::take_of(hotkey);
-		if let (Some(owner), false, false) = (owner, nominated == 0, take.is_zero()) {
-			let nominators_part = mul_div(paid, nominated, total, Rounding::Down).unwrap_or(0);
-			let kept = take.mul_floor(nominators_part);
-			// The owner's new shares x take exactly `kept` from the nominators' worth V once
-			// the pool holds the pay: V·total/(total + x) = V − kept, so x = kept·total/(V −
-			// kept). (The owner's own shares are not diluted by its take.)
-			let after = pool.saturating_add(paid);
-			let worth = mul_div(nominated, after, total, Rounding::Down).unwrap_or(0);
-			let minted = mul_div(kept, total, worth.saturating_sub(kept).max(1), Rounding::Down)
+		} else if issued.nominated > 0 {
+			let take = Self::take_of(hotkey);
+			if let (Some(owner), false) = (Owner::<T>::get(hotkey), take.is_zero()) {
+				let (total, nominated) = (issued.total, issued.nominated.min(issued.total));
+				let paid: u128 = amount.unique_saturated_into();
+				let nominators_part = mul_div(paid, nominated, total, Rounding::Down).unwrap_or(0);
+				let kept = take.mul_floor(nominators_part);
+				// The owner's new shares x take exactly `kept` from the nominators' worth V
+				// once the pool holds the pay: V·total/(total + x) = V − kept, so x =
+				// kept·total/(V − kept). (The owner's own shares are not diluted by its take.)
+				let after = worth.saturating_add(paid);
+				let nominated_worth = mul_div(nominated, after, total, Rounding::Down).unwrap_or(0);
+				let minted = mul_div(
+					kept,
+					total,
+					nominated_worth.saturating_sub(kept).max(1),
+					Rounding::Down,
+				)
 				.unwrap_or(0);
-			if minted > 0 {
-				let mut position = owner_position.unwrap_or_else(|| {
-					StakePositionCount::<T>::mutate(hotkey, |c| *c = c.saturating_add(1));
-					StakePosition::default()
-				});
-				position.shares = position.shares.saturating_add(minted);
-				StakePositions::<T>::insert(hotkey, &owner, position);
-				TotalShares::<T>::insert(hotkey, total.saturating_add(minted));
+				if minted > 0 {
+					Self::add_owner_shares(hotkey, &owner, issued, minted);
+				}
 			}
 		}
-		Self::credit_pool(hotkey, amount);
+		Stake::<T>::insert(hotkey, pool.saturating_add(amount));
+	}
+
+	/// Adds `shares` to the position of `hotkey`'s owner (opening it if need be) and to the
+	/// shares issued on the pool.
+	fn add_owner_shares(
+		hotkey: &T::AccountId,
+		owner: &T::AccountId,
+		issued: PoolShares,
+		shares: u128,
+	) {
+		let mut position = StakePositions::<T>::get(hotkey, owner).unwrap_or_else(|| {
+			StakePositionCount::<T>::mutate(hotkey, |c| *c = c.saturating_add(1));
+			StakePosition::default()
+		});
+		position.shares = position.shares.saturating_add(shares);
+		StakePositions::<T>::insert(hotkey, owner, position);
+		TotalShares::<T>::insert(
+			hotkey,
+			PoolShares { total: issued.total.saturating_add(shares), ..issued },
+		);
+	}
+
+	/// [`Self::pay_into_pool`] for one hotkey on its own, [`TotalStake`] included.
+	#[cfg(feature = "runtime-benchmarks")]
+	pub(crate) fn pay_hotkey(hotkey: &T::AccountId, amount: BalanceOf<T>) {
+		Self::pay_into_pool(hotkey, Stake::<T>::get(hotkey), amount);
+		TotalStake::<T>::mutate(|total| *total = total.saturating_add(amount));
 	}
 
 	pub(crate) fn do_set_take(

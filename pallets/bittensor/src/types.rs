@@ -235,3 +235,28 @@ pub struct StakePosition<Balance, BlockNumber> {
 	/// The block from which `locked` can be withdrawn.
 	pub locked_until: BlockNumber,
 }
+
+/// The shares issued on one hotkey's stake pool: in all, and how many of them the hotkey's
+/// nominators hold (every position but its owner's). Kept together so that the epoch's pay
+/// learns from one read whether there is a take to mint; most hotkeys have no nominators.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Default,
+	TypeInfo,
+	MaxEncodedLen,
+	Serialize,
+	Deserialize,
+)]
+pub struct PoolShares {
+	/// Every position's shares together.
+	pub total: u128,
+	/// The shares of positions held by coldkeys other than the hotkey's owner.
+	pub nominated: u128,
+}

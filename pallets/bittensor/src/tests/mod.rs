@@ -60,7 +60,15 @@ pub fn assert_ledger_consistent() {
 		let positions: Vec<_> = StakePositions::<Test>::iter_prefix(hotkey).collect();
 		assert_eq!(StakePositionCount::<Test>::get(hotkey) as usize, positions.len());
 		let shares: u128 = positions.iter().map(|(_, p)| p.shares).sum();
-		assert_eq!(TotalShares::<Test>::get(hotkey), shares, "shares of {hotkey}");
+		assert_eq!(TotalShares::<Test>::get(hotkey).total, shares, "shares of {hotkey}");
+		let owner = Owner::<Test>::get(hotkey);
+		let nominated: u128 =
+			positions.iter().filter(|(c, _)| Some(*c) != owner).map(|(_, p)| p.shares).sum();
+		assert_eq!(
+			TotalShares::<Test>::get(hotkey).nominated,
+			nominated,
+			"nominated shares of {hotkey}"
+		);
 		let worth: Balance =
 			positions.iter().map(|(coldkey, _)| Bittensor::position_value(&hotkey, coldkey)).sum();
 		assert!(worth <= pool, "positions on {hotkey} worth {worth} > pool {pool}");

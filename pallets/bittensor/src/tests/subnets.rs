@@ -171,7 +171,11 @@ fn subnets_are_independent_markets() {
 /// A chain upgraded from before `mechanism` keeps its subnets on the mechanism they ran.
 #[test]
 fn the_v1_migration_keeps_old_subnets_on_the_paper_mechanism() {
-	use crate::migrations::{v1::MigrateV0ToV1, v2::MigrateV1ToV2};
+	use crate::migrations::{
+		v1::MigrateV0ToV1,
+		v2::{layout, MigrateV1ToV2},
+		v3::MigrateV2ToV3,
+	};
 	use codec::Encode;
 	use polkadot_sdk::frame_support::traits::{
 		GetStorageVersion, OnRuntimeUpgrade, StorageVersion,
@@ -212,10 +216,31 @@ fn the_v1_migration_keeps_old_subnets_on_the_paper_mechanism() {
 		assert_eq!(StakePositions::<Test>::get(500, 5).map(|p| p.shares), Some(4_321));
 		assert_eq!(Bittensor::position_value(&500, &5), 4_321);
 		assert_eq!(StakePositionCount::<Test>::get(500), 1);
-		// A second run finds version 2 and leaves the subnet alone.
+		assert_eq!(layout::TotalShares::<Test>::get(500), 4_321);
+
+		// At v2 a nominator joins (v2's layout: one number of issued shares).
+		StakePositions::<Test>::insert(
+			500,
+			6,
+			crate::StakePosition { shares: 1_000, principal: 1_000, ..Default::default() },
+		);
+		StakePositionCount::<Test>::insert(500, 2);
+		layout::TotalShares::<Test>::insert(500, 5_321);
+		Stake::<Test>::insert(500, 5_321);
+		MigrateV2ToV3::<Test>::on_runtime_upgrade();
+		assert_eq!(Bittensor::on_chain_storage_version(), 3);
+		assert_eq!(
+			TotalShares::<Test>::get(500),
+			crate::PoolShares { total: 5_321, nominated: 1_000 }
+		);
+		assert_eq!(Bittensor::position_value(&500, &6), 1_000);
+
+		// A second run finds version 3 and leaves the subnet alone.
 		Subnets::<Test>::mutate(7, |h| h.as_mut().unwrap().mechanism = crate::Mechanism::Clipped);
 		MigrateV0ToV1::<Test>::on_runtime_upgrade();
 		MigrateV1ToV2::<Test>::on_runtime_upgrade();
+		MigrateV2ToV3::<Test>::on_runtime_upgrade();
 		assert_eq!(Subnets::<Test>::get(7).unwrap().mechanism, crate::Mechanism::Clipped);
+		assert_eq!(TotalShares::<Test>::get(500).nominated, 1_000);
 	});
 }
