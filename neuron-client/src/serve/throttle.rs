@@ -13,7 +13,7 @@
 //! and closing it cost the axon about 0.2 ms of its core, so a source flooding at thousands of
 //! calls a second would still slow the model. Throttled answers therefore have a second bucket
 //! of the same size and rate; a source that has spent it too has its connections closed as
-//! soon as they are accepted, unanswered, until that bucket refills (one throttled answer per
+//! soon as they are accepted, unanswered, until that bucket refills (a throttled answer per
 //! refill: the flooder still learns why).
 
 use std::{
@@ -25,6 +25,9 @@ use std::{
 
 /// Sources remembered before the ones whose budget is full again are forgotten.
 const PRUNE_AT: usize = 4096;
+
+/// How deep in debt (in bursts) a source's `throttled` answers may run.
+const THROTTLED_DEBT: f64 = 4.0;
 
 struct Bucket {
 	tokens: f64,
@@ -68,18 +71,21 @@ impl RefusalBudget {
 
 	/// Spends one refusal of `source`'s budget.
 	pub fn spend(&self, source: IpAddr, now: Instant) {
-		self.take_one(&self.buckets, source, now);
+		self.take_one(&self.buckets, source, now, -1.0);
 	}
 
-	/// Whether a connection from `source` may be served at all: it has a `throttled` answer
-	/// left. Asked as each connection is accepted.
+	/// Whether a connection from `source` may be served at all, asked as it is accepted: it
+	/// has a `throttled` answer left (or has never been throttled).
 	pub fn admits(&self, source: IpAddr, now: Instant) -> bool {
 		self.has_left(&self.throttled, source, now)
 	}
 
-	/// Spends one of `source`'s `throttled` answers.
+	/// Spends one of `source`'s `throttled` answers. Unlike refusals, these may run into debt
+	/// (down to `THROTTLED_DEBT` bursts): a flooder's waiting connections are accepted together
+	/// when a token comes back, and each of their answers is paid for before it is admitted
+	/// again, so on average it gets no more than the refill rate.
 	pub fn spend_throttled(&self, source: IpAddr, now: Instant) {
-		self.take_one(&self.throttled, source, now);
+		self.take_one(&self.throttled, source, now, -THROTTLED_DEBT * self.burst);
 	}
 
 	fn has_left(
@@ -101,7 +107,13 @@ impl RefusalBudget {
 		}
 	}
 
-	fn take_one(&self, table: &Mutex<HashMap<IpAddr, Bucket>>, source: IpAddr, now: Instant) {
+	fn take_one(
+		&self,
+		table: &Mutex<HashMap<IpAddr, Bucket>>,
+		source: IpAddr,
+		now: Instant,
+		floor: f64,
+	) {
 		if !self.enabled {
 			return;
 		}
@@ -118,7 +130,7 @@ impl RefusalBudget {
 		}
 		let bucket = buckets.entry(source).or_insert(Bucket { tokens: self.burst, at: now });
 		self.refill(bucket, now);
-		bucket.tokens = (bucket.tokens - 1.0).max(-1.0);
+		bucket.tokens = (bucket.tokens - 1.0).max(floor);
 	}
 }
 
@@ -146,14 +158,22 @@ mod tests {
 		let budget = RefusalBudget::new(10.0, 2.0);
 		let a: IpAddr = "192.0.2.1".parse().unwrap();
 		let start = Instant::now();
-		for _ in 0..2 {
-			assert!(budget.admits(a, start));
-			budget.spend_throttled(a, start);
-		}
+		budget.spend(a, start);
+		budget.spend(a, start);
+		assert!(!budget.allows(a, start), "throttled");
+		assert!(budget.admits(a, start), "throttled answers left");
+		budget.spend_throttled(a, start);
+		budget.spend_throttled(a, start);
 		assert!(!budget.admits(a, start), "both throttled answers are spent");
 		assert!(budget.admits("192.0.2.2".parse().unwrap(), start));
-		assert!(budget.allows(a, start), "its refusals are a budget of their own");
 		assert!(budget.admits(a, start + Duration::from_millis(100)), "one refill per 100 ms");
+		// Answers sent on connections accepted together run into debt, paid back before the
+		// source is admitted again.
+		for _ in 0..20 {
+			budget.spend_throttled(a, start);
+		}
+		assert!(!budget.admits(a, start + Duration::from_millis(500)));
+		assert!(budget.admits(a, start + Duration::from_millis(1000)), "8 in debt, 10 refilled");
 		let unlimited = RefusalBudget::new(f64::INFINITY, 1.0);
 		for _ in 0..10 {
 			unlimited.spend_throttled(a, start);
