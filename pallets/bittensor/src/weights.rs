@@ -2,7 +2,7 @@
 //!
 //! Regenerate with `scripts/benchmark-pallet.sh`; never edit by hand.
 //!
-//! DATE: 2026-12-03, STEPS: `10`, REPEAT: `3`
+//! DATE: 2026-12-04, STEPS: `10`, REPEAT: `3`
 //! HOSTNAME: `vm`, CPU: `AMD EPYC`, WASM-EXECUTION: `Compiled`
 //!
 //! Command:
@@ -69,8 +69,8 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Bittensor::SubnetCount` (r:1 w:1)
 	/// Proof: `Bittensor::SubnetCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	fn create_subnet() -> Weight {
-		// Minimum execution time: 12_108_000 picoseconds.
-		Weight::from_parts(13_781_000, 3592)
+		// Minimum execution time: 12_199_000 picoseconds.
+		Weight::from_parts(13_610_000, 3592)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -79,8 +79,8 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Bittensor::SubnetworkN` (r:1 w:0)
 	/// Proof: `Bittensor::SubnetworkN` (`max_values`: None, `max_size`: Some(12), added: 2487, mode: `MaxEncodedLen`)
 	fn set_hyperparameters() -> Weight {
-		// Minimum execution time: 19_059_000 picoseconds.
-		Weight::from_parts(22_373_000, 3592)
+		// Minimum execution time: 19_188_000 picoseconds.
+		Weight::from_parts(21_652_000, 3592)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -132,9 +132,9 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Bittensor::Axons` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 4096]`.
 	fn register(n: u32, ) -> Weight {
-		// Minimum execution time: 144_595_000 picoseconds.
-		Weight::from_parts(195_197_455, 69013)
-			.saturating_add(Weight::from_parts(184_635, 0).saturating_mul(n.into()))
+		// Minimum execution time: 137_965_000 picoseconds.
+		Weight::from_parts(162_114_321, 69013)
+			.saturating_add(Weight::from_parts(218_466, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(22_u64))
 			.saturating_add(T::DbWeight::get().writes(21_u64))
 	}
@@ -145,8 +145,8 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Bittensor::Axons` (r:1 w:1)
 	/// Proof: `Bittensor::Axons` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	fn serve_axon() -> Weight {
-		// Minimum execution time: 24_146_000 picoseconds.
-		Weight::from_parts(27_111_000, 3592)
+		// Minimum execution time: 23_405_000 picoseconds.
+		Weight::from_parts(27_110_000, 3592)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -159,7 +159,7 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Bittensor::Stake` (r:1 w:1)
 	/// Proof: `Bittensor::Stake` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Bittensor::TotalShares` (r:1 w:1)
-	/// Proof: `Bittensor::TotalShares` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Proof: `Bittensor::TotalShares` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:2 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Bittensor::Subnets` (r:33 w:0)
@@ -169,8 +169,8 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Bittensor::TotalStake` (r:1 w:1)
 	/// Proof: `Bittensor::TotalStake` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	fn add_stake() -> Weight {
-		// Minimum execution time: 362_740_000 picoseconds.
-		Weight::from_parts(377_362_000, 86856)
+		// Minimum execution time: 348_629_000 picoseconds.
+		Weight::from_parts(361_990_000, 86856)
 			.saturating_add(T::DbWeight::get().reads(73_u64))
 			.saturating_add(T::DbWeight::get().writes(7_u64))
 	}
@@ -179,15 +179,17 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Bittensor::Stake` (r:1 w:1)
 	/// Proof: `Bittensor::Stake` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Bittensor::TotalShares` (r:1 w:1)
-	/// Proof: `Bittensor::TotalShares` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Proof: `Bittensor::TotalShares` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:2 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Bittensor::Owner` (r:1 w:0)
+	/// Proof: `Bittensor::Owner` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `Bittensor::TotalStake` (r:1 w:1)
 	/// Proof: `Bittensor::TotalStake` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	fn remove_stake() -> Weight {
-		// Minimum execution time: 85_438_000 picoseconds.
-		Weight::from_parts(90_165_000, 6196)
-			.saturating_add(T::DbWeight::get().reads(6_u64))
+		// Minimum execution time: 87_600_000 picoseconds.
+		Weight::from_parts(92_758_000, 6196)
+			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
 	/// Storage: `Bittensor::SubnetCount` (r:1 w:1)
@@ -203,8 +205,8 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Bittensor::SubnetOwner` (r:0 w:1)
 	/// Proof: `Bittensor::SubnetOwner` (`max_values`: None, `max_size`: Some(42), added: 2517, mode: `MaxEncodedLen`)
 	fn register_network() -> Weight {
-		// Minimum execution time: 161_731_000 picoseconds.
-		Weight::from_parts(170_935_000, 84254)
+		// Minimum execution time: 153_619_000 picoseconds.
+		Weight::from_parts(166_448_000, 84254)
 			.saturating_add(T::DbWeight::get().reads(36_u64))
 			.saturating_add(T::DbWeight::get().writes(7_u64))
 	}
@@ -258,9 +260,9 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Bittensor::BurnPrice` (`max_values`: None, `max_size`: Some(30), added: 2505, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 4096]`.
 	fn dissolve_network(n: u32, ) -> Weight {
-		// Minimum execution time: 72_578_000 picoseconds.
-		Weight::from_parts(72_578_000, 3592)
-			.saturating_add(Weight::from_parts(10_564_088, 0).saturating_mul(n.into()))
+		// Minimum execution time: 76_524_000 picoseconds.
+		Weight::from_parts(76_524_000, 3592)
+			.saturating_add(Weight::from_parts(10_715_694, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(18_u64))
@@ -274,8 +276,8 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Bittensor::TakeRaisedAt` (r:1 w:1)
 	/// Proof: `Bittensor::TakeRaisedAt` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	fn set_take() -> Weight {
-		// Minimum execution time: 22_935_000 picoseconds.
-		Weight::from_parts(26_630_000, 3545)
+		// Minimum execution time: 23_265_000 picoseconds.
+		Weight::from_parts(26_910_000, 3545)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -296,7 +298,7 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Bittensor::Stake` (r:1 w:2)
 	/// Proof: `Bittensor::Stake` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Bittensor::TotalShares` (r:1 w:2)
-	/// Proof: `Bittensor::TotalShares` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Proof: `Bittensor::TotalShares` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `Bittensor::StakePositions` (r:257 w:512)
 	/// Proof: `Bittensor::StakePositions` (`max_values`: None, `max_size`: Some(148), added: 2623, mode: `MaxEncodedLen`)
 	/// Storage: `Bittensor::Take` (r:1 w:0)
@@ -307,9 +309,9 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Bittensor::Keys` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// The range of component `p` is `[1, 256]`.
 	fn swap_hotkey(p: u32, ) -> Weight {
-		// Minimum execution time: 493_355_000 picoseconds.
-		Weight::from_parts(497_048_782, 88734)
-			.saturating_add(Weight::from_parts(8_827_531, 0).saturating_mul(p.into()))
+		// Minimum execution time: 488_338_000 picoseconds.
+		Weight::from_parts(490_098_523, 88734)
+			.saturating_add(Weight::from_parts(8_152_693, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads(108_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().writes(103_u64))
@@ -332,10 +334,11 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Bittensor::WeightEntries` (`max_values`: None, `max_size`: Some(14), added: 2489, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 4096]`.
 	/// The range of component `w` is `[1, 256]`.
-	fn set_weights(n: u32, _w: u32, ) -> Weight {
-		// Minimum execution time: 63_785_000 picoseconds.
-		Weight::from_parts(147_946_302, 19861)
-			.saturating_add(Weight::from_parts(15_961, 0).saturating_mul(n.into()))
+	fn set_weights(n: u32, w: u32, ) -> Weight {
+		// Minimum execution time: 42_483_000 picoseconds.
+		Weight::from_parts(85_201_334, 19861)
+			.saturating_add(Weight::from_parts(23_151, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(94_360, 0).saturating_mul(w.into()))
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -348,8 +351,8 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Bittensor::WeightCommits` (r:1 w:1)
 	/// Proof: `Bittensor::WeightCommits` (`max_values`: None, `max_size`: Some(267), added: 2742, mode: `MaxEncodedLen`)
 	fn commit_weights() -> Weight {
-		// Minimum execution time: 41_181_000 picoseconds.
-		Weight::from_parts(47_981_000, 3732)
+		// Minimum execution time: 41_282_000 picoseconds.
+		Weight::from_parts(46_038_000, 3732)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -374,10 +377,10 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[1, 4096]`.
 	/// The range of component `w` is `[1, 256]`.
 	fn reveal_weights(n: u32, w: u32, ) -> Weight {
-		// Minimum execution time: 55_303_000 picoseconds.
-		Weight::from_parts(104_952_248, 19861)
-			.saturating_add(Weight::from_parts(32_683, 0).saturating_mul(n.into()))
-			.saturating_add(Weight::from_parts(133_430, 0).saturating_mul(w.into()))
+		// Minimum execution time: 79_869_000 picoseconds.
+		Weight::from_parts(112_122_996, 19861)
+			.saturating_add(Weight::from_parts(25_989, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(134_235, 0).saturating_mul(w.into()))
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -406,13 +409,13 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Bittensor::TotalShares` (r:4096 w:4096)
-	/// Proof: `Bittensor::TotalShares` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Proof: `Bittensor::TotalShares` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
+	/// Storage: `Bittensor::Take` (r:4096 w:0)
+	/// Proof: `Bittensor::Take` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Bittensor::Owner` (r:4096 w:0)
 	/// Proof: `Bittensor::Owner` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `Bittensor::StakePositions` (r:4096 w:4096)
 	/// Proof: `Bittensor::StakePositions` (`max_values`: None, `max_size`: Some(148), added: 2623, mode: `MaxEncodedLen`)
-	/// Storage: `Bittensor::Take` (r:4096 w:0)
-	/// Proof: `Bittensor::Take` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Bittensor::TotalStake` (r:1 w:1)
 	/// Proof: `Bittensor::TotalStake` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `Bittensor::WeightCommits` (r:1 w:0)
@@ -436,10 +439,10 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[1, 4096]`.
 	/// The range of component `w` is `[0, 256]`.
 	fn epoch(n: u32, w: u32, ) -> Weight {
-		// Minimum execution time: 154_570_000 picoseconds.
-		Weight::from_parts(154_570_000, 69013)
-			.saturating_add(Weight::from_parts(125_082_399, 0).saturating_mul(n.into()))
-			.saturating_add(Weight::from_parts(397_108_067, 0).saturating_mul(w.into()))
+		// Minimum execution time: 128_572_000 picoseconds.
+		Weight::from_parts(128_572_000, 69013)
+			.saturating_add(Weight::from_parts(104_887_332, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(231_431_139, 0).saturating_mul(w.into()))
 			.saturating_add(T::DbWeight::get().reads(10_u64))
 			.saturating_add(T::DbWeight::get().reads((8_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(12_u64))
@@ -471,13 +474,13 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Bittensor::TotalShares` (r:4096 w:4096)
-	/// Proof: `Bittensor::TotalShares` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Proof: `Bittensor::TotalShares` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
+	/// Storage: `Bittensor::Take` (r:4096 w:0)
+	/// Proof: `Bittensor::Take` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Bittensor::Owner` (r:4096 w:0)
 	/// Proof: `Bittensor::Owner` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `Bittensor::StakePositions` (r:4096 w:4096)
 	/// Proof: `Bittensor::StakePositions` (`max_values`: None, `max_size`: Some(148), added: 2623, mode: `MaxEncodedLen`)
-	/// Storage: `Bittensor::Take` (r:4096 w:0)
-	/// Proof: `Bittensor::Take` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Bittensor::TotalStake` (r:1 w:1)
 	/// Proof: `Bittensor::TotalStake` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `Bittensor::WeightCommits` (r:1 w:0)
@@ -501,10 +504,10 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[1, 4096]`.
 	/// The range of component `w` is `[0, 256]`.
 	fn epoch_clipped(n: u32, w: u32, ) -> Weight {
-		// Minimum execution time: 184_404_000 picoseconds.
-		Weight::from_parts(184_404_000, 69013)
-			.saturating_add(Weight::from_parts(117_480_734, 0).saturating_mul(n.into()))
-			.saturating_add(Weight::from_parts(486_463_735, 0).saturating_mul(w.into()))
+		// Minimum execution time: 132_518_000 picoseconds.
+		Weight::from_parts(132_518_000, 69013)
+			.saturating_add(Weight::from_parts(122_773_874, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(398_688_358, 0).saturating_mul(w.into()))
 			.saturating_add(T::DbWeight::get().reads(10_u64))
 			.saturating_add(T::DbWeight::get().reads((8_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(12_u64))
@@ -517,9 +520,9 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Bittensor::Subnets` (`max_values`: None, `max_size`: Some(127), added: 2602, mode: `MaxEncodedLen`)
 	/// The range of component `s` is `[0, 64]`.
 	fn on_initialize_idle(s: u32, ) -> Weight {
-		// Minimum execution time: 9_444_000 picoseconds.
-		Weight::from_parts(42_309_841, 24973)
-			.saturating_add(Weight::from_parts(2_090_464, 0).saturating_mul(s.into()))
+		// Minimum execution time: 9_474_000 picoseconds.
+		Weight::from_parts(35_966_085, 24973)
+			.saturating_add(Weight::from_parts(1_715_942, 0).saturating_mul(s.into()))
 			.saturating_add(T::DbWeight::get().reads(10_u64))
 			.saturating_add(Weight::from_parts(0, 1258).saturating_mul(s.into()))
 	}
@@ -528,44 +531,44 @@ impl<T: polkadot_sdk::frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same measurements with ParityDB's database weights, for tests and mocks.
 impl WeightInfo for () {
 	fn create_subnet() -> Weight {
-		Weight::from_parts(13_781_000, 3592)
+		Weight::from_parts(13_610_000, 3592)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn set_hyperparameters() -> Weight {
-		Weight::from_parts(22_373_000, 3592)
+		Weight::from_parts(21_652_000, 3592)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn register(n: u32, ) -> Weight {
-		Weight::from_parts(195_197_455, 69013)
-			.saturating_add(Weight::from_parts(184_635, 0).saturating_mul(n.into()))
+		Weight::from_parts(162_114_321, 69013)
+			.saturating_add(Weight::from_parts(218_466, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(22_u64))
 			.saturating_add(ParityDbWeight::get().writes(21_u64))
 	}
 	fn serve_axon() -> Weight {
-		Weight::from_parts(27_111_000, 3592)
+		Weight::from_parts(27_110_000, 3592)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn add_stake() -> Weight {
-		Weight::from_parts(377_362_000, 86856)
+		Weight::from_parts(361_990_000, 86856)
 			.saturating_add(ParityDbWeight::get().reads(73_u64))
 			.saturating_add(ParityDbWeight::get().writes(7_u64))
 	}
 	fn remove_stake() -> Weight {
-		Weight::from_parts(90_165_000, 6196)
-			.saturating_add(ParityDbWeight::get().reads(6_u64))
+		Weight::from_parts(92_758_000, 6196)
+			.saturating_add(ParityDbWeight::get().reads(7_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	fn register_network() -> Weight {
-		Weight::from_parts(170_935_000, 84254)
+		Weight::from_parts(166_448_000, 84254)
 			.saturating_add(ParityDbWeight::get().reads(36_u64))
 			.saturating_add(ParityDbWeight::get().writes(7_u64))
 	}
 	fn dissolve_network(n: u32, ) -> Weight {
-		Weight::from_parts(72_578_000, 3592)
-			.saturating_add(Weight::from_parts(10_564_088, 0).saturating_mul(n.into()))
+		Weight::from_parts(76_524_000, 3592)
+			.saturating_add(Weight::from_parts(10_715_694, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(18_u64))
@@ -573,41 +576,42 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 5057).saturating_mul(n.into()))
 	}
 	fn set_take() -> Weight {
-		Weight::from_parts(26_630_000, 3545)
+		Weight::from_parts(26_910_000, 3545)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn swap_hotkey(p: u32, ) -> Weight {
-		Weight::from_parts(497_048_782, 88734)
-			.saturating_add(Weight::from_parts(8_827_531, 0).saturating_mul(p.into()))
+		Weight::from_parts(490_098_523, 88734)
+			.saturating_add(Weight::from_parts(8_152_693, 0).saturating_mul(p.into()))
 			.saturating_add(ParityDbWeight::get().reads(108_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(p.into())))
 			.saturating_add(ParityDbWeight::get().writes(103_u64))
 			.saturating_add(ParityDbWeight::get().writes((2_u64).saturating_mul(p.into())))
 			.saturating_add(Weight::from_parts(0, 2623).saturating_mul(p.into()))
 	}
-	fn set_weights(n: u32, _w: u32, ) -> Weight {
-		Weight::from_parts(147_946_302, 19861)
-			.saturating_add(Weight::from_parts(15_961, 0).saturating_mul(n.into()))
+	fn set_weights(n: u32, w: u32, ) -> Weight {
+		Weight::from_parts(85_201_334, 19861)
+			.saturating_add(Weight::from_parts(23_151, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(94_360, 0).saturating_mul(w.into()))
 			.saturating_add(ParityDbWeight::get().reads(7_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn commit_weights() -> Weight {
-		Weight::from_parts(47_981_000, 3732)
+		Weight::from_parts(46_038_000, 3732)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn reveal_weights(n: u32, w: u32, ) -> Weight {
-		Weight::from_parts(104_952_248, 19861)
-			.saturating_add(Weight::from_parts(32_683, 0).saturating_mul(n.into()))
-			.saturating_add(Weight::from_parts(133_430, 0).saturating_mul(w.into()))
+		Weight::from_parts(112_122_996, 19861)
+			.saturating_add(Weight::from_parts(25_989, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(134_235, 0).saturating_mul(w.into()))
 			.saturating_add(ParityDbWeight::get().reads(9_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn epoch(n: u32, w: u32, ) -> Weight {
-		Weight::from_parts(154_570_000, 69013)
-			.saturating_add(Weight::from_parts(125_082_399, 0).saturating_mul(n.into()))
-			.saturating_add(Weight::from_parts(397_108_067, 0).saturating_mul(w.into()))
+		Weight::from_parts(128_572_000, 69013)
+			.saturating_add(Weight::from_parts(104_887_332, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(231_431_139, 0).saturating_mul(w.into()))
 			.saturating_add(ParityDbWeight::get().reads(10_u64))
 			.saturating_add(ParityDbWeight::get().reads((8_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(12_u64))
@@ -615,9 +619,9 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 5057).saturating_mul(n.into()))
 	}
 	fn epoch_clipped(n: u32, w: u32, ) -> Weight {
-		Weight::from_parts(184_404_000, 69013)
-			.saturating_add(Weight::from_parts(117_480_734, 0).saturating_mul(n.into()))
-			.saturating_add(Weight::from_parts(486_463_735, 0).saturating_mul(w.into()))
+		Weight::from_parts(132_518_000, 69013)
+			.saturating_add(Weight::from_parts(122_773_874, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(398_688_358, 0).saturating_mul(w.into()))
 			.saturating_add(ParityDbWeight::get().reads(10_u64))
 			.saturating_add(ParityDbWeight::get().reads((8_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(12_u64))
@@ -625,8 +629,8 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 5057).saturating_mul(n.into()))
 	}
 	fn on_initialize_idle(s: u32, ) -> Weight {
-		Weight::from_parts(42_309_841, 24973)
-			.saturating_add(Weight::from_parts(2_090_464, 0).saturating_mul(s.into()))
+		Weight::from_parts(35_966_085, 24973)
+			.saturating_add(Weight::from_parts(1_715_942, 0).saturating_mul(s.into()))
 			.saturating_add(ParityDbWeight::get().reads(10_u64))
 			.saturating_add(Weight::from_parts(0, 1258).saturating_mul(s.into()))
 	}
