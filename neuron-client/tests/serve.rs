@@ -534,6 +534,15 @@ async fn connect_from(
 	socket.connect(addr).await
 }
 
+/// Sends `request` from local address `from` on a fresh connection; what came back within 5 s
+/// (empty when the connection was closed unanswered).
+async fn reply_from(net: &Net, from: &str, request: &Raw) -> String {
+	let mut stream = connect_from(from, net.running.addr).await.unwrap();
+	let _ = stream.write_all(head_text(request, request.body.len() as u64).as_bytes()).await;
+	let _ = stream.write_all(&request.body).await;
+	read_reply(&mut stream, Duration::from_secs(5)).await
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_flood_of_idle_and_half_open_connections_does_not_lock_the_axon() {
 	// Before: 1,100 idle connections held every one of the axon's slots for as long as they
@@ -737,11 +746,8 @@ async fn a_source_that_is_refused_too_often_is_throttled_and_others_are_still_se
 	let good = signed(&caller, me, Endpoint::Forward, forward_body(&tokens(1, 4)), |_| {});
 	assert_eq!(post(&net, &good).await.status().as_u16(), 429);
 	// …while a peer at another address is served at once.
-	let mut other = connect_from("127.0.0.2", net.running.addr).await.unwrap();
 	let ok = signed(&caller, me, Endpoint::Forward, forward_body(&tokens(1, 4)), |_| {});
-	other.write_all(head_text(&ok, ok.body.len() as u64).as_bytes()).await.unwrap();
-	other.write_all(&ok.body).await.unwrap();
-	let reply = read_reply(&mut other, Duration::from_secs(5)).await;
+	let reply = reply_from(&net, "127.0.0.2", &ok).await;
 	assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
 	// Its throttled answers are a budget too: the fifth is the last…
 	let more = signed(&caller, me, Endpoint::Forward, forward_body(&tokens(1, 4)), |_| {});
@@ -749,19 +755,13 @@ async fn a_source_that_is_refused_too_often_is_throttled_and_others_are_still_se
 	assert_eq!(net.axon.metrics().refused(Reason::Throttled), 5);
 	// …then its connections are closed as soon as they are accepted, unanswered…
 	for _ in 0..3 {
-		let mut flood = connect_from("127.0.0.1", net.running.addr).await.unwrap();
-		let _ = flood.write_all(head_text(&more, more.body.len() as u64).as_bytes()).await;
-		let _ = flood.write_all(&more.body).await;
-		let reply = read_reply(&mut flood, Duration::from_secs(5)).await;
+		let reply = reply_from(&net, "127.0.0.1", &more).await;
 		assert_eq!(reply, "", "a flooding source is not answered");
 	}
 	assert_eq!(net.axon.metrics().refused(Reason::Throttled), 5);
 	// …while the other address is still served.
-	let mut other = connect_from("127.0.0.2", net.running.addr).await.unwrap();
 	let ok = signed(&caller, me, Endpoint::Forward, forward_body(&tokens(1, 4)), |_| {});
-	other.write_all(head_text(&ok, ok.body.len() as u64).as_bytes()).await.unwrap();
-	other.write_all(&ok.body).await.unwrap();
-	let reply = read_reply(&mut other, Duration::from_secs(5)).await;
+	let reply = reply_from(&net, "127.0.0.2", &ok).await;
 	assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
 	// Two seconds later both budgets have refilled by one: 127.0.0.1 is served again.
 	tokio::time::sleep(Duration::from_millis(2100)).await;
