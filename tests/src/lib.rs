@@ -43,7 +43,7 @@ pub fn free_port() -> Result<u16> {
 /// A running node, killed on drop.
 pub struct Node {
 	child: Child,
-	/// Its JSON-RPC port.
+	/// Its JSON-RPC port on 127.0.0.1 (the one it serves on, read from its log).
 	pub rpc_port: u16,
 	/// Its libp2p port.
 	pub p2p_port: u16,
@@ -68,7 +68,9 @@ impl Node {
 	) -> Result<Self> {
 		let log = log_dir.join(format!("{name}.log"));
 		let file = std::fs::OpenOptions::new().create(true).append(true).open(&log)?;
-		let child = Command::new(node_binary()?)
+		// A restart appends to the same log: only what this process writes counts.
+		let log_start = file.metadata()?.len();
+		let mut child = Command::new(node_binary()?)
 			.args(args)
 			.args([
 				"--rpc-port",
@@ -84,6 +86,14 @@ impl Node {
 			.stderr(file)
 			.spawn()
 			.context("starting bittensor-node")?;
+		let rpc_port = match served_rpc_port(&mut child, &log, log_start) {
+			Ok(port) => port,
+			Err(e) => {
+				let _ = child.kill();
+				let _ = child.wait();
+				return Err(e);
+			},
+		};
 		Ok(Self { child, rpc_port, p2p_port, log })
 	}
 
@@ -112,9 +122,7 @@ impl Node {
 
 	/// The last lines of its log, for failure messages.
 	pub fn log_tail(&self) -> String {
-		let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-		let lines: Vec<&str> = text.lines().collect();
-		lines[lines.len().saturating_sub(30)..].join("\n")
+		tail(&std::fs::read_to_string(&self.log).unwrap_or_default())
 	}
 }
 
@@ -122,6 +130,41 @@ impl Drop for Node {
 	fn drop(&mut self) {
 		self.kill();
 	}
+}
+
+/// The port the node's JSON-RPC server really listens on, on 127.0.0.1, read from its log.
+///
+/// When the port it was given is taken (anything on the machine may bind it between
+/// [`free_port`] and the node's start: a CI run starts hundreds of sockets at once), the node
+/// falls back to a random port and says so only in its log line
+/// `Running JSON-RPC server: addr=127.0.0.1:PORT,[::1]:PORT`.
+fn served_rpc_port(child: &mut Child, log: &Path, log_start: u64) -> Result<u16> {
+	const MARKER: &str = "Running JSON-RPC server: addr=";
+	let start = Instant::now();
+	loop {
+		let text = std::fs::read(log)?;
+		let ours = String::from_utf8_lossy(text.get(log_start as usize..).unwrap_or_default());
+		if let Some(line) = ours.lines().find_map(|l| l.split_once(MARKER).map(|(_, rest)| rest)) {
+			return line
+				.split(',')
+				.find_map(|addr| addr.trim().strip_prefix("127.0.0.1:"))
+				.and_then(|port| port.parse().ok())
+				.with_context(|| format!("no 127.0.0.1 port in the node's `{MARKER}{line}`"));
+		}
+		if let Some(status) = child.try_wait()? {
+			bail!("bittensor-node exited ({status}) before serving JSON-RPC:\n{}", tail(&ours));
+		}
+		if start.elapsed() > Duration::from_secs(120) {
+			bail!("bittensor-node did not start its JSON-RPC server in 120 s:\n{}", tail(&ours));
+		}
+		std::thread::sleep(Duration::from_millis(100));
+	}
+}
+
+/// The last 30 lines of `text`.
+fn tail(text: &str) -> String {
+	let lines: Vec<&str> = text.lines().collect();
+	lines[lines.len().saturating_sub(30)..].join("\n")
 }
 
 fn block_number(header: &Value) -> Result<u64> {

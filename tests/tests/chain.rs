@@ -1,7 +1,7 @@
 //! The real node: a dev chain produces and finalizes blocks, keeps them across a restart, and
 //! serves the market through `bittensor_getMetagraph`.
 
-use bittensor_e2e::{heights, wait_for_heights, Node};
+use bittensor_e2e::{free_port, heights, wait_for_heights, Node};
 use jsonrpsee::{core::client::ClientT, rpc_params};
 use serde_json::Value;
 use std::time::Duration;
@@ -57,4 +57,19 @@ async fn restart_keeps_the_chain() {
 		.unwrap();
 	assert!(best > finalized);
 	let _ = heights(&client).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_node_whose_rpc_port_is_taken_is_still_found() {
+	let logs = tempfile::tempdir().unwrap();
+	// Something else holds the port the node is given (as any socket of a busy CI machine may,
+	// between `free_port` and the node's start): the node serves on another one, and `Node`
+	// follows it.
+	let holder = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+	let taken = holder.local_addr().unwrap().port();
+	let node = Node::start_on(&["--dev", "--tmp"], logs.path(), "dev", taken, free_port().unwrap())
+		.unwrap();
+	assert_ne!(node.rpc_port, taken);
+	let (best, finalized) = heights(&node.rpc().unwrap()).await.unwrap();
+	assert!(best >= finalized);
 }
