@@ -70,7 +70,7 @@ impl Node {
 		let file = std::fs::OpenOptions::new().create(true).append(true).open(&log)?;
 		// A restart appends to the same log: only what this process writes counts.
 		let log_start = file.metadata()?.len();
-		let mut child = Command::new(node_binary()?)
+		let child = Command::new(node_binary()?)
 			.args(args)
 			.args([
 				"--rpc-port",
@@ -86,15 +86,10 @@ impl Node {
 			.stderr(file)
 			.spawn()
 			.context("starting bittensor-node")?;
-		let rpc_port = match served_rpc_port(&mut child, &log, log_start) {
-			Ok(port) => port,
-			Err(e) => {
-				let _ = child.kill();
-				let _ = child.wait();
-				return Err(e);
-			},
-		};
-		Ok(Self { child, rpc_port, p2p_port, log })
+		// Built first so that, if the port cannot be read, dropping it stops the process.
+		let mut node = Self { child, rpc_port, p2p_port, log };
+		node.rpc_port = served_rpc_port(&mut node.child, &node.log, log_start)?;
+		Ok(node)
 	}
 
 	/// A JSON-RPC client for it.
