@@ -6,13 +6,21 @@
 # subnet 1 paying out every 10 blocks), then N neurons, each with its own wallet funded from
 # Alice, registered and staked on subnet 1, running `neuron run` with its axon on its own port:
 # honest trainers on different shards of the text and K `--serve-noise` neurons, plus the
-# explorer. Ctrl-C stops every process it started, and nothing else.
+# explorer. The first trainers run models from TorchScript files (`neuron run --model`): by
+# default one, a convolutional byte model written in PyTorch and pre-trained in Python by
+# scripts/export-model.py, beside the built-in transformers. Ctrl-C stops every process it
+# started, and nothing else.
 #
-#   ./scripts/start.sh [--neurons N] [--noise K] [--keep] [--chain-only] [--build-only]
+#   ./scripts/start.sh [--neurons N] [--noise K] [--model FILE]... [--frozen-model FILE]...
+#                      [--no-torchscript] [--keep] [--chain-only] [--build-only]
 #                      [-- NODE ARGS...]
 #
 #   --neurons N    neurons to start (default 4)
 #   --noise K      how many of them serve noise (default 1)
+#   --model FILE   the next trainer runs this TorchScript model and trains it (repeatable;
+#                  replaces the default exported one)
+#   --frozen-model FILE   the same, served unchanged (`--freeze`)
+#   --no-torchscript      every trainer runs the built-in transformer
 #   --keep         keep the chain and the wallets between runs (in ~/.cache/bittensor-market)
 #   --chain-only   start only the chain
 #   --build-only   set up and build, then exit (prints the time of each phase)
@@ -27,6 +35,8 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/bittensor-target}"
 
 neurons=4
 noise=1
+models=()        # "FILE" or "FILE --freeze", one per trainer from the first
+default_model=1
 keep=0
 chain_only=0
 build_only=0
@@ -35,11 +45,14 @@ while [ "$#" -gt 0 ]; do
 	case "$1" in
 	--neurons) neurons="$2"; shift 2 ;;
 	--noise) noise="$2"; shift 2 ;;
+	--model) models+=("$2"); shift 2 ;;
+	--frozen-model) models+=("$2 --freeze"); shift 2 ;;
+	--no-torchscript) default_model=0; shift ;;
 	--keep) keep=1; shift ;;
 	--chain-only) chain_only=1; shift ;;
 	--build-only) build_only=1; shift ;;
 	--) shift; node_args=("$@"); break ;;
-	-h | --help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "start.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
 	esac
 done
@@ -88,6 +101,27 @@ export NEURON_WALLET_DIR="$home/wallets"
 data="${DATA:-}"
 if [ -z "$data" ] && [ -f ../shared/data/tinyshakespeare.txt ]; then
 	data="$(cd ../shared/data && pwd)/tinyshakespeare.txt"
+fi
+for entry in "${models[@]}"; do
+	file="${entry% --freeze}"
+	if [ ! -f "$file" ]; then echo "start.sh: --model $file: no such file" >&2; exit 2; fi
+done
+if [ "${#models[@]}" = 0 ] && [ "$default_model" = 1 ] && [ "$chain_only" = 0 ] &&
+	[ "$neurons" -gt "$noise" ]; then
+	# The PyTorch user's path: a model of another architecture, trained in Python with the
+	# shared readout term, exported as TorchScript; `neuron run --model` serves and trains it.
+	model="$home/models/conv.pt"
+	if [ ! -f "$model" ]; then
+		mkdir -p "$home/models"
+		text=()
+		if [ -n "$data" ]; then text=(--text "$data"); fi
+		echo "exporting a convolutional byte model pre-trained in PyTorch to $model"
+		"${BITTENSOR_TORCH_VENV:-$HOME/.cache/bittensor-torch}/bin/python" \
+			scripts/export-model.py --arch conv --dim 128 --steps 300 "${text[@]}" \
+			--out "$model" >"$logs/export-model.log" 2>&1 ||
+			{ cat "$logs/export-model.log" >&2; exit 1; }
+	fi
+	models=("$model")
 fi
 
 pids=()
@@ -147,6 +181,17 @@ if [ "$chain_only" = 0 ]; then
 			args+=(--shard "$i/$honest")
 			if [ -n "$data" ]; then args+=(--data "$data"); fi
 			kind="trains on shard $i/$honest"
+			if [ "$i" -lt "${#models[@]}" ]; then
+				entry="${models[$i]}"
+				file="${entry% --freeze}"
+				args+=(--model "$file")
+				if [ "$entry" != "$file" ]; then
+					args+=(--freeze)
+					kind="serves $(basename "$file") frozen, trains its head on shard $i/$honest"
+				else
+					kind="trains $(basename "$file") (TorchScript) on shard $i/$honest"
+				fi
+			fi
 		fi
 		echo dev | "$neuron" "${args[@]}" >"$logs/neuron$i.log" 2>&1 &
 		pids+=("$!")

@@ -156,8 +156,27 @@ pub struct RunArgs {
 	#[arg(long, default_value = "127.0.0.1")]
 	pub metrics_bind: std::net::IpAddr,
 	/// Train nothing and answer every forward with random tensors of the right shape.
-	#[arg(long)]
+	#[arg(long, conflicts_with = "model")]
 	pub serve_noise: bool,
+	/// Use this TorchScript file as the encoder instead of the built-in transformer: forward
+	/// takes `[batch, seq]` int64 bytes and returns `[batch, seq, --dim]` F32, F16 or BF16,
+	/// causally (docs/NEURON.md, "Bringing your own model"). It is held to that contract
+	/// before anything is registered or served. Loading a model runs its code: name only
+	/// files you trust; a neuron never loads one from a peer.
+	#[arg(long, value_name = "FILE")]
+	pub model: Option<PathBuf>,
+	/// Serve --model unchanged: train only the gate, head, distiller and mixer around it
+	/// (callers' gradients are taken and discarded).
+	#[arg(long, requires = "model")]
+	pub freeze: bool,
+	/// Longest a full batch (the axon's largest) of --model may take, in milliseconds; a
+	/// slower model is refused at start (peers wait --timeout-ms for the whole call).
+	#[arg(long, default_value_t = 1000)]
+	pub model_deadline_ms: u64,
+	/// The type this neuron's answers travel in: f32, or f16 / bf16 for half the bytes at
+	/// their precision (callers convert them back to f32; their gradients come back in it).
+	#[arg(long, default_value = "f32", value_name = "f32|f16|bf16")]
+	pub wire_dtype: String,
 	/// Where the model trains: cpu or cuda.
 	#[arg(long, default_value = "cpu")]
 	pub device: String,
@@ -240,6 +259,9 @@ pub enum BenchCommand {
 		/// Shape of the F32 tensor sent and echoed, `B,T,D`.
 		#[arg(long, default_value = "1,16,64")]
 		shape: String,
+		/// The type answers travel in: f32, f16 or bf16 (reported with bytes per call).
+		#[arg(long, default_value = "f32", value_name = "f32|f16|bf16")]
+		wire_dtype: String,
 		/// Calls in flight.
 		#[arg(long, default_value_t = 8)]
 		concurrency: usize,
@@ -268,6 +290,13 @@ pub enum BenchCommand {
 		/// Representation size.
 		#[arg(long, default_value_t = 128)]
 		dim: usize,
+		/// Train this TorchScript encoder (`neuron run --model`) instead of the built-in one.
+		#[arg(long, value_name = "FILE")]
+		model: Option<PathBuf>,
+		/// Time serving (the encoder's forward in eval mode, as the axon runs it) instead of
+		/// training: forwards per second at --batch × --seq-len.
+		#[arg(long)]
+		forward: bool,
 		/// cpu or cuda.
 		#[arg(long, default_value = "cpu")]
 		device: String,
@@ -338,6 +367,11 @@ pub struct CollabArgs {
 	/// Steps each peer trains alone before the newcomer joins [default: 4 × --steps].
 	#[arg(long)]
 	pub peer_steps: Option<u64>,
+	/// The newcomer's peers run this TorchScript encoder (`neuron run --model`; e.g. another
+	/// architecture from scripts/export-model.py), trained on their shards, instead of the
+	/// built-in one; the newcomer keeps the built-in encoder.
+	#[arg(long, value_name = "FILE")]
+	pub peer_model: Option<PathBuf>,
 	/// Which parts to run (repeatable) [default: all].
 	#[arg(long, value_enum)]
 	pub part: Vec<CollabPart>,

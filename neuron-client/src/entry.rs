@@ -5,8 +5,19 @@ use crate::cli::Cli;
 use clap::Parser;
 use std::{future::Future, process::ExitCode};
 
-/// The `main` of `neuron` and `neuron-learner`, with the command runner each uses.
+/// The `main` of `neuron` and `neuron-learner`, with the command runner each uses. Every
+/// error ends the process with status 1.
 pub fn main<F, Fut>(run: F) -> ExitCode
+where
+	F: FnOnce(Cli) -> Fut,
+	Fut: Future<Output = anyhow::Result<()>>,
+{
+	main_with_status(run, |_| None)
+}
+
+/// [`main`], with `status` naming the exit status of the errors that have their own (others
+/// end with 1).
+pub fn main_with_status<F, Fut>(run: F, status: fn(&anyhow::Error) -> Option<u8>) -> ExitCode
 where
 	F: FnOnce(Cli) -> Fut,
 	Fut: Future<Output = anyhow::Result<()>>,
@@ -32,7 +43,7 @@ where
 		Ok(()) => ExitCode::SUCCESS,
 		Err(error) => {
 			eprintln!("error: {error:#}");
-			ExitCode::FAILURE
+			status(&error).map_or(ExitCode::FAILURE, ExitCode::from)
 		},
 	}
 }

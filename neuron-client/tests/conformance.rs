@@ -10,12 +10,17 @@
 //! schnorrkel, then the status, `bt-reason`, content type, `connection: close` and the echoed
 //! headers. The test walks every refusal of the table in "What the axon checks, in order", a
 //! successful forward and backward, the order of the checks, and the limits, windows and
-//! timeouts the document states.
+//! timeouts the document states. "Half precision on the wire" too: answers in each wire dtype
+//! (`F32`, `F16`, `BF16`), decoded here bit by bit from the document's rules and compared with
+//! the model's values rounded as it says (ties to even, `F16` saturating at ±65504), gradients
+//! taken in each, other dtypes and non-finite half values refused, and the worked example's
+//! bytes.
 //!
-//! The library is used only to start the axon under test (its server side, the view it admits
-//! callers from, and a toy model); none of its protocol, tensor or dendrite code builds or
-//! checks anything here. Where the server and the document disagree, the document is the
-//! expectation: every failed expectation is collected and reported at the end of each test.
+//! The library is used only to start the axon under test (its server side and the wire dtype
+//! it answers in, the view it admits callers from, and a toy model); none of its protocol,
+//! tensor or dendrite code builds or checks anything here, nor does the `half` crate. Where the
+//! server and the document disagree, the document is the expectation: every failed
+//! expectation is collected and reported at the end of each test.
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -43,6 +48,8 @@ use tokio::{
 
 /// The server's tensor type, used only inside the toy model the axon under test serves.
 type ServerTensor = neuron_client::serve::tensor::Tensor;
+/// The server's dtype, used only to set the axon's `wire_dtype`.
+type ServerDType = neuron_client::serve::tensor::DType;
 
 /// The document this client is built from.
 const DOC: &str = include_str!("../../docs/PROTOCOL.md");
@@ -79,6 +86,30 @@ const MISSHAPES: i64 = 253;
 const PANICS: i64 = 254;
 const FAILS: i64 = 255;
 const SLOW_FOR: Duration = Duration::from_secs(6);
+/// A first token for which the toy answers `AWKWARD`, cycled, instead of its rows.
+const UNEVEN: i64 = 252;
+/// Values the half types round, tie, flush or saturate.
+const AWKWARD: [f32; 12] = [
+	0.1,
+	-2.5,
+	65504.0,
+	// F16: rounds down to 65504.
+	65519.0,
+	// F16: would round to infinity; saturates at 65504.
+	65520.0,
+	// F16: saturates at -65504.
+	-1.0e6,
+	// BF16 ties, to even: 1.0 and 1.0 + 4/256.
+	1.0 + 1.0 / 256.0,
+	1.0 + 3.0 / 256.0,
+	// An F16 tie, to even: 1.0.
+	1.0 + 1.0 / 2048.0,
+	// F16 subnormals: 17·2^-24, and (a little over half of it) 2^-24.
+	1.0e-6,
+	3.0e-8,
+	// Within BF16's range (F32's), far beyond F16's.
+	1.0e30,
+];
 
 /// The hotkeys: the axon's, and callers with their stakes.
 const AXON: &str = "//ConformanceAxon";
@@ -182,7 +213,8 @@ fn members() -> Vec<Member> {
 	members
 }
 
-/// Token t at position p answers `[t, p, 0, 1] / 256`; some first tokens misbehave.
+/// Token t at position p answers `[t, p, 0, 1] / 256`; some first tokens misbehave, and
+/// `UNEVEN` first answers `AWKWARD`.
 struct Toy;
 
 fn toy_row(id: i64, position: usize) -> [f32; DIM] {
@@ -199,6 +231,10 @@ impl Model for Toy {
 			Some(&PANICS) => panic!("the toy panics on this token"),
 			Some(&MISSHAPES) => {
 				return ServerTensor::f32(vec![b, t], vec![0.0; b * t]).ok_or("shape".into())
+			},
+			Some(&UNEVEN) => {
+				let out = (0..b * t * DIM).map(|i| AWKWARD[i % AWKWARD.len()]).collect();
+				return ServerTensor::f32(vec![b, t, DIM], out).ok_or_else(|| "shape".into());
 			},
 			_ => {},
 		}
@@ -1061,6 +1097,174 @@ fn check_outputs(c: &Checks, case: &str, body: &[u8], ids: &[i64], batch: usize,
 		.flat_map(f32::to_le_bytes)
 		.collect();
 	c.expect(t.data == want, || format!("{case}: the outputs are not the model's values"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Half precision by hand: "`F16` (IEEE 754 binary16) or `BF16` (the top 16 bits of an `F32`,
+// rounded to nearest even)".
+
+/// 2^e as an F32, for `e` in F32's normal range.
+fn pow2(e: i32) -> f32 {
+	f32::from_bits(((e + 127) as u32) << 23)
+}
+
+/// `x` as BF16: its top 16 bits, rounded to nearest, ties to even.
+fn bf16_bits(x: f32) -> u16 {
+	let bits = x.to_bits();
+	if x.is_nan() {
+		return (bits >> 16) as u16 | 0x0040;
+	}
+	((bits + 0x7fff + ((bits >> 16) & 1)) >> 16) as u16
+}
+
+fn from_bf16(word: u16) -> f32 {
+	f32::from_bits(u32::from(word) << 16)
+}
+
+/// `x` as F16 (sign, 5 exponent bits biased by 15, 10 fraction bits), rounded to nearest, ties
+/// to even; finite values beyond ±65504 saturate there, as the axon's answers do.
+fn f16_bits(x: f32) -> u16 {
+	let bits = x.to_bits();
+	let sign = ((bits >> 16) & 0x8000) as u16;
+	let magnitude = bits & 0x7fff_ffff;
+	if magnitude > 0x7f80_0000 {
+		return sign | 0x7e00;
+	}
+	if magnitude == 0x7f80_0000 {
+		return sign | 0x7c00;
+	}
+	let exponent = (magnitude >> 23) as i32 - 127;
+	if exponent < -25 {
+		return sign;
+	}
+	// The value is significand·2^(exponent − 23). F16 keeps multiples of 2^(exponent − 10),
+	// and of 2^−24 (its subnormals) below its smallest normal exponent, −14.
+	let significand = (magnitude & 0x7f_ffff) | 0x80_0000;
+	let shift = 13 + (-14 - exponent).max(0) as u32;
+	let kept = significand >> shift;
+	let rest = significand & ((1u32 << shift) - 1);
+	let half = 1u32 << (shift - 1);
+	let kept = if rest > half || (rest == half && kept & 1 == 1) { kept + 1 } else { kept };
+	// A carry out of the fraction moves to the next exponent, as in the encoding itself.
+	let word = if exponent < -14 { kept } else { (((exponent + 15) as u32) << 10) + kept - 0x400 };
+	if word >= 0x7c00 {
+		sign | 0x7bff
+	} else {
+		sign | word as u16
+	}
+}
+
+fn from_f16(word: u16) -> f32 {
+	let sign: f32 = if word & 0x8000 == 0 { 1.0 } else { -1.0 };
+	let exponent = i32::from((word >> 10) & 0x1f);
+	let fraction = f32::from(word & 0x3ff);
+	sign * match exponent {
+		0 => fraction * pow2(-24),
+		31 if fraction == 0.0 => f32::INFINITY,
+		31 => f32::NAN,
+		e => (1024.0 + fraction) * pow2(e - 25),
+	}
+}
+
+/// Bytes of one element of a float type of the wire.
+fn width(dtype: &str) -> usize {
+	match dtype {
+		"F16" | "BF16" => 2,
+		_ => 4,
+	}
+}
+
+/// `values` as little-endian elements of `dtype` (`F32`, `F16` or `BF16`).
+fn encode_as(dtype: &str, values: &[f32]) -> Vec<u8> {
+	values
+		.iter()
+		.flat_map(|&x| match dtype {
+			"F16" => f16_bits(x).to_le_bytes().to_vec(),
+			"BF16" => bf16_bits(x).to_le_bytes().to_vec(),
+			_ => x.to_le_bytes().to_vec(),
+		})
+		.collect()
+}
+
+/// Little-endian elements of `dtype` (`F32`, `F16` or `BF16`), as F32.
+fn decode_as(dtype: &str, data: &[u8]) -> Vec<f32> {
+	data.chunks_exact(width(dtype))
+		.map(|e| match dtype {
+			"F16" => from_f16(u16::from_le_bytes([e[0], e[1]])),
+			"BF16" => from_bf16(u16::from_le_bytes([e[0], e[1]])),
+			_ => f32::from_le_bytes([e[0], e[1], e[2], e[3]]),
+		})
+		.collect()
+}
+
+/// Little-endian 16-bit words.
+fn words(data: &[u8]) -> Vec<u16> {
+	data.chunks_exact(2).map(|w| u16::from_le_bytes([w[0], w[1]])).collect()
+}
+
+/// What the toy answers for `ids` (`[batch, seq]`), in F32.
+fn toy_values(ids: &[i64], seq: usize) -> Vec<f32> {
+	if ids.first() == Some(&UNEVEN) {
+		return (0..ids.len() * DIM).map(|i| AWKWARD[i % AWKWARD.len()]).collect();
+	}
+	ids.iter().enumerate().flat_map(|(i, &id)| toy_row(id, i % seq)).collect()
+}
+
+/// A forward answer in `dtype`: exactly `outputs`, `[batch, seq, dim]`, `width(dtype)` bytes an
+/// element, each the model's F32 value `want` rounded to `dtype` as the document says, finite.
+fn check_answer_as(
+	c: &Checks,
+	case: &str,
+	body: &[u8],
+	dtype: &str,
+	want: &[f32],
+	shape: [usize; 3],
+) {
+	let tensors = match parse_safetensors(body) {
+		Ok(tensors) => tensors,
+		Err(e) => return c.fail(format!("{case}: the answer is not safetensors: {e}")),
+	};
+	let names: Vec<&str> = tensors.iter().map(|t| t.name.as_str()).collect();
+	if names != ["outputs"] {
+		return c.fail(format!("{case}: the answer holds {names:?}, not exactly `outputs`"));
+	}
+	let t = &tensors[0];
+	if t.dtype != dtype || t.shape != shape {
+		return c.fail(format!(
+			"{case}: outputs are {} {:?}, want {dtype} {shape:?}",
+			t.dtype, t.shape
+		));
+	}
+	if t.data.len() != width(dtype) * want.len() {
+		return c.fail(format!(
+			"{case}: {} bytes of {dtype} outputs for {} elements, want {}",
+			t.data.len(),
+			want.len(),
+			width(dtype) * want.len()
+		));
+	}
+	let got = decode_as(dtype, &t.data);
+	let rounded = decode_as(dtype, &encode_as(dtype, want));
+	c.expect(got.iter().all(|x| x.is_finite()), || {
+		format!("{case}: {dtype} outputs hold a value that is not finite")
+	});
+	let wrong: Vec<String> = got
+		.iter()
+		.zip(&rounded)
+		.zip(want)
+		.enumerate()
+		.filter(|(_, ((got, rounded), _))| got.to_bits() != rounded.to_bits())
+		.take(4)
+		.map(|(i, ((got, rounded), want))| {
+			format!("element {i}: {want} came as {got}, not {rounded}")
+		})
+		.collect();
+	c.expect(wrong.is_empty(), || {
+		format!(
+			"{case}: the {dtype} outputs are not the model's values rounded as documented: {}",
+			wrong.join("; ")
+		)
+	});
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -2064,5 +2268,280 @@ async fn connections_beyond_32_per_source_are_closed_unanswered() {
 		}
 	}
 	drop(open);
+	c.finish();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Half precision on the wire.
+
+#[test]
+fn this_clients_half_precision_follows_the_documented_rules() {
+	let c = Checks::new();
+	// A value, its F16 word (to nearest, ties to even, saturating at ±65504), its BF16 word.
+	let cases: [(f32, u16, u16); 16] = [
+		(1.0, 0x3c00, 0x3f80),
+		(-2.5, 0xc100, 0xc020),
+		(0.1, 0x2e66, 0x3dcd),
+		(65504.0, 0x7bff, 0x4780),
+		(65519.0, 0x7bff, 0x4780),
+		(65520.0, 0x7bff, 0x4780),
+		(-1.0e6, 0xfbff, 0xc974),
+		(1.0 + 1.0 / 256.0, 0x3c04, 0x3f80),
+		(1.0 + 3.0 / 256.0, 0x3c0c, 0x3f82),
+		(1.0 + 1.0 / 2048.0, 0x3c00, 0x3f80),
+		(1.0 + 3.0 / 2048.0, 0x3c02, 0x3f80),
+		(1.0e-6, 0x0011, 0x3586),
+		(3.0e-8, 0x0001, 0x3301),
+		(pow2(-25), 0x0000, 0x3300),
+		(1.0e30, 0x7bff, 0x714a),
+		(-0.0, 0x8000, 0x8000),
+	];
+	for (x, want_f16, want_bf16) in cases {
+		c.expect(f16_bits(x) == want_f16, || {
+			format!("{x} as F16 is {:04x}, not {want_f16:04x}", f16_bits(x))
+		});
+		c.expect(bf16_bits(x) == want_bf16, || {
+			format!("{x} as BF16 is {:04x}, not {want_bf16:04x}", bf16_bits(x))
+		});
+	}
+	// F16 decoding: subnormals, the smallest normal, the largest finite, infinity, NaN.
+	let decoded: [(u16, f32); 6] = [
+		(0x0001, pow2(-24)),
+		(0x03ff, 1023.0 * pow2(-24)),
+		(0x0400, pow2(-14)),
+		(0x7bff, 65504.0),
+		(0xfbff, -65504.0),
+		(0x7c00, f32::INFINITY),
+	];
+	for (word, want) in decoded {
+		c.expect(from_f16(word) == want, || {
+			format!("F16 {word:04x} decodes to {}, not {want}", from_f16(word))
+		});
+	}
+	c.expect(from_f16(0x7e00).is_nan() && from_bf16(0x7fc0).is_nan(), || {
+		"F16 7e00 or BF16 7fc0 is not NaN".into()
+	});
+	c.expect(from_bf16(0x7f80) == f32::INFINITY, || "BF16 7f80 is not infinity".into());
+	// "every F16 and BF16 value is an F32 value": each finite word converts back to itself.
+	let mut lost = Vec::new();
+	for word in 0..=u16::MAX {
+		let (half, brain) = (from_f16(word), from_bf16(word));
+		if half.is_finite() && f16_bits(half) != word {
+			lost.push(format!("F16 {word:04x}"));
+		}
+		if brain.is_finite() && bf16_bits(brain) != word {
+			lost.push(format!("BF16 {word:04x}"));
+		}
+	}
+	c.expect(lost.is_empty(), || {
+		format!(
+			"{} words do not convert back to themselves: {:?}",
+			lost.len(),
+			&lost[..lost.len().min(4)]
+		)
+	});
+	c.finish();
+}
+
+#[test]
+fn the_half_precision_worked_example_is_what_this_client_reads_and_builds() {
+	let c = Checks::new();
+	let values: [f32; 4] = [1.0, -2.5, 0.1, 65504.0];
+	// The dtype, where the doc's body follows, its length, its header length, its words and
+	// the values they are.
+	#[allow(clippy::type_complexity)]
+	let examples: [(&str, &str, usize, u64, [u16; 4], [f32; 4]); 2] = [
+		(
+			"BF16",
+			"Worked example: a `[1, 2, 2]` answer",
+			88,
+			72,
+			[0x3f80, 0xc020, 0x3dcd, 0x4780],
+			[1.0, -2.5, f32::from_bits(0x3dcd_0000), 65536.0], // 0.10009765625
+		),
+		(
+			"F16",
+			"As `F16` the body is 80 bytes",
+			80,
+			64,
+			[0x3c00, 0xc100, 0x2e66, 0x7bff],
+			[1.0, -2.5, f32::from_bits(0x3dcc_c000), 65504.0], // 0.0999755859375
+		),
+	];
+	for (dtype, marker, len, header_len, want_words, want_values) in examples {
+		let doc = squeezed(&block_after(marker));
+		let body = match hex::decode(&doc) {
+			Ok(body) => body,
+			Err(e) => {
+				c.fail(format!("the doc's {dtype} example is not hex: {e}"));
+				continue;
+			},
+		};
+		c.expect(body.len() == len, || {
+			format!("the doc's {dtype} example is {} bytes, not {len}", body.len())
+		});
+		c.expect(body.len() >= 8 && body[..8] == header_len.to_le_bytes(), || {
+			format!("the doc's {dtype} example does not start with the header length {header_len}")
+		});
+		match parse_safetensors(&body) {
+			Err(e) => c.fail(format!("the doc's {dtype} example is not safetensors: {e}")),
+			Ok(tensors) => {
+				let names: Vec<&str> = tensors.iter().map(|t| t.name.as_str()).collect();
+				c.expect(names == ["outputs"], || {
+					format!("the doc's {dtype} example holds {names:?}, not exactly `outputs`")
+				});
+				if let Some(t) = tensors.first() {
+					c.expect(t.dtype == dtype && t.shape == [1, 2, 2] && t.data.len() == 8, || {
+						format!(
+							"the doc's {dtype} example is {} {:?} in {} bytes, not {dtype} [1, 2, \
+							 2] in 8",
+							t.dtype,
+							t.shape,
+							t.data.len()
+						)
+					});
+					c.expect(words(&t.data) == want_words, || {
+						format!(
+							"the doc's {dtype} words are {:04x?}, not {want_words:04x?}",
+							words(&t.data)
+						)
+					});
+					let got = decode_as(dtype, &t.data);
+					let bits: Vec<u32> = got.iter().map(|x| x.to_bits()).collect();
+					c.expect(bits == want_values.map(f32::to_bits), || {
+						format!("the doc's {dtype} values decode to {got:?}, not {want_values:?}")
+					});
+				}
+			},
+		}
+		// This client's own rounding of the four values builds the same bytes.
+		let built = safetensors(&[tensor("outputs", dtype, &[1, 2, 2], encode_as(dtype, &values))]);
+		c.expect(hex::encode(&built) == doc, || {
+			format!("the {dtype} example differs:\n built {}\n doc   {doc}", hex::encode(&built))
+		});
+	}
+	c.finish();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_travel_in_the_wire_dtype_rounded_as_documented() {
+	let c = Checks::new();
+	let caller = key(CALLER);
+	let (b, t) = (2, 5);
+	// One axon for each wire dtype; the last keeps the default, F32.
+	let mut servers = Vec::new();
+	for (dtype, wire) in
+		[("BF16", Some(ServerDType::BF16)), ("F16", Some(ServerDType::F16)), ("F32", None)]
+	{
+		let server = Server::start(|config| {
+			if let Some(wire) = wire {
+				config.wire_dtype = wire;
+			}
+		})
+		.await;
+		servers.push((dtype, server));
+	}
+	for (dtype, s) in &servers {
+		s.ready().await;
+		// The toy's rows, which every type holds exactly.
+		let ids = token_ids(b, t, 13);
+		let case = format!("a forward answered in {dtype}");
+		let call = s.call(&caller, FORWARD, forward_body(&ids, b, t));
+		if let Some(a) = s.ok(&c, &case, &call).await {
+			check_answer_as(&c, &case, &a.body, dtype, &toy_values(&ids, t), [b, t, DIM]);
+			if *dtype == "F32" {
+				check_outputs(
+					&c,
+					"a forward from an axon with the default wire dtype",
+					&a.body,
+					&ids,
+					b,
+					t,
+				);
+			}
+		}
+		// Values the half types round, tie, flush or saturate.
+		let mut uneven = token_ids(2, 3, 14);
+		uneven[0] = UNEVEN;
+		let case = format!("values to round, answered in {dtype}");
+		let call = s.call(&caller, FORWARD, forward_body(&uneven, 2, 3));
+		if let Some(a) = s.ok(&c, &case, &call).await {
+			check_answer_as(&c, &case, &a.body, dtype, &toy_values(&uneven, 3), [2, 3, DIM]);
+		}
+	}
+	c.finish();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gradients_are_taken_in_each_float_type_and_others_refused() {
+	let s = Server::start(|config| config.wire_dtype = ServerDType::BF16).await;
+	s.ready().await;
+	let c = Checks::new();
+	let caller = key(CALLER);
+	let (b, t) = (2, 5);
+	let shape = [b, t, DIM];
+	let empty = between(DOC, "whose BLAKE3 is `", "`").to_string();
+
+	// An answered forward, then gradients for it that are refused (step 13, before 13a).
+	let ids = token_ids(b, t, 21);
+	let case = "a forward from a BF16 axon";
+	if let Some(a) = s.ok(&c, case, &s.call(&caller, FORWARD, forward_body(&ids, b, t))).await {
+		check_answer_as(&c, case, &a.body, "BF16", &toy_values(&ids, t), shape);
+	}
+	let with = |g: Tensor| safetensors(&[tokens(&[b, t], &ids), g]);
+	// Grads in `dtype` with their fourth element replaced by `word`.
+	let with_word = |dtype: &str, word: u16| {
+		let mut data = encode_as(dtype, &grads(b, t));
+		data[6..8].copy_from_slice(&word.to_le_bytes());
+		with(tensor("grads", dtype, &shape, data))
+	};
+	let f64s: Vec<u8> = grads(b, t).iter().flat_map(|&x| f64::from(x).to_le_bytes()).collect();
+	let narrow = encode_as("BF16", &vec![0.5; b * t * (DIM - 1)]);
+	let bad = [
+		("F64 grads", with(tensor("grads", "F64", &shape, f64s))),
+		("BF16 grads holding a NaN (7fc0)", with_word("BF16", 0x7fc0)),
+		("BF16 grads holding infinity (7f80)", with_word("BF16", 0x7f80)),
+		("F16 grads holding a NaN (7e00)", with_word("F16", 0x7e00)),
+		("F16 grads holding minus infinity (fc00)", with_word("F16", 0xfc00)),
+		("BF16 grads of another dim", with(tensor("grads", "BF16", &[b, t, DIM - 1], narrow))),
+	];
+	for (case, body) in bad {
+		let call = s.call(&caller, BACKWARD, body);
+		s.after_body(&c, case, &call, 422, "bad_tensor").await;
+	}
+	// "2 bytes an element for `F16`/`BF16`": BF16 grads in F32's byte ranges.
+	let wide = with(tensor("grads", "BF16", &shape, encode_as("F32", &grads(b, t))));
+	let call = s.call(&caller, BACKWARD, wide);
+	s.after_body(&c, "BF16 grads of 4 bytes an element", &call, 400, "malformed_body").await;
+
+	// Each float type is taken, whatever the axon answers in: BF16 for the answer above (the
+	// refused gradients took nothing), F16 and F32 for answers of their own.
+	let mut answered = vec![("BF16", ids.clone())];
+	for (dtype, salt) in [("F16", 22), ("F32", 23)] {
+		let ids = token_ids(b, t, salt);
+		let case = format!("a forward to give {dtype} gradients for");
+		s.ok(&c, &case, &s.call(&caller, FORWARD, forward_body(&ids, b, t))).await;
+		answered.push((dtype, ids));
+	}
+	for (dtype, ids) in &answered {
+		let body = safetensors(&[
+			tokens(&[b, t], ids),
+			tensor("grads", dtype, &shape, encode_as(dtype, &grads(b, t))),
+		]);
+		let case = format!("{dtype} grads");
+		if let Some(a) = s.ok(&c, &case, &s.call(&caller, BACKWARD, body)).await {
+			c.expect(a.body.is_empty(), || format!("{case}: answered a body: {}", a.describe()));
+			c.expect(a.header("bt-body-hash") == Some(empty.as_str()), || {
+				format!("{case}: bt-body-hash is {:?}, not {empty}", a.header("bt-body-hash"))
+			});
+		}
+	}
+	// Taken once.
+	let body = safetensors(&[
+		tokens(&[b, t], &ids),
+		tensor("grads", "BF16", &shape, encode_as("BF16", &grads(b, t))),
+	]);
+	let call = s.call(&caller, BACKWARD, body);
+	s.after_body(&c, "BF16 grads again for the same answer", &call, 409, "not_answered").await;
 	c.finish();
 }

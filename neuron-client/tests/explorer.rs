@@ -60,9 +60,21 @@ async fn the_explorer_shows_every_hotkey_with_its_emission_in_a_real_browser() {
 	}
 
 	// A neuron's metrics endpoint as `neuron run --metrics-port` serves it, reporting a
-	// held-out loss for the first hotkey: the explorer reads it and charts it.
+	// held-out loss and the model it serves for the first hotkey: the explorer reads them,
+	// charts the loss and shows the model in the neuron's row.
 	let metrics = std::sync::Arc::new(neuron_client::serve::metrics::Metrics::new());
 	metrics.learning(&hotkeys[0].1, 1, 250, 2.75);
+	metrics.model(
+		&hotkeys[0].1,
+		1,
+		&neuron_client::serve::metrics::ModelLabel {
+			kind: "torchscript",
+			trains: false,
+			wire_dtype: "BF16",
+			parameters: 1_100_000,
+		},
+	);
+	assert!(metrics.render().contains("neuron_model_parameters{"), "{}", metrics.render());
 	let (metrics_addr, _metrics_server) =
 		metrics.clone().serve("127.0.0.1:0".parse().unwrap()).await.unwrap();
 	let port = bittensor_e2e::free_port().unwrap();
@@ -119,6 +131,23 @@ async fn the_explorer_shows_every_hotkey_with_its_emission_in_a_real_browser() {
 	assert!(reported["uid"].is_u64(), "{losses}");
 	assert_eq!(reported["points"][0]["loss"], 2.75, "{losses}");
 	assert_eq!(reported["points"][0]["steps"], 250, "{losses}");
+	// The model it reports, on its neuron of the subnet; the others report none.
+	for n in subnet["neurons"].as_array().unwrap() {
+		if n["hotkey"] == hotkeys[0].1.as_str() {
+			assert_eq!(
+				n["model"],
+				serde_json::json!({
+					"kind": "torchscript",
+					"state": "frozen",
+					"wire_dtype": "BF16",
+					"parameters": 1_100_000,
+				}),
+				"{subnet}"
+			);
+		} else {
+			assert!(n["model"].is_null(), "{subnet}");
+		}
+	}
 	let (code, missing) = http_json(&format!("{base}/api/subnets/99")).await;
 	assert_eq!(code, 404);
 	assert!(missing["error"].as_str().unwrap().contains("subnet 99 does not exist"));
@@ -170,6 +199,14 @@ async fn the_explorer_shows_every_hotkey_with_its_emission_in_a_real_browser() {
 			assert!(dom.contains("id=\"registration-price\""), "no registration price");
 			assert!(dom.contains("id=\"price-svg\"") || dom.contains("waiting for blocks"));
 			assert!(dom.contains("id=\"loss-svg\""), "no held-out loss chart");
+			// The reported model, in its neuron's row.
+			let start = dom.find(&format!("data-hotkey=\"{}\"", hotkeys[0].1)).unwrap();
+			let row = &dom[start..];
+			let row = &row[..row.find("</tr>").unwrap_or(row.len())];
+			for shown in ["torchscript", "1.1 M", "frozen", "BF16"] {
+				assert!(row.contains(shown), "no `{shown}` in the model column: {row}");
+			}
+			assert!(dom.contains(">model<"), "no model column");
 			let png = std::fs::read(&screenshot).unwrap();
 			assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "screenshot too small");
 			eprintln!("explorer screenshot: {}", screenshot.display());

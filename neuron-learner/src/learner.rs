@@ -5,9 +5,59 @@
 use super::{
 	model::{negative_entropy, Config, Distiller, Encoder, Gate, Head, Mixer, SharedReadout},
 	optim::Adam,
+	script::{ModelError, ScriptEncoder},
 };
-use std::{collections::VecDeque, path::Path};
+use std::{
+	collections::VecDeque,
+	path::{Path, PathBuf},
+};
 use tch::{nn, nn::Module, nn::ModuleT, Device, Kind, Reduction, Tensor};
+
+/// The neuron's encoder (what its axon serves): the built-in transformer, or a TorchScript
+/// module trained anywhere (`neuron run --model`).
+#[derive(Debug)]
+pub enum Encoding {
+	/// The built-in byte-level transformer of [`Config`].
+	Builtin(Encoder),
+	/// A TorchScript module, trained by the neuron or frozen.
+	Script(ScriptEncoder),
+}
+
+impl ModuleT for Encoding {
+	fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
+		match self {
+			Encoding::Builtin(e) => e.forward_t(xs, train),
+			Encoding::Script(e) => e.forward_t(xs, train),
+		}
+	}
+}
+
+impl Encoding {
+	/// Whether the neuron's loss (and its callers' gradients) train it.
+	pub fn trains(&self) -> bool {
+		!matches!(self, Encoding::Script(e) if e.frozen())
+	}
+}
+
+/// A TorchScript file to use as the encoder.
+#[derive(Clone, Debug)]
+pub struct ModelFile {
+	/// The file (already held to the contract by [`crate::script::check`]).
+	pub path: PathBuf,
+	/// Serve it unchanged: train only the gate, head, distiller and mixer around it.
+	pub frozen: bool,
+}
+
+/// What a neuron reports of its model (metrics, the explorer, logs).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ModelInfo {
+	/// `builtin` or `torchscript`.
+	pub kind: &'static str,
+	/// Parameters of the encoder.
+	pub encoder_parameters: i64,
+	/// Whether the encoder trains (`false`: `--freeze`).
+	pub trains: bool,
+}
 
 /// How a neuron learns.
 #[derive(Clone, Debug)]
@@ -71,7 +121,7 @@ pub struct Step {
 pub struct Learner {
 	/// The model's parameters.
 	pub vs: nn::VarStore,
-	encoder: Encoder,
+	encoder: Encoding,
 	gate: Gate,
 	distiller: Distiller,
 	head: Head,
@@ -104,15 +154,29 @@ const ANSWER_LIMIT: f64 = 30.0;
 
 /// The checkpoint's files.
 pub const MODEL_FILE: &str = "model.safetensors";
+/// A TorchScript encoder as trained so far, beside the checkpoint (for PyTorch or `--model`).
+pub const SCRIPT_FILE: &str = "encoder.pt";
 const OPTIMIZER_FILE: &str = "optimizer.safetensors";
 const SCORES_FILE: &str = "scores.safetensors";
 
 impl Learner {
-	/// A fresh model.
+	/// A fresh model with the built-in encoder.
 	pub fn new(config: LearnConfig) -> Self {
 		let vs = nn::VarStore::new(config.device);
+		let encoder = Encoding::Builtin(Encoder::new(vs.root() / "encoder", &config.model));
+		Self::around(vs, encoder, config)
+	}
+
+	/// A fresh model around the TorchScript encoder in `model` (its output of size
+	/// `config.model.dim`): the gate, distiller, head and mixer are new.
+	pub fn with_model(config: LearnConfig, model: &ModelFile) -> Result<Self, ModelError> {
+		let vs = nn::VarStore::new(config.device);
+		let encoder = ScriptEncoder::load(&model.path, vs.root() / "encoder", model.frozen)?;
+		Ok(Self::around(vs, Encoding::Script(encoder), config))
+	}
+
+	fn around(vs: nn::VarStore, encoder: Encoding, config: LearnConfig) -> Self {
 		let root = vs.root();
-		let encoder = Encoder::new(&root / "encoder", &config.model);
 		let gate = Gate::new(&root / "gate", &config.model, config.capacity);
 		let distiller = Distiller::new(&root / "distiller", &config.model);
 		let head = Head::new(&root / "head", &config.model);
@@ -140,9 +204,30 @@ impl Learner {
 		&self.config
 	}
 
-	/// Number of parameters.
+	/// Number of parameters the neuron trains.
 	pub fn parameters(&self) -> i64 {
 		self.vs.trainable_variables().iter().map(|t| t.numel() as i64).sum()
+	}
+
+	/// Its encoder's kind, size and whether it trains.
+	pub fn model_info(&self) -> ModelInfo {
+		match &self.encoder {
+			Encoding::Builtin(_) => {
+				let encoder_parameters = self
+					.vs
+					.variables()
+					.iter()
+					.filter(|(name, _)| name.starts_with("encoder."))
+					.map(|(_, t)| t.numel() as i64)
+					.sum();
+				ModelInfo { kind: "builtin", encoder_parameters, trains: true }
+			},
+			Encoding::Script(e) => ModelInfo {
+				kind: "torchscript",
+				encoder_parameters: e.parameters(),
+				trains: !e.frozen(),
+			},
+		}
 	}
 
 	/// What the axon serves: `[batch, seq, dim]` representations of `tokens`, no gradient.
@@ -331,6 +416,11 @@ impl Learner {
 	/// clipped to `caller_grad_clip`, scaled by `caller_grad_scale`), adding to this step's
 	/// parameter gradients.
 	fn fold_caller_grads(&mut self) -> usize {
+		if !self.encoder.trains() {
+			// A frozen encoder serves as it is: its callers' gradients change nothing.
+			self.caller_grads.clear();
+			return 0;
+		}
 		let mut n = 0;
 		while let Some(CallerGrad { inputs, grads, .. }) = self.caller_grads.pop_front() {
 			let grads = grads.to_device(self.config.device).to_kind(Kind::Float);
@@ -495,6 +585,15 @@ impl Learner {
 		Tensor::write_safetensors(&[("scores", &scores)], tmp(SCORES_FILE))?;
 		for name in [MODEL_FILE, OPTIMIZER_FILE, SCORES_FILE] {
 			std::fs::rename(tmp(name), dir.join(name))?;
+		}
+		// A trained TorchScript encoder also goes back out as TorchScript: PyTorch loads it
+		// with torch.jit.load, and `--model` takes it as a starting point.
+		if let Encoding::Script(e) = &self.encoder {
+			if !e.frozen() {
+				let tmp = dir.join("encoder.tmp.pt");
+				e.save(&tmp)?;
+				std::fs::rename(tmp, dir.join(SCRIPT_FILE))?;
+			}
 		}
 		Ok(())
 	}

@@ -2,6 +2,8 @@
 //!
 //! - [`model`]: the byte-level transformer encoder, the gate over peers, the distiller and the
 //!   head, shaped like the tch-rs examples (a config struct, `new` on a `nn::Path`, `forward`);
+//! - [`script`]: encoders trained anywhere (TorchScript, `neuron run --model`) and the contract
+//!   they are held to at load;
 //! - [`optim`]: AdamW over the model's own tensors, so its state can be checkpointed;
 //! - [`learner`]: one training step with peers' answers, the valuation of peers, checkpoints;
 //! - [`data`]: the training text, its shards and held-out part;
@@ -21,6 +23,7 @@ pub mod learner;
 pub mod model;
 pub mod neuron;
 pub mod optim;
+pub mod script;
 pub mod serving;
 pub mod wire;
 

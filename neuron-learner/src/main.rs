@@ -10,11 +10,18 @@ use neuron_client::{
 use neuron_learner::{
 	bench,
 	collab::{self, chart, domains::Sources, CollabBench, Parts},
-	neuron, set_threads,
+	neuron,
+	script::ModelError,
+	set_threads,
 };
 
 fn main() -> std::process::ExitCode {
-	neuron_client::entry::main(run_learning)
+	neuron_client::entry::main_with_status(run_learning, model_status)
+}
+
+/// A model refused at load has an exit status of its own (10 to 22; docs/NEURON.md).
+fn model_status(error: &anyhow::Error) -> Option<u8> {
+	error.chain().find_map(|e| e.downcast_ref::<ModelError>()).map(ModelError::exit_code)
 }
 
 /// Runs a learning command; every other command is `neuron`'s.
@@ -27,6 +34,8 @@ async fn run_learning(cli: Cli) -> Result<()> {
 			batch,
 			seq_len,
 			dim,
+			model,
+			forward,
 			device,
 			threads,
 			json,
@@ -34,14 +43,26 @@ async fn run_learning(cli: Cli) -> Result<()> {
 			if let Some(threads) = threads {
 				set_threads(threads);
 			}
-			let bench = bench::TrainBench { steps, batch, seq_len, dim, capacity: 4096, device };
+			let bench = bench::TrainBench {
+				steps,
+				batch,
+				seq_len,
+				dim,
+				capacity: 4096,
+				device,
+				model,
+				forward,
+			};
 			let report = tokio::task::spawn_blocking(move || bench::run(&bench)).await??;
 			if json {
 				println!("{}", serde_json::to_string(&report)?);
 			} else {
 				println!(
-					"{} steps on {}: {:.2} steps/s, {:.0} tokens/s, {} parameters, last loss {:.3}",
+					"{} {} steps of the {} encoder on {}: {:.2} steps/s, {:.0} tokens/s, {} \
+					 parameters, last loss {:.3}",
 					report.steps,
+					if report.forward { "forward" } else { "training" },
+					report.encoder,
 					report.device,
 					report.steps_per_s,
 					report.tokens_per_s,
@@ -77,6 +98,7 @@ async fn collab(args: CollabArgs) -> Result<()> {
 		peers: args.peers,
 		steps: args.steps,
 		peer_steps: args.peer_steps.unwrap_or(4 * args.steps),
+		peer_model: args.peer_model,
 		batch: args.batch,
 		seq_len: args.seq_len,
 		dim: args.dim,

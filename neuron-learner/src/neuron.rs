@@ -6,8 +6,9 @@
 
 use crate::{
 	data::{parse_shard, Corpus},
-	learner::{LearnConfig, Learner, Step, MODEL_FILE},
+	learner::{LearnConfig, Learner, ModelFile, Step, MODEL_FILE},
 	model,
+	script::{self, Contract},
 	serving::{Noise, Served},
 	set_threads,
 	wire::{to_tch, to_wire_f32, to_wire_i64},
@@ -26,9 +27,9 @@ use neuron_client::{
 	serve::{
 		axon::{Axon, AxonConfig, Model, Schema},
 		dendrite::{Dendrite, DendriteConfig, Target},
-		metrics::Metrics,
+		metrics::{Metrics, ModelLabel},
 		protocol::{Hotkey, Scope, Signer},
-		tensor::Tensor as WireTensor,
+		tensor::{DType, Tensor as WireTensor},
 		view::{socket_addr, SharedView, SubnetView},
 	},
 	wallet::{self, commits::CommitStore},
@@ -51,6 +52,21 @@ pub async fn run(ctx: &Context, args: RunArgs) -> Result<()> {
 	if let Some(threads) = args.threads {
 		set_threads(threads);
 	}
+	// A model from outside is held to the contract before anything reaches the chain.
+	if let Some(path) = &args.model {
+		let contract = contract(&args)?;
+		let checked = tokio::task::block_in_place(|| script::check(path, &contract))?;
+		info!(
+			model = %path.display(),
+			parameters = checked.parameters,
+			output = ?checked.output,
+			full_batch_ms = format!("{:.1}", checked.full_batch.as_secs_f64() * 1e3),
+			frozen = args.freeze,
+			"the model meets the contract"
+		);
+	}
+	let wire_dtype =
+		DType::parse_float(&args.wire_dtype).map_err(|e| anyhow!("--wire-dtype: {e}"))?;
 	let netuid = args.netuid;
 	let hotkey = ctx.hotkey()?;
 	let address = wallet::address(&hotkey);
@@ -91,6 +107,19 @@ pub async fn run(ctx: &Context, args: RunArgs) -> Result<()> {
 	// The learner (or the noise it serves instead) and the axon in front of it.
 	let dim = args.dim;
 	let learner = if args.serve_noise { None } else { Some(new_learner(&args, &graph)?) };
+	let label = match &learner {
+		Some(l) => {
+			let info = lock(l).model_info();
+			(info.kind, info.trains, info.encoder_parameters)
+		},
+		None => ("noise", false, 0),
+	};
+	let model_label = ModelLabel {
+		kind: label.0,
+		trains: label.1,
+		wire_dtype: wire_dtype.name(),
+		parameters: label.2,
+	};
 	let served: Arc<dyn Model> = match &learner {
 		Some(l) => Arc::new(Served(l.clone())),
 		None => Arc::new(Noise { dim }),
@@ -98,13 +127,15 @@ pub async fn run(ctx: &Context, args: RunArgs) -> Result<()> {
 	let view = SharedView::default();
 	let sync = Duration::from_secs_f64(args.sync_secs);
 	let refresher = view.keep_fresh(ctx.settings.url.clone(), netuid, sync).await?;
-	let schema = Schema::tokens(dim, args.batch.max(64), args.seq_len);
+	let schema = Schema::tokens(dim, max_batch(&args), args.seq_len);
 	let metrics = Arc::new(Metrics::new());
+	metrics.model(&address.to_string(), netuid, &model_label);
 	let signer = Signer::new(&hotkey);
 	// Every call this neuron signs or serves is bound to this chain and subnet.
 	let scope = Scope { genesis: chain.genesis_hash().await?, netuid };
 	let mut axon_config = AxonConfig::new(schema);
 	axon_config.scope = scope;
+	axon_config.wire_dtype = wire_dtype;
 	if args.axon_ip.is_loopback() {
 		// Every peer of a market on one machine calls from loopback: one budget for all of
 		// them would throttle honest neighbours. (A routable axon keeps the default budget.)
@@ -198,7 +229,8 @@ fn check_args(args: &RunArgs) -> Result<()> {
 	if args.dim == 0 || args.dim > 4096 {
 		bail!("--dim {}: expected 1 to 4096", args.dim);
 	}
-	if !args.dim.is_multiple_of(model::Config::new(1).heads as usize) {
+	// The built-in encoder splits `dim` over its heads; a model from outside has its own shape.
+	if args.model.is_none() && !args.dim.is_multiple_of(model::Config::new(1).heads as usize) {
 		bail!(
 			"--dim {}: must be a multiple of {} (the attention heads)",
 			args.dim,
@@ -235,7 +267,27 @@ fn check_args(args: &RunArgs) -> Result<()> {
 		.context("--min-caller-stake must be an amount of TAO, e.g. 1 or 0.5")?;
 	parse_shard(&args.shard)?;
 	model::device(&args.device)?;
+	DType::parse_float(&args.wire_dtype).map_err(|e| anyhow!("--wire-dtype: {e}"))?;
+	if args.model_deadline_ms == 0 {
+		bail!("--model-deadline-ms must be at least 1");
+	}
 	Ok(())
+}
+
+/// The largest batch the axon admits (what the contract calls a full batch).
+fn max_batch(args: &RunArgs) -> usize {
+	args.batch.max(64)
+}
+
+/// What `--model` is held to.
+fn contract(args: &RunArgs) -> Result<Contract> {
+	Ok(Contract {
+		dim: args.dim as i64,
+		seq_len: args.seq_len as i64,
+		max_batch: max_batch(args) as i64,
+		deadline: Duration::from_millis(args.model_deadline_ms),
+		device: model::device(&args.device)?,
+	})
 }
 
 fn own_uid(graph: &Metagraph, hotkey: &Keypair) -> Option<u16> {
@@ -250,14 +302,28 @@ fn new_learner(args: &RunArgs, graph: &Metagraph) -> Result<Arc<Mutex<Learner>>>
 	config.caller_grad_scale = args.caller_grad_scale;
 	config.model.max_seq = args.seq_len as i64;
 	config.device = model::device(&args.device)?;
-	let mut learner = Learner::new(config);
+	let mut learner = match &args.model {
+		Some(path) => {
+			Learner::with_model(config, &ModelFile { path: path.clone(), frozen: args.freeze })?
+		},
+		None => Learner::new(config),
+	};
 	if let Some(dir) = &args.checkpoint {
 		if dir.join(MODEL_FILE).exists() {
 			learner.load(dir).with_context(|| format!("resuming from {}", dir.display()))?;
 			info!(steps = learner.steps(), "resumed from {}", dir.display());
 		}
 	}
-	info!(params = learner.parameters(), dim = args.dim, device = %args.device, "model ready");
+	let info = learner.model_info();
+	info!(
+		params = learner.parameters(),
+		encoder = info.kind,
+		encoder_params = info.encoder_parameters,
+		trains = info.trains,
+		dim = args.dim,
+		device = %args.device,
+		"model ready"
+	);
 	Ok(Arc::new(Mutex::new(learner)))
 }
 
@@ -647,11 +713,18 @@ pub async fn round(
 	let peers: Vec<(u16, Option<tch::Tensor>)> =
 		answers.iter().map(|a| (a.uid, a.result.as_ref().ok().map(to_tch))).collect();
 	let step = tokio::task::block_in_place(|| lock(learner).step(inputs, targets, &peers));
+	// Each gradient goes back in the type its peer answered in (the peer's choice).
+	let wire_of = |uid: u16| answers.iter().find(|a| a.uid == uid).and_then(|a| a.wire);
 	let (targets, grads): (Vec<Target>, Vec<WireTensor>) = step
 		.peer_grads
 		.iter()
 		.filter_map(|(uid, g)| {
-			Some((asked.iter().find(|t| t.uid == *uid)?.clone(), to_wire_f32(g)?))
+			let grad = to_wire_f32(g)?;
+			let grad = match wire_of(*uid) {
+				Some(dtype) => grad.to_dtype(dtype)?,
+				None => grad,
+			};
+			Some((asked.iter().find(|t| t.uid == *uid)?.clone(), grad))
 		})
 		.unzip();
 	let backward =

@@ -10,6 +10,8 @@ pub fn to_tch(t: &WireTensor) -> Tensor {
 	match &t.data {
 		Data::F32(v) => Tensor::from_slice(v).view(shape.as_slice()),
 		Data::I64(v) => Tensor::from_slice(v).view(shape.as_slice()),
+		Data::F16(v) => Tensor::from_slice(v).view(shape.as_slice()),
+		Data::BF16(v) => Tensor::from_slice(v).view(shape.as_slice()),
 	}
 }
 

@@ -97,3 +97,30 @@ fn a_specialist_knows_foreign_domains_better_with_peers() {
 		}
 	}
 }
+
+#[test]
+fn a_newcomer_gains_from_peers_of_another_architecture_exported_from_pytorch() {
+	// The peers run a causal convolutional byte model written in PyTorch and exported as
+	// TorchScript (another architecture, width and depth); the newcomer runs the built-in
+	// transformer and reads them only through the shared readout.
+	let dir = tempfile::tempdir().unwrap();
+	let model = dir.path().join("conv.pt");
+	let venv = std::env::var_os("BITTENSOR_TORCH_VENV").map(PathBuf::from).unwrap_or_else(|| {
+		PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/bittensor-torch")
+	});
+	let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/export-model.py");
+	let out = Command::new(venv.join("bin/python"))
+		.args([script, "--arch", "conv", "--dim", "64", "--threads", "1", "--out"])
+		.arg(&model)
+		.output()
+		.unwrap();
+	assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+	let report = bench(&["newcomer"], &["--peer-model", model.to_str().unwrap()]);
+	let a = &report["newcomer"];
+	eprintln!("{a:#}");
+	assert!(a["peer_encoder"].as_str().unwrap().ends_with("conv.pt"));
+	let alone = a["steps_alone"].as_u64().unwrap();
+	let with = a["steps_with_peers"].as_u64().expect("the newcomer reaches L with peers");
+	assert!(with < alone, "with conv peers {with} steps to reach L, alone {alone}");
+	assert!(a["loss_with_peers"].as_f64().unwrap() < a["loss_alone"].as_f64().unwrap());
+}

@@ -4,7 +4,10 @@ use super::Context;
 use crate::{
 	chain::load::{self, LoadArgs, LoadReport},
 	cli::BenchCommand,
-	serve::bench::{self, BenchArgs},
+	serve::{
+		bench::{self, BenchArgs},
+		tensor::DType,
+	},
 	wallet::keypair_from_secret,
 };
 use anyhow::{bail, Result};
@@ -51,23 +54,33 @@ pub async fn run(ctx: &Context, command: BenchCommand) -> Result<()> {
 			}
 			Ok(())
 		},
-		BenchCommand::Serve { shape, concurrency, seconds, http2, json } => {
+		BenchCommand::Serve { shape, wire_dtype, concurrency, seconds, http2, json } => {
 			if concurrency == 0 {
 				bail!("--concurrency must be at least 1");
 			}
 			if !(seconds.is_finite() && seconds > 0.0) {
 				bail!("--seconds must be a positive number");
 			}
-			let args =
-				BenchArgs { shape: bench::parse_shape(&shape)?, concurrency, seconds, http2 };
+			let wire_dtype = DType::parse_float(&wire_dtype)
+				.map_err(|e| anyhow::anyhow!("--wire-dtype: {e}"))?;
+			let args = BenchArgs {
+				shape: bench::parse_shape(&shape)?,
+				concurrency,
+				seconds,
+				http2,
+				wire_dtype,
+			};
 			let report = bench::run(&args).await?;
 			if json {
 				println!("{}", serde_json::to_string(&report)?);
 			} else {
 				println!(
-					"shape {:?}, {} in flight, {}: {} requests, {} failures, {:.0} req/s, {:.1} MB/s of \
-					 tensors, p50 {:.3} ms, p99 {:.3} ms",
+					"shape {:?}, {} answers ({} + {} bytes a call), {} in flight, {}: {} requests, {} \
+					 failures, {:.0} req/s, {:.1} MB/s of tensors, p50 {:.3} ms, p99 {:.3} ms",
 					report.shape,
+					report.wire_dtype,
+					report.request_bytes,
+					report.answer_bytes,
 					report.concurrency,
 					if http2 { "HTTP/2" } else { "HTTP/1.1" },
 					report.requests,

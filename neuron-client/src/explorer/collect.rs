@@ -60,6 +60,13 @@ fn snapshot(block: u64, metagraph: &Value) -> Snapshot {
 	Snapshot { block, neurons }
 }
 
+/// Whether `hotkey` holds a uid in the (lean) metagraph.
+fn registered(metagraph: &Value, hotkey: &str) -> bool {
+	metagraph["neurons"]
+		.as_array()
+		.is_some_and(|ns| ns.iter().any(|n| n["hotkey"].as_str() == Some(hotkey)))
+}
+
 /// Reads the chain into a [`Market`].
 pub struct Collector {
 	chain: Chain,
@@ -86,7 +93,7 @@ impl Collector {
 		}
 	}
 
-	/// Also reads each neuron's reported held-out loss from these metrics endpoints.
+	/// Also reads each neuron's reported held-out loss and model from these metrics endpoints.
 	pub fn with_metrics(mut self, urls: Vec<String>) -> Self {
 		self.metrics = urls;
 		self
@@ -104,9 +111,15 @@ impl Collector {
 		}
 		let mut m = self.market.write().unwrap_or_else(|p| p.into_inner());
 		for r in reported {
-			let (Some(subnet), Some(loss)) = (m.subnets.get_mut(&r.netuid), r.loss) else {
-				continue;
-			};
+			let Some(subnet) = m.subnets.get_mut(&r.netuid) else { continue };
+			// The latest model each registered hotkey reports (a peer's page cannot grow the
+			// map with hotkeys the subnet does not hold).
+			if let Some(model) = r.model {
+				if registered(&subnet.metagraph, &r.hotkey) {
+					subnet.models.insert(r.hotkey.clone(), model);
+				}
+			}
+			let Some(loss) = r.loss else { continue };
 			let points = subnet.losses.entry(r.hotkey).or_default();
 			// A neuron reports every few steps: a point is new when its steps moved.
 			if points.back().is_some_and(|p| p.2 == r.steps && p.1 == loss) {
@@ -116,6 +129,11 @@ impl Collector {
 			while points.len() > LOSSES_KEPT {
 				points.pop_front();
 			}
+		}
+		// A hotkey that left its subnet no longer shows a model.
+		for subnet in m.subnets.values_mut() {
+			let metagraph = &subnet.metagraph;
+			subnet.models.retain(|hotkey, _| registered(metagraph, hotkey));
 		}
 	}
 
@@ -213,6 +231,7 @@ impl Collector {
 					history: VecDeque::new(),
 					prices: VecDeque::new(),
 					losses: Default::default(),
+					models: Default::default(),
 				});
 				if subnet.prices.back().is_none_or(|(b, _)| *b < number) {
 					subnet

@@ -3,6 +3,12 @@
 //! a snapshot of stake and emission, and the block's `EpochCompleted` events), and an axum
 //! router serves one embedded page (no asset from the internet) and every figure as JSON under
 //! `/api/...`. With an archive node, the last epochs are read back from history at start.
+//!
+//! With `--metrics URL`, what each neuron reports on its metrics endpoint is read at every
+//! block: its held-out loss (`/api/subnets/{netuid}/losses`) and the model it serves, shown on
+//! each neuron of `/api/subnets/{netuid}` as `model`: `{kind, state, wire_dtype, parameters}`
+//! (`builtin`/`torchscript`/`noise`, `training`/`frozen`, `F32`/`F16`/`BF16`, a count), or
+//! `null` when the neuron reports none. A report is the neuron's claim, not the chain's.
 
 pub mod collect;
 pub mod scrape;
@@ -49,6 +55,8 @@ pub struct Subnet {
 	pub prices: VecDeque<(u64, u128)>,
 	/// Each hotkey's reported held-out loss, oldest first: `(block, loss, steps)`.
 	pub losses: BTreeMap<String, VecDeque<(u64, f64, Option<u64>)>>,
+	/// The model each registered hotkey last reported serving.
+	pub models: BTreeMap<String, scrape::ReportedModel>,
 }
 
 /// One `EpochCompleted` event.
@@ -249,6 +257,16 @@ async fn subnet(State(market): State<Shared>, Path(netuid): Path<String>) -> Res
 							"last_update": n["last_update"],
 							"axon": if axon.is_null() { Value::Null } else { Value::String(endpoint.endpoint()) },
 							"weights": n["weight_count"],
+							// The model the neuron reports serving, when it reports one.
+							"model": n["hotkey"]
+								.as_str()
+								.and_then(|hotkey| s.models.get(hotkey))
+								.map_or(Value::Null, |model| json!({
+									"kind": model.kind,
+									"state": model.state,
+									"wire_dtype": model.wire_dtype,
+									"parameters": model.parameters,
+								})),
 							// Commits waiting for their reveal: epoch and window only (the
 							// hash tells a reader nothing).
 							"pending_commits": n["pending_commits"]
@@ -282,7 +300,7 @@ async fn subnet(State(market): State<Shared>, Path(netuid): Path<String>) -> Res
 	})
 }
 
-/// The registration price at each block the explorer read, for the price chart.
+/// Each neuron's reported held-out loss at each block the explorer read, for the loss chart.
 async fn losses(State(market): State<Shared>, Path(netuid): Path<String>) -> Response {
 	with_subnet(&market, &netuid, |_, netuid, s| {
 		let uid_of = |hotkey: &str| {
@@ -309,6 +327,7 @@ async fn losses(State(market): State<Shared>, Path(netuid): Path<String>) -> Res
 	})
 }
 
+/// The registration price at each block the explorer read, for the price chart.
 async fn prices(State(market): State<Shared>, Path(netuid): Path<String>) -> Response {
 	with_subnet(&market, &netuid, |m, netuid, s| {
 		let points: Vec<Value> = s

@@ -43,9 +43,11 @@ use std::{
 
 /// What a neuron serves. Implementations must not panic on any input the schema admits.
 pub trait Model: Send + Sync + 'static {
-	/// The neuron's representations of `inputs`: `[batch, seq, dim]` F32.
+	/// The neuron's representations of `inputs`: `[batch, seq, dim]` in a floating-point
+	/// type (the axon sends them in its `wire_dtype`).
 	fn forward(&self, caller: &Member, inputs: Tensor) -> Result<Tensor, String>;
-	/// Takes the gradient of the caller's loss with respect to this neuron's `forward` outputs.
+	/// Takes the gradient of the caller's loss with respect to this neuron's `forward` outputs
+	/// (always F32 here, whatever type it travelled in).
 	fn backward(&self, caller: &Member, inputs: Tensor, grads: Tensor) -> Result<(), String>;
 	/// Whether calls may block for long (a real model): they then run on the blocking pool.
 	fn blocking(&self) -> bool {
@@ -54,7 +56,7 @@ pub trait Model: Send + Sync + 'static {
 }
 
 /// The tensors an axon accepts: `inputs` of `[batch, seq]` (token ids) or `[batch, seq, dim]`
-/// (features); answers and gradients are `[batch, seq, dim]` F32.
+/// (features); answers and gradients are `[batch, seq, dim]` floating point (F32, F16 or BF16).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Schema {
 	/// Dtype of `inputs`.
@@ -142,16 +144,20 @@ impl Schema {
 		Ok(())
 	}
 
-	/// Whether `grads` fits inputs of `input_shape`.
+	/// Whether `grads` fits inputs of `input_shape`: F32, F16 or BF16 (a caller sends them
+	/// in the type the answer came in, but any of the three is taken).
 	pub fn check_grads(&self, input_shape: &[usize], grads: &Tensor) -> Result<(), String> {
 		let want = self.output_shape(input_shape);
-		let Some(values) = grads.as_f32() else {
-			return Err(format!("grads have dtype {}, expected F32", grads.dtype().name()));
-		};
+		if !grads.dtype().is_float() {
+			return Err(format!(
+				"grads have dtype {}, expected F32, F16 or BF16",
+				grads.dtype().name()
+			));
+		}
 		if grads.shape != want {
 			return Err(format!("grads have shape {:?}, expected {want:?}", grads.shape));
 		}
-		if !tensor::all_finite(values) {
+		if !grads.is_finite() {
 			return Err("grads contain NaN or infinity".into());
 		}
 		Ok(())
@@ -167,6 +173,9 @@ pub struct AxonConfig {
 	pub scope: Scope,
 	/// Least stake (planck) a caller needs.
 	pub min_stake: u128,
+	/// The floating-point type answers are sent in (F32, F16 or BF16): half the bytes for
+	/// the half types, at their precision. Gradients are taken in any of the three.
+	pub wire_dtype: DType,
 	/// Largest request body; larger ones are refused before they are read.
 	pub max_body_bytes: usize,
 	/// Oldest accepted nonce, relative to the axon's clock.
@@ -206,6 +215,7 @@ impl AxonConfig {
 			schema,
 			scope: Scope::default(),
 			min_stake: 0,
+			wire_dtype: DType::F32,
 			max_nonce_age: Duration::from_secs(10),
 			max_clock_skew: Duration::from_secs(2),
 			workers,
@@ -414,11 +424,22 @@ impl Axon {
 				let _permit = permit(caller.stake).await?;
 				let asked = answered::digest(&inputs);
 				let who = caller.hotkey;
-				let outputs = self.run(move |model| model.forward(&caller, inputs)).await?;
-				if outputs.shape != want || outputs.dtype() != DType::F32 {
+				let wire = self.config.wire_dtype;
+				// Converted on the worker, beside the model's own work.
+				let outputs = self
+					.run(move |model| {
+						let outputs = model.forward(&caller, inputs)?;
+						Ok(outputs.to_dtype(wire).unwrap_or(outputs))
+					})
+					.await?;
+				if outputs.shape != want || outputs.dtype() != wire {
 					return refuse(
 						Reason::ModelFailed,
-						format!("the model answered {:?}, expected {want:?} F32", outputs.shape),
+						format!(
+							"the model answered {:?} {}, expected {want:?} {wire}",
+							outputs.shape,
+							outputs.dtype()
+						),
 					);
 				}
 				self.answered.record(who, asked, now_nanos());
@@ -441,7 +462,11 @@ impl Axon {
 					);
 				}
 				let _permit = permit(caller.stake).await?;
-				self.run(move |model| model.backward(&caller, inputs, grads)).await?;
+				self.run(move |model| {
+					let grads = grads.to_f32().ok_or("grads are not floating point")?;
+					model.backward(&caller, inputs, grads)
+				})
+				.await?;
 				Ok(Bytes::new())
 			},
 		}

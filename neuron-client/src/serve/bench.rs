@@ -6,7 +6,7 @@ use super::{
 	dendrite::{Dendrite, DendriteConfig, Target},
 	metrics::Metrics,
 	protocol::Signer,
-	tensor::Tensor,
+	tensor::{self, DType, Tensor},
 	view::{Member, SharedView, SubnetView},
 };
 use anyhow::{bail, Context, Result};
@@ -43,6 +43,8 @@ pub struct BenchArgs {
 	pub seconds: f64,
 	/// HTTP/2 instead of HTTP/1.1.
 	pub http2: bool,
+	/// The type answers travel in.
+	pub wire_dtype: DType,
 }
 
 /// What was measured (`--json` prints exactly these keys).
@@ -52,13 +54,20 @@ pub struct BenchReport {
 	pub shape: [usize; 3],
 	/// Calls in flight.
 	pub concurrency: usize,
+	/// The type answers travelled in: `F32`, `F16` or `BF16`.
+	pub wire_dtype: String,
+	/// Bytes of one call's request body (F32 inputs) and answer body (in `wire_dtype`).
+	pub request_bytes: usize,
+	/// Bytes of one call's answer body.
+	pub answer_bytes: usize,
 	/// Calls completed (successes and failures).
 	pub requests: u64,
 	/// Calls that failed.
 	pub failures: u64,
 	/// Successful calls per second.
 	pub req_per_s: f64,
-	/// Successful calls × bytes of one request tensor / seconds / 10⁶.
+	/// Successful calls × bytes of one F32 request tensor / seconds / 10⁶ (the same figure
+	/// for every `wire_dtype`: tensors served, not bytes moved).
 	pub tensor_mb_per_s: f64,
 	/// Median latency of successful calls.
 	pub p50_ms: f64,
@@ -98,6 +107,7 @@ pub async fn run(args: &BenchArgs) -> Result<BenchReport> {
 	));
 	let mut config = AxonConfig::new(Schema::features(d, b, t));
 	config.min_stake = 1;
+	config.wire_dtype = args.wire_dtype;
 	config.queue = args.concurrency.max(64);
 	// One caller drives every concurrent call here.
 	config.max_requests_per_caller = args.concurrency.max(1);
@@ -122,6 +132,11 @@ pub async fn run(args: &BenchArgs) -> Result<BenchReport> {
 		Tensor::f32(vec![b, t, d], (0..n).map(|i| (i % 1000) as f32 * 0.001).collect())
 			.context("building the tensor")?,
 	);
+	let request_bytes = tensor::encode(&[("inputs", &tensor)]).len();
+	let answer_bytes = tensor
+		.to_dtype(args.wire_dtype)
+		.map(|t| tensor::encode(&[("outputs", &t)]).len())
+		.context("--wire-dtype must be a floating-point type")?;
 	let warmup = Duration::from_millis(300);
 	let measure = Duration::from_secs_f64(args.seconds.max(0.1));
 	let start = Instant::now();
@@ -182,6 +197,9 @@ pub async fn run(args: &BenchArgs) -> Result<BenchReport> {
 	Ok(BenchReport {
 		shape: args.shape,
 		concurrency: args.concurrency,
+		wire_dtype: args.wire_dtype.name().into(),
+		request_bytes,
+		answer_bytes,
 		requests: ok + failures,
 		failures,
 		req_per_s: ok as f64 / seconds,

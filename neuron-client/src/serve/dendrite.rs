@@ -8,7 +8,7 @@ use super::{
 		self, body_hash, names, now_nanos, parse_hex, Endpoint, Hotkey, Reason, RequestHead,
 		ResponseHead, Scope, Signer,
 	},
-	tensor::{self, Tensor},
+	tensor::{self, DType, Tensor},
 };
 use bytes::Bytes;
 use futures::{stream::FuturesUnordered, StreamExt};
@@ -92,6 +92,10 @@ pub struct Answer<T> {
 	pub result: Result<T, Failure>,
 	/// From sending to the verified answer (or the failure).
 	pub latency: Duration,
+	/// The type a forward answer travelled in (the serving neuron's choice; the tensor in
+	/// `result` is F32 whatever it was), so that its gradient can go back in the same type.
+	/// `None` for a failure or a backward call.
+	pub wire: Option<DType>,
 }
 
 /// A dendrite's settings.
@@ -231,7 +235,7 @@ impl Dendrite {
 
 	/// Asks every target for its representations of `inputs` (`[batch, seq]` token ids or
 	/// `[batch, seq, dim]` features) concurrently. Answers come back in `targets`' order, each
-	/// checked to be `[batch, seq, dim]` finite F32.
+	/// checked to be `[batch, seq, dim]` finite F32, F16 or BF16 and handed over as F32.
 	pub async fn forward(
 		&self,
 		targets: &[Target],
@@ -245,7 +249,8 @@ impl Dendrite {
 			inputs.shape.get(1).copied().unwrap_or(0),
 			dim,
 		];
-		// An honest answer is the F32 outputs and a short header; nothing longer is read.
+		// An honest answer is the outputs (at most 4 bytes an element) and a short header;
+		// nothing longer is read.
 		let limit =
 			want.iter().product::<usize>().saturating_mul(4).saturating_add(ANSWER_OVERHEAD);
 		let calls = targets.iter().map(|target| {
@@ -258,7 +263,11 @@ impl Dendrite {
 					.await
 					.and_then(accepted)
 					.and_then(|body| outputs(&body, want));
-				Answer { uid: target.uid, result, latency: started.elapsed() }
+				let (result, wire) = match result {
+					Ok((tensor, wire)) => (Ok(tensor), Some(wire)),
+					Err(e) => (Err(e), None),
+				};
+				Answer { uid: target.uid, result, latency: started.elapsed(), wire }
 			}
 		});
 		self.gather(targets, calls).await
@@ -301,6 +310,7 @@ impl Dendrite {
 					uid: target.uid,
 					result: Err(Failure::Timeout),
 					latency: started.elapsed(),
+					wire: None,
 				})
 			})
 			.collect()
@@ -326,7 +336,7 @@ impl Dendrite {
 				.await
 				.and_then(accepted)
 				.map(drop);
-			Answer { uid: target.uid, result, latency: started.elapsed() }
+			Answer { uid: target.uid, result, latency: started.elapsed(), wire: None }
 		});
 		self.gather(targets, calls).await
 	}
@@ -450,16 +460,20 @@ fn accepted(exchange: Exchange) -> Result<Bytes, Failure> {
 	})
 }
 
-fn outputs(body: &[u8], want: &[usize]) -> Result<Tensor, Failure> {
+/// The answer's outputs as F32, and the type they travelled in.
+fn outputs(body: &[u8], want: &[usize]) -> Result<(Tensor, DType), Failure> {
 	let [outputs] =
 		tensor::decode(body, [names::OUTPUTS]).map_err(|e| Failure::Malformed(e.to_string()))?;
-	match outputs.as_f32() {
-		Some(values) if outputs.shape == want && tensor::all_finite(values) => Ok(outputs),
+	let wire = outputs.dtype();
+	match outputs.to_f32() {
+		Some(wide) if outputs.shape == want && wide.is_finite() => Ok((wide, wire)),
 		Some(_) => Err(Failure::Malformed(format!(
 			"outputs of shape {:?} (expected {want:?}) or with NaN/infinity",
 			outputs.shape
 		))),
-		None => Err(Failure::Malformed("outputs are not F32".into())),
+		None => Err(Failure::Malformed(format!(
+			"outputs are {wire}, not a floating-point type (F32, F16 or BF16)"
+		))),
 	}
 }
 

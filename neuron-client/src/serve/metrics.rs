@@ -7,6 +7,19 @@ use prometheus::{
 };
 use std::{net::SocketAddr, sync::Arc};
 
+/// What a neuron reports of its model ([`Metrics::model`]).
+#[derive(Clone, Debug)]
+pub struct ModelLabel<'a> {
+	/// `builtin`, `torchscript` or `noise`.
+	pub kind: &'a str,
+	/// Whether its parameters train.
+	pub trains: bool,
+	/// `F32`, `F16` or `BF16`.
+	pub wire_dtype: &'a str,
+	/// Its parameters.
+	pub parameters: i64,
+}
+
 /// Counters and histograms of one axon.
 #[derive(Clone)]
 pub struct Metrics {
@@ -27,6 +40,10 @@ pub struct Metrics {
 	pub held_out_loss: GaugeVec,
 	/// Training steps taken, by hotkey and subnet.
 	pub training_steps: IntGaugeVec,
+	/// The encoder's parameters, labelled with its kind (`builtin`, `torchscript`, `noise`),
+	/// whether it trains (`training`) or is served as it is (`frozen`), and the type its
+	/// answers travel in: one series per neuron, which the explorer shows.
+	pub model_parameters: IntGaugeVec,
 }
 
 impl Default for Metrics {
@@ -75,6 +92,14 @@ impl Metrics {
 			&["hotkey", "netuid"],
 		)
 		.expect("static metric definition");
+		let model_parameters = IntGaugeVec::new(
+			Opts::new(
+				"neuron_model_parameters",
+				"Parameters of the encoder the neuron serves, by kind, state and wire dtype",
+			),
+			&["hotkey", "netuid", "kind", "state", "wire_dtype"],
+		)
+		.expect("static metric definition");
 		for collector in [
 			Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
 			Box::new(refusals.clone()),
@@ -83,6 +108,7 @@ impl Metrics {
 			Box::new(bytes_out.clone()),
 			Box::new(held_out_loss.clone()),
 			Box::new(training_steps.clone()),
+			Box::new(model_parameters.clone()),
 		] {
 			registry.register(collector).expect("distinct metric names");
 		}
@@ -99,7 +125,17 @@ impl Metrics {
 			bytes_out,
 			held_out_loss,
 			training_steps,
+			model_parameters,
 		}
+	}
+
+	/// Records what the neuron serves: its encoder's `kind`, whether it `trains`, the type
+	/// its answers travel in and its `parameters`.
+	pub fn model(&self, hotkey: &str, netuid: u16, model: &ModelLabel<'_>) {
+		let state = if model.trains { "training" } else { "frozen" };
+		self.model_parameters
+			.with_label_values(&[hotkey, &netuid.to_string(), model.kind, state, model.wire_dtype])
+			.set(model.parameters);
 	}
 
 	/// Counts an answered call.

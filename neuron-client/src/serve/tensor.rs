@@ -3,16 +3,23 @@
 //! Only the header is text; tensor data is never JSON. Any other safetensors implementation
 //! (Python's `safetensors.torch.load`, for one) reads and writes these bodies.
 
+use half::slice::HalfFloatSliceExt;
+pub use half::{bf16, f16};
 use safetensors::{tensor::TensorView, Dtype, SafeTensors, View};
 use std::borrow::Cow;
 
-/// Element types a neuron exchanges: token ids and representations or gradients.
+/// Element types a neuron exchanges: token ids, and representations or gradients in one of
+/// three floating-point types (the serving neuron picks the one its answers travel in).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DType {
 	/// 32-bit float (`F32`).
 	F32,
 	/// 64-bit signed integer (`I64`).
 	I64,
+	/// IEEE 754 half precision (`F16`): 2 bytes, 11 significant bits, largest finite 65504.
+	F16,
+	/// bfloat16 (`BF16`): 2 bytes, F32's range with 8 significant bits.
+	BF16,
 }
 
 impl DType {
@@ -20,6 +27,8 @@ impl DType {
 		match self {
 			DType::F32 => Dtype::F32,
 			DType::I64 => Dtype::I64,
+			DType::F16 => Dtype::F16,
+			DType::BF16 => Dtype::BF16,
 		}
 	}
 
@@ -28,7 +37,40 @@ impl DType {
 		match self {
 			DType::F32 => "F32",
 			DType::I64 => "I64",
+			DType::F16 => "F16",
+			DType::BF16 => "BF16",
 		}
+	}
+
+	/// Whether it holds representations or gradients (a floating-point type).
+	pub fn is_float(self) -> bool {
+		!matches!(self, DType::I64)
+	}
+
+	/// Bytes per element.
+	pub fn size(self) -> usize {
+		match self {
+			DType::I64 => 8,
+			DType::F32 => 4,
+			DType::F16 | DType::BF16 => 2,
+		}
+	}
+
+	/// The floating-point type named `f32`, `f16` or `bf16` (any case), as `--wire-dtype`
+	/// takes it.
+	pub fn parse_float(name: &str) -> Result<Self, String> {
+		match name.to_ascii_lowercase().as_str() {
+			"f32" => Ok(DType::F32),
+			"f16" => Ok(DType::F16),
+			"bf16" => Ok(DType::BF16),
+			_ => Err(format!("`{name}` is not a wire dtype: expected f32, f16 or bf16")),
+		}
+	}
+}
+
+impl std::fmt::Display for DType {
+	fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+		f.write_str(self.name())
 	}
 }
 
@@ -39,6 +81,10 @@ pub enum Data {
 	F32(Vec<f32>),
 	/// `I64` elements.
 	I64(Vec<i64>),
+	/// `F16` elements.
+	F16(Vec<f16>),
+	/// `BF16` elements.
+	BF16(Vec<bf16>),
 }
 
 /// A dense tensor: a shape and its elements in row-major order.
@@ -62,8 +108,8 @@ pub enum CodecError {
 	/// A tensor the endpoint does not take.
 	#[error("the body has a tensor named `{0}`, which this endpoint does not take")]
 	Unexpected(String),
-	/// Dtype other than F32 or I64.
-	#[error("tensor `{name}` has dtype {dtype}; only F32 and I64 are exchanged")]
+	/// Dtype other than F32, F16, BF16 or I64.
+	#[error("tensor `{name}` has dtype {dtype}; only F32, F16, BF16 and I64 are exchanged")]
 	UnsupportedDtype {
 		/// Its name.
 		name: String,
@@ -86,6 +132,17 @@ impl Tensor {
 		(element_count(&shape) == Some(data.len())).then_some(Self { shape, data: Data::I64(data) })
 	}
 
+	/// An `F16` tensor; `None` when `data` does not have `shape`'s element count.
+	pub fn f16(shape: Vec<usize>, data: Vec<f16>) -> Option<Self> {
+		(element_count(&shape) == Some(data.len())).then_some(Self { shape, data: Data::F16(data) })
+	}
+
+	/// A `BF16` tensor; `None` when `data` does not have `shape`'s element count.
+	pub fn bf16(shape: Vec<usize>, data: Vec<bf16>) -> Option<Self> {
+		(element_count(&shape) == Some(data.len()))
+			.then_some(Self { shape, data: Data::BF16(data) })
+	}
+
 	/// An `F32` tensor of zeros.
 	pub fn zeros_f32(shape: Vec<usize>) -> Self {
 		let n = element_count(&shape).unwrap_or(0);
@@ -97,6 +154,8 @@ impl Tensor {
 		match self.data {
 			Data::F32(_) => DType::F32,
 			Data::I64(_) => DType::I64,
+			Data::F16(_) => DType::F16,
+			Data::BF16(_) => DType::BF16,
 		}
 	}
 
@@ -104,7 +163,7 @@ impl Tensor {
 	pub fn as_f32(&self) -> Option<&[f32]> {
 		match &self.data {
 			Data::F32(v) => Some(v),
-			Data::I64(_) => None,
+			_ => None,
 		}
 	}
 
@@ -112,16 +171,81 @@ impl Tensor {
 	pub fn as_i64(&self) -> Option<&[i64]> {
 		match &self.data {
 			Data::I64(v) => Some(v),
-			Data::F32(_) => None,
+			_ => None,
+		}
+	}
+
+	/// Its elements as `F32` (exact for `F16` and `BF16`: every value of theirs is one of
+	/// F32's); `None` for token ids.
+	pub fn to_f32(&self) -> Option<Tensor> {
+		let values = match &self.data {
+			Data::F32(v) => v.clone(),
+			Data::F16(v) => {
+				let mut out = vec![0f32; v.len()];
+				v.convert_to_f32_slice(&mut out);
+				out
+			},
+			Data::BF16(v) => {
+				let mut out = vec![0f32; v.len()];
+				v.convert_to_f32_slice(&mut out);
+				out
+			},
+			Data::I64(_) => return None,
+		};
+		Some(Tensor { shape: self.shape.clone(), data: Data::F32(values) })
+	}
+
+	/// The same values in floating-point type `dtype`, rounded to nearest (ties to even). For
+	/// `F16`, finite values beyond its range saturate at ±65504 instead of becoming infinite
+	/// (an answer stays finite, as the protocol requires). `None` for token ids or an integer
+	/// `dtype`.
+	pub fn to_dtype(&self, dtype: DType) -> Option<Tensor> {
+		if self.dtype() == dtype {
+			return Some(self.clone());
+		}
+		let wide = self.to_f32()?;
+		let values = wide.as_f32()?;
+		let data = match dtype {
+			DType::F32 => return Some(wide),
+			DType::F16 => {
+				let limit = f16::MAX.to_f32();
+				let clamped: Vec<f32> = values
+					.iter()
+					.map(|&x| if x.is_finite() { x.clamp(-limit, limit) } else { x })
+					.collect();
+				let mut out = vec![f16::ZERO; values.len()];
+				out.convert_from_f32_slice(&clamped);
+				Data::F16(out)
+			},
+			DType::BF16 => {
+				let mut out = vec![bf16::ZERO; values.len()];
+				out.convert_from_f32_slice(values);
+				Data::BF16(out)
+			},
+			DType::I64 => return None,
+		};
+		Some(Tensor { shape: self.shape.clone(), data })
+	}
+
+	/// Whether every element is finite (token ids always are).
+	pub fn is_finite(&self) -> bool {
+		match &self.data {
+			Data::F32(v) => all_finite(v),
+			Data::I64(_) => true,
+			Data::F16(v) => v.iter().all(|x| x.is_finite()),
+			Data::BF16(v) => v.iter().all(|x| x.is_finite()),
 		}
 	}
 
 	/// Bytes of its data on the wire.
 	pub fn byte_len(&self) -> usize {
-		match &self.data {
-			Data::F32(v) => v.len() * 4,
-			Data::I64(v) => v.len() * 8,
-		}
+		let n = match &self.data {
+			Data::F32(v) => v.len(),
+			Data::I64(v) => v.len(),
+			Data::F16(v) => v.len(),
+			Data::BF16(v) => v.len(),
+		};
+		n * self.dtype().size()
 	}
 
 	fn le_bytes(&self) -> Cow<'_, [u8]> {
@@ -131,6 +255,8 @@ impl Tensor {
 			match &self.data {
 				Data::F32(v) => Cow::Borrowed(as_bytes(v)),
 				Data::I64(v) => Cow::Borrowed(as_bytes(v)),
+				Data::F16(v) => Cow::Borrowed(as_bytes(v)),
+				Data::BF16(v) => Cow::Borrowed(as_bytes(v)),
 			}
 		}
 		#[cfg(not(target_endian = "little"))]
@@ -138,6 +264,8 @@ impl Tensor {
 			match &self.data {
 				Data::F32(v) => Cow::Owned(v.iter().flat_map(|x| x.to_le_bytes()).collect()),
 				Data::I64(v) => Cow::Owned(v.iter().flat_map(|x| x.to_le_bytes()).collect()),
+				Data::F16(v) => Cow::Owned(v.iter().flat_map(|x| x.to_le_bytes()).collect()),
+				Data::BF16(v) => Cow::Owned(v.iter().flat_map(|x| x.to_le_bytes()).collect()),
 			}
 		}
 	}
@@ -150,7 +278,7 @@ pub fn element_count(shape: &[usize]) -> Option<usize> {
 
 #[cfg(target_endian = "little")]
 fn as_bytes<T: Copy>(values: &[T]) -> &[u8] {
-	// SAFETY: f32 and i64 have no padding and every bit pattern is a valid u8; the slice
+	// SAFETY: f32, i64, f16 and bf16 have no padding and every bit pattern is a valid u8; the slice
 	// covers exactly the values' memory.
 	unsafe {
 		std::slice::from_raw_parts(values.as_ptr().cast::<u8>(), std::mem::size_of_val(values))
@@ -178,13 +306,27 @@ impl FromLe for i64 {
 	}
 }
 
+impl FromLe for f16 {
+	const SIZE: usize = 2;
+	fn from_le_slice(b: &[u8]) -> Self {
+		f16::from_le_bytes([b[0], b[1]])
+	}
+}
+
+impl FromLe for bf16 {
+	const SIZE: usize = 2;
+	fn from_le_slice(b: &[u8]) -> Self {
+		bf16::from_le_bytes([b[0], b[1]])
+	}
+}
+
 fn from_le<T: FromLe>(bytes: &[u8]) -> Vec<T> {
 	let n = bytes.len() / T::SIZE;
 	#[cfg(target_endian = "little")]
 	{
 		let mut out = Vec::<T>::with_capacity(n);
 		// SAFETY: `out` has room for n values = n·SIZE bytes, all of which are written before
-		// the length is set; f32 and i64 accept any bit pattern, and on little-endian machines
+		// the length is set; f32, i64, f16 and bf16 accept any bit pattern, and on little-endian machines
 		// memory order is wire order. The source may be unaligned, which a byte copy allows.
 		unsafe {
 			std::ptr::copy_nonoverlapping(
@@ -258,7 +400,13 @@ fn from_view(name: &str, view: &TensorView<'_>) -> Result<Tensor, CodecError> {
 	let tensor = match view.dtype() {
 		Dtype::F32 if bytes.len() == count * 4 => Tensor { shape, data: Data::F32(from_le(bytes)) },
 		Dtype::I64 if bytes.len() == count * 8 => Tensor { shape, data: Data::I64(from_le(bytes)) },
-		Dtype::F32 | Dtype::I64 => return Err(CodecError::BadShape(name.into())),
+		Dtype::F16 if bytes.len() == count * 2 => Tensor { shape, data: Data::F16(from_le(bytes)) },
+		Dtype::BF16 if bytes.len() == count * 2 => {
+			Tensor { shape, data: Data::BF16(from_le(bytes)) }
+		},
+		Dtype::F32 | Dtype::I64 | Dtype::F16 | Dtype::BF16 => {
+			return Err(CodecError::BadShape(name.into()))
+		},
 		other => {
 			return Err(CodecError::UnsupportedDtype {
 				name: name.into(),
@@ -332,11 +480,77 @@ mod tests {
 	}
 
 	#[test]
-	fn other_dtypes_are_refused() {
-		let header = br#"{"inputs":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}}"#;
+	fn half_precision_round_trips_and_converts() {
+		let wide = Tensor::f32(vec![2, 3], vec![1.0, -2.5, 0.1, 1e6, -1e6, 3.0e-8]).unwrap();
+		for dtype in [DType::F16, DType::BF16] {
+			let narrow = wide.to_dtype(dtype).unwrap();
+			assert_eq!(narrow.dtype(), dtype);
+			assert_eq!(narrow.byte_len(), 12);
+			let body = encode(&[("outputs", &narrow)]);
+			let [back] = decode(&body, ["outputs"]).unwrap();
+			assert_eq!(back, narrow, "{dtype} must round-trip bit-exactly");
+			let again = back.to_f32().unwrap();
+			let values = again.as_f32().unwrap();
+			assert!(again.is_finite(), "{dtype}: {values:?}");
+			assert_eq!(values[0], 1.0);
+			assert_eq!(values[1], -2.5);
+			// Converting back and forth again changes nothing: the wire value is exact.
+			assert_eq!(again.to_dtype(dtype).unwrap(), narrow);
+		}
+		let f16 = wide.to_dtype(DType::F16).unwrap().to_f32().unwrap();
+		// Beyond F16's range: saturated, not infinite.
+		assert_eq!(f16.as_f32().unwrap()[3], 65504.0);
+		assert_eq!(f16.as_f32().unwrap()[4], -65504.0);
+		let bf16 = wide.to_dtype(DType::BF16).unwrap().to_f32().unwrap();
+		assert!((bf16.as_f32().unwrap()[3] - 1e6).abs() < 1e6 / 128.0);
+		let nan = Tensor::f32(vec![1], vec![f32::NAN]).unwrap();
+		assert!(!nan.to_dtype(DType::BF16).unwrap().is_finite());
+		assert!(!nan.to_dtype(DType::F16).unwrap().is_finite());
+		assert!(Tensor::i64(vec![1], vec![1]).unwrap().to_dtype(DType::F16).is_none());
+		assert_eq!(DType::parse_float("BF16"), Ok(DType::BF16));
+		assert!(DType::parse_float("f64").is_err());
+	}
+
+	#[test]
+	fn the_documented_half_precision_answer_is_what_is_encoded() {
+		// docs/PROTOCOL.md, "Half precision on the wire".
+		let wide = Tensor::f32(vec![1, 2, 2], vec![1.0, -2.5, 0.1, 65504.0]).unwrap();
+		let bf16 = encode(&[("outputs", &wide.to_dtype(DType::BF16).unwrap())]);
+		assert_eq!(
+			hex::encode(&bf16),
+			"48000000000000007b226f757470757473223a7b226474797065223a2242463136222c227368617065223a5b312c\
+			 322c325d2c22646174615f6f666673657473223a5b302c385d7d7d20202020202020803f20c0cd3d8047"
+				.replace(['\t', ' '], "")
+		);
+		let f16 = encode(&[("outputs", &wide.to_dtype(DType::F16).unwrap())]);
+		assert_eq!(
+			hex::encode(&f16),
+			"40000000000000007b226f757470757473223a7b226474797065223a22463136222c227368617065223a5b312c\
+			 322c325d2c22646174615f6f666673657473223a5b302c385d7d7d003c00c1662eff7b"
+				.replace(['\t', ' '], "")
+		);
+		let [back] = decode(&bf16, ["outputs"]).unwrap();
+		assert_eq!(
+			back.to_f32().unwrap().as_f32().unwrap(),
+			[1.0, -2.5, f32::from_bits(0x3dcd_0000), 65536.0]
+		);
+	}
+
+	#[test]
+	fn a_half_tensor_whose_bytes_disagree_with_its_shape_is_refused() {
+		let header = br#"{"outputs":{"dtype":"BF16","shape":[3],"data_offsets":[0,4]}}"#;
 		let mut body = (header.len() as u64).to_le_bytes().to_vec();
 		body.extend_from_slice(header);
 		body.extend_from_slice(&[0; 4]);
+		assert!(decode(&body, ["outputs"]).is_err());
+	}
+
+	#[test]
+	fn other_dtypes_are_refused() {
+		let header = br#"{"inputs":{"dtype":"F64","shape":[1],"data_offsets":[0,8]}}"#;
+		let mut body = (header.len() as u64).to_le_bytes().to_vec();
+		body.extend_from_slice(header);
+		body.extend_from_slice(&[0; 8]);
 		assert!(matches!(decode(&body, ["inputs"]), Err(CodecError::UnsupportedDtype { .. })));
 	}
 }

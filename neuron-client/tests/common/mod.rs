@@ -379,3 +379,37 @@ pub fn browse(url: &str, screenshot: &Path) -> String {
 	run(&format!("--screenshot={}", screenshot.display()));
 	dom
 }
+
+/// The Python of the PyTorch environment `scripts/setup.sh` installs (where the models in
+/// tests are written and exported, as a miner would: the neuron itself never runs Python).
+pub fn torch_python() -> PathBuf {
+	let venv = std::env::var_os("BITTENSOR_TORCH_VENV")
+		.map(PathBuf::from)
+		.or_else(|| {
+			std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/bittensor-torch"))
+		})
+		.expect("HOME or BITTENSOR_TORCH_VENV");
+	let python = venv.join("bin/python");
+	assert!(python.exists(), "no PyTorch environment at {}: run scripts/setup.sh", venv.display());
+	python
+}
+
+/// `scripts/export-model.py args… --out <dir>/<name>.pt`; returns the file.
+pub fn export_model(dir: &Path, name: &str, args: &[&str]) -> PathBuf {
+	let out = dir.join(format!("{name}.pt"));
+	let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/export-model.py");
+	let output = Command::new(torch_python())
+		.arg(script)
+		.args(args)
+		.args(["--threads", "1", "--out"])
+		.arg(&out)
+		.output()
+		.unwrap();
+	assert!(
+		output.status.success() && out.exists(),
+		"export-model.py {args:?} failed:\n{}\n{}",
+		String::from_utf8_lossy(&output.stdout),
+		String::from_utf8_lossy(&output.stderr)
+	);
+	out
+}

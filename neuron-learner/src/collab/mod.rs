@@ -21,9 +21,10 @@ pub mod network;
 
 use crate::{
 	data::{evaluation_windows, Corpus},
-	learner::{LearnConfig, Learner},
+	learner::{LearnConfig, Learner, ModelFile},
 	model,
 	neuron::lock,
+	script::{self, Contract},
 };
 use anyhow::{bail, Result};
 use domains::{Domain, Sources};
@@ -31,6 +32,7 @@ use network::Network;
 use serde::Serialize;
 use std::{
 	collections::BTreeMap,
+	path::PathBuf,
 	sync::{Arc, Mutex},
 	time::Instant,
 };
@@ -45,6 +47,8 @@ pub struct CollabBench {
 	pub steps: u64,
 	/// Steps each peer trains alone before the newcomer joins.
 	pub peer_steps: u64,
+	/// A TorchScript encoder for the newcomer's peers instead of the built-in one.
+	pub peer_model: Option<PathBuf>,
 	/// Sequences per batch.
 	pub batch: usize,
 	/// Bytes per sequence.
@@ -144,6 +148,8 @@ pub struct NewcomerReport {
 	pub steps: u64,
 	/// Steps each peer trained alone before.
 	pub peer_steps: u64,
+	/// The peers' encoder: `builtin`, or the TorchScript file they ran.
+	pub peer_encoder: String,
 	/// L: the held-out loss the fresh neuron reaches alone after N steps.
 	pub target_loss: f64,
 	/// Steps the fresh neuron needs alone to reach L (at most N).
@@ -357,6 +363,27 @@ impl CollabBench {
 		Ok(Arc::new(Mutex::new(Learner::new(config))))
 	}
 
+	/// A fresh peer for the newcomer: the built-in encoder, or `--peer-model` (held to the
+	/// contract first), trained.
+	fn peer(&self, capacity: usize, seed: u64) -> Result<Arc<Mutex<Learner>>> {
+		let Some(path) = &self.peer_model else { return self.learner(capacity, seed) };
+		tch::manual_seed(seed as i64);
+		let mut config = LearnConfig::new(self.dim as i64, capacity as i64);
+		config.model.max_seq = self.seq_len as i64;
+		config.learning_rate = self.learning_rate;
+		config.device = model::device(&self.device)?;
+		let contract = Contract {
+			dim: self.dim as i64,
+			seq_len: self.seq_len as i64,
+			max_batch: self.eval_batch.max(self.batch) as i64,
+			deadline: std::time::Duration::from_secs(60),
+			device: config.device,
+		};
+		script::check(path, &contract)?;
+		let model = ModelFile { path: path.clone(), frozen: false };
+		Ok(Arc::new(Mutex::new(Learner::with_model(config, &model)?)))
+	}
+
 	fn topk(&self) -> usize {
 		LearnConfig::new(self.dim as i64, 1).topk.min(self.peers)
 	}
@@ -449,7 +476,7 @@ async fn newcomer(
 	progress(&format!("newcomer: {k} peers train alone for {} steps", bench.peer_steps));
 	let mut peers = Vec::with_capacity(n);
 	for i in 0..k {
-		let learner = bench.learner(n, seed + i as u64)?;
+		let learner = bench.peer(n, seed + i as u64)?;
 		let mut corpus = text.shard(i, n, seed + i as u64)?;
 		for _ in 0..bench.peer_steps {
 			step_alone(&learner, &mut corpus, batch, seq);
@@ -497,6 +524,10 @@ async fn newcomer(
 		peers: k,
 		steps: bench.steps,
 		peer_steps: bench.peer_steps,
+		peer_encoder: bench
+			.peer_model
+			.as_ref()
+			.map_or_else(|| "builtin".into(), |p| p.display().to_string()),
 		target_loss,
 		steps_alone,
 		steps_with_peers,
