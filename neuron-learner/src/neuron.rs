@@ -721,7 +721,7 @@ pub async fn round(
 		.filter_map(|(uid, g)| {
 			let grad = to_wire_f32(g)?;
 			let grad = match wire_of(*uid) {
-				Some(dtype) => grad.to_dtype(dtype)?,
+				Some(dtype) => grad.into_dtype(dtype).ok()?,
 				None => grad,
 			};
 			Some((asked.iter().find(|t| t.uid == *uid)?.clone(), grad))

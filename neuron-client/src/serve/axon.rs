@@ -429,7 +429,7 @@ impl Axon {
 				let outputs = self
 					.run(move |model| {
 						let outputs = model.forward(&caller, inputs)?;
-						Ok(outputs.to_dtype(wire).unwrap_or(outputs))
+						Ok(outputs.into_dtype(wire).unwrap_or_else(|unchanged| unchanged))
 					})
 					.await?;
 				if outputs.shape != want || outputs.dtype() != wire {
@@ -463,7 +463,7 @@ impl Axon {
 				}
 				let _permit = permit(caller.stake).await?;
 				self.run(move |model| {
-					let grads = grads.to_f32().ok_or("grads are not floating point")?;
+					let grads = grads.into_f32().map_err(|_| "grads are not floating point")?;
 					model.backward(&caller, inputs, grads)
 				})
 				.await?;

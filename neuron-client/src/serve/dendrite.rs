@@ -465,16 +465,22 @@ fn outputs(body: &[u8], want: &[usize]) -> Result<(Tensor, DType), Failure> {
 	let [outputs] =
 		tensor::decode(body, [names::OUTPUTS]).map_err(|e| Failure::Malformed(e.to_string()))?;
 	let wire = outputs.dtype();
-	match outputs.to_f32() {
-		Some(wide) if outputs.shape == want && wide.is_finite() => Ok((wide, wire)),
-		Some(_) => Err(Failure::Malformed(format!(
+	if !wire.is_float() {
+		return Err(Failure::Malformed(format!(
+			"outputs are {wire}, not a floating-point type (F32, F16 or BF16)"
+		)));
+	}
+	// Checked before the conversion (which preserves infinities and NaN).
+	if outputs.shape != want || !outputs.is_finite() {
+		return Err(Failure::Malformed(format!(
 			"outputs of shape {:?} (expected {want:?}) or with NaN/infinity",
 			outputs.shape
-		))),
-		None => Err(Failure::Malformed(format!(
-			"outputs are {wire}, not a floating-point type (F32, F16 or BF16)"
-		))),
+		)));
 	}
+	let wide = outputs
+		.into_f32()
+		.map_err(|_| Failure::Malformed("outputs could not be read as F32".into()))?;
+	Ok((wide, wire))
 }
 
 /// Each peer's answer, or zeros of `shape` for a peer that failed: the model always gets one

@@ -195,26 +195,47 @@ impl Tensor {
 		Some(Tensor { shape: self.shape.clone(), data: Data::F32(values) })
 	}
 
+	/// [`Tensor::to_f32`], without a copy when it already is `F32`; `Err(self)` for token ids.
+	pub fn into_f32(self) -> Result<Tensor, Tensor> {
+		match self.data {
+			Data::F32(_) => Ok(self),
+			Data::I64(_) => Err(self),
+			_ => self.to_f32().ok_or(self),
+		}
+	}
+
 	/// The same values in floating-point type `dtype`, rounded to nearest (ties to even). For
 	/// `F16`, finite values beyond its range saturate at ±65504 instead of becoming infinite
 	/// (an answer stays finite, as the protocol requires). `None` for token ids or an integer
-	/// `dtype`.
+	/// `dtype`. (A tensor already of `dtype` is copied: see [`Tensor::into_dtype`].)
 	pub fn to_dtype(&self, dtype: DType) -> Option<Tensor> {
+		if !dtype.is_float() || !self.dtype().is_float() {
+			return None;
+		}
 		if self.dtype() == dtype {
 			return Some(self.clone());
 		}
-		let wide = self.to_f32()?;
-		let values = wide.as_f32()?;
+		let wide;
+		let values = match &self.data {
+			Data::F32(v) => v.as_slice(),
+			_ => {
+				wide = self.to_f32()?;
+				match wide.data {
+					Data::F32(ref v) => v.as_slice(),
+					_ => return None,
+				}
+			},
+		};
 		let data = match dtype {
-			DType::F32 => return Some(wide),
 			DType::F16 => {
-				let limit = f16::MAX.to_f32();
-				let clamped: Vec<f32> = values
-					.iter()
-					.map(|&x| if x.is_finite() { x.clamp(-limit, limit) } else { x })
-					.collect();
 				let mut out = vec![f16::ZERO; values.len()];
-				out.convert_from_f32_slice(&clamped);
+				out.convert_from_f32_slice(values);
+				// Rounding sends finite values past ±65504 to ±infinity: saturate them.
+				for (narrow, wide) in out.iter_mut().zip(values) {
+					if narrow.is_infinite() && wide.is_finite() {
+						*narrow = if *wide > 0.0 { f16::MAX } else { f16::MIN };
+					}
+				}
 				Data::F16(out)
 			},
 			DType::BF16 => {
@@ -222,9 +243,19 @@ impl Tensor {
 				out.convert_from_f32_slice(values);
 				Data::BF16(out)
 			},
+			DType::F32 => Data::F32(values.to_vec()),
 			DType::I64 => return None,
 		};
 		Some(Tensor { shape: self.shape.clone(), data })
+	}
+
+	/// [`Tensor::to_dtype`], without a copy when it already is of `dtype`; `Err(self)` when
+	/// it cannot be converted (token ids, or an integer `dtype`).
+	pub fn into_dtype(self, dtype: DType) -> Result<Tensor, Tensor> {
+		if self.dtype() == dtype {
+			return Ok(self);
+		}
+		self.to_dtype(dtype).ok_or(self)
 	}
 
 	/// Whether every element is finite (token ids always are).
@@ -232,8 +263,9 @@ impl Tensor {
 		match &self.data {
 			Data::F32(v) => all_finite(v),
 			Data::I64(_) => true,
-			Data::F16(v) => v.iter().all(|x| x.is_finite()),
-			Data::BF16(v) => v.iter().all(|x| x.is_finite()),
+			// All exponent bits set is infinity or NaN (branch-free, so that it vectorises).
+			Data::F16(v) => v.iter().fold(true, |ok, x| ok & (x.to_bits() & 0x7c00 != 0x7c00)),
+			Data::BF16(v) => v.iter().fold(true, |ok, x| ok & (x.to_bits() & 0x7f80 != 0x7f80)),
 		}
 	}
 
