@@ -135,11 +135,12 @@ fn reference(path: &Path) -> (Tensor, Tensor) {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_model_pretrained_in_pytorch_earns_more_than_a_fresh_builtin_which_earns_more_than_noise()
-{
+async fn a_model_pretrained_in_pytorch_earns_more_than_fresh_builtins_which_earn_more_than_noise() {
 	let env = Env::start().await;
 	env.import_alice();
-	for name in ["pretrained", "fresh", "noise"] {
+	// Two fresh built-in neurons, so that every learner is rated by two others: with one rater
+	// each, two learners that rate each other first are paid alike whatever they know.
+	for name in ["pretrained", "fresh0", "fresh1", "noise"] {
 		// Equal stake, so only the weights tell them apart.
 		env.register_and_stake(name, 1, "100");
 	}
@@ -162,7 +163,7 @@ async fn a_model_pretrained_in_pytorch_earns_more_than_a_fresh_builtin_which_ear
 		.concat(),
 	);
 	eprintln!("trained and exported in Python in {:.0} s", trained.elapsed().as_secs_f64());
-	let ports: Vec<u16> = (0..3).map(|_| bittensor_e2e::free_port().unwrap()).collect();
+	let ports: Vec<u16> = (0..4).map(|_| bittensor_e2e::free_port().unwrap()).collect();
 	let small = ["--batch", "8", "--seq-len", "32"];
 	let model = model.to_str().unwrap();
 	let neurons = [
@@ -172,8 +173,14 @@ async fn a_model_pretrained_in_pytorch_earns_more_than_a_fresh_builtin_which_ear
 			ports[0],
 			&[&data[..], &small, &["--model", model, "--freeze"]].concat(),
 		),
-		start(&env, "fresh", ports[1], &[&data[..], &small, &["--wire-dtype", "bf16"]].concat()),
-		start(&env, "noise", ports[2], &["--serve-noise"]),
+		start(
+			&env,
+			"fresh0",
+			ports[1],
+			&[&data[..], &small, &["--wire-dtype", "bf16", "--shard", "0/2"]].concat(),
+		),
+		start(&env, "fresh1", ports[2], &[&data[..], &small, &["--shard", "1/2"]].concat()),
+		start(&env, "noise", ports[3], &["--serve-noise"]),
 	];
 
 	// What the frozen neuron serves is exactly what PyTorch computed for the same inputs.
@@ -217,7 +224,7 @@ async fn a_model_pretrained_in_pytorch_earns_more_than_a_fresh_builtin_which_ear
 	// The fresh neuron answers in BF16, as it chose; the dendrite hands it over as F32.
 	let started = Instant::now();
 	loop {
-		let answers = dendrite.forward(&[target("fresh", ports[1])], &inputs, 32).await;
+		let answers = dendrite.forward(&[target("fresh0", ports[1])], &inputs, 32).await;
 		if answers[0].result.is_ok() {
 			assert_eq!(answers[0].wire, Some(DType::BF16));
 			break;
@@ -233,27 +240,29 @@ async fn a_model_pretrained_in_pytorch_earns_more_than_a_fresh_builtin_which_ear
 	loop {
 		let g: Value = bittensor_e2e::metagraph_with_rows(&rpc, 1, &Value::Null).await.unwrap();
 		let epoch = g["last_epoch_block"].as_u64().unwrap_or(0);
-		if let (Some(p), Some(f), Some(n)) =
-			(uid(&g, "pretrained"), uid(&g, "fresh"), uid(&g, "noise"))
-		{
+		let uids = ["pretrained", "fresh0", "fresh1", "noise"].map(|name| uid(&g, name));
+		if let [Some(p), Some(f0), Some(f1), Some(n)] = uids {
 			let neuron = |uid: u64| &g["neurons"][uid as usize];
 			let emission = |uid: u64| neuron(uid)["emission"].as_u64().unwrap_or(0);
 			let has_row =
 				|uid: u64| neuron(uid)["weights"].as_array().is_some_and(|r| !r.is_empty());
 			let last_update = |uid: u64| neuron(uid)["last_update"].as_u64().unwrap_or(u64::MAX);
-			if has_row(p) && has_row(f) && rows_at.is_none() {
-				rows_at = Some(last_update(p).max(last_update(f)));
+			if [p, f0, f1].into_iter().all(has_row) && rows_at.is_none() {
+				rows_at = [p, f0, f1].into_iter().map(last_update).max();
 			}
 			if rows_at.is_some_and(|at| epoch > at) && epochs_seen.last() != Some(&epoch) {
 				epochs_seen.push(epoch);
-				let (ep, ef, en) = (emission(p), emission(f), emission(n));
+				let (ep, e0, e1, en) = (emission(p), emission(f0), emission(f1), emission(n));
 				eprintln!(
-					"epoch at block {epoch} ({:.0} s): pretrained {ep} fresh {ef} noise {en}; rows {} / {}",
+					"epoch at block {epoch} ({:.0} s): pretrained {ep} fresh {e0} / {e1} noise \
+					 {en} (pretrained / best fresh {:.3}); rows {} / {} / {}",
 					started.elapsed().as_secs_f64(),
+					ep as f64 / e0.max(e1).max(1) as f64,
 					neuron(p)["weights"],
-					neuron(f)["weights"]
+					neuron(f0)["weights"],
+					neuron(f1)["weights"]
 				);
-				if ep > ef && ef > en {
+				if ep > e0.max(e1) && e0.min(e1) > en {
 					eprintln!("the order held in epoch {} after the first rows", epochs_seen.len());
 					break;
 				}
@@ -261,14 +270,14 @@ async fn a_model_pretrained_in_pytorch_earns_more_than_a_fresh_builtin_which_ear
 		}
 		assert!(
 			started.elapsed() < Duration::from_secs(480) && epochs_seen.len() < 6,
-			"no epoch paid pretrained > fresh > noise (epochs {epochs_seen:?}):\n{g:#}\n\
-			 pretrained:\n{}\nfresh:\n{}",
+			"no epoch paid pretrained > both fresh > noise (epochs {epochs_seen:?}):\n{g:#}\n\
+			 pretrained:\n{}\nfresh0:\n{}",
 			neurons[0].tail(15),
 			neurons[1].tail(15)
 		);
 		tokio::time::sleep(Duration::from_secs(2)).await;
 	}
-	for neuron in &neurons[..2] {
+	for neuron in &neurons[..3] {
 		assert!(neuron.output().contains("weights set"), "{}", neuron.tail(30));
 	}
 }
