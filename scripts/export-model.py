@@ -60,7 +60,7 @@ OUTPUT_DTYPES = {"f32": torch.float32, "f16": torch.float16, "bf16": torch.bfloa
 # --bad: each breaks one rule of the contract, in the order neuron-learner/src/script.rs checks
 # them (and halfparams, which passes the contract but cannot be trained, only frozen).
 BAD_KINDS = ("forwardfails", "tuple", "rank2", "wrongshape", "wrongdim", "integer", "double", "nan",
-             "inf", "noncausal", "slow", "halfparams")
+             "inf", "noncausal", "slow", "halfparams", "trainfails")
 
 
 def shared_readout(dim):
@@ -231,6 +231,9 @@ class Broken(nn.Module):
             raise RuntimeError("this model fails on purpose (export-model.py --bad forwardfails)")
         y = self.inner(x)
         b, t, d = y.size(0), y.size(1), y.size(2)
+        if self.kind == "trainfails" and self.training:
+            # Meets the contract in eval mode; only training it fails.
+            raise RuntimeError("this model cannot be trained")
         if self.kind == "rank2":
             return y.reshape(b, t * d)
         if self.kind == "wrongshape":
@@ -427,7 +430,7 @@ def main():
                              "tensors), rank2 ([b, t*dim]), wrongshape ([b, t+1, dim]), wrongdim "
                              "([b, t, dim+1]), integer (int64), double (f64), nan / inf (at the last "
                              "position), noncausal (position t sees t+1), slow (forward takes about "
-                             "--slow-ms), halfparams (f16 parameters and output: meets the contract but "
+                             "--slow-ms), trainfails (raises in train mode only), halfparams (f16 parameters and output: meets the contract but "
                              "can only be served with --freeze)")
     parser.add_argument("--slow-ms", type=float, default=2000.0, help="--bad slow: forward time to aim for (default 2000)")
     args = parser.parse_args()

@@ -74,6 +74,7 @@ async fn a_model_that_breaks_the_contract_is_refused_by_name_and_nothing_reaches
 			21,
 			"model_too_slow",
 		),
+		(bad("trainfails"), vec![], 23, "model_train_failed"),
 		(bad("halfparams"), vec![], 22, "model_untrainable"),
 	]);
 	for (model, extra, code, name) in &cases {

@@ -75,6 +75,7 @@ pub fn run(bench: &TrainBench) -> Result<TrainReport> {
 				max_batch: bench.batch as i64,
 				deadline: std::time::Duration::from_secs(3600),
 				device: config.device,
+				train_batch: (!bench.forward).then_some(bench.batch as i64),
 			};
 			script::check(path, &contract)?;
 			Learner::with_model(config, &ModelFile { path: path.clone(), frozen: false })?

@@ -232,7 +232,10 @@ impl Learner {
 
 	/// What the axon serves: `[batch, seq, dim]` representations of `tokens`, no gradient.
 	pub fn represent(&self, tokens: &Tensor) -> Tensor {
-		tch::no_grad(|| self.encoder.forward_t(&tokens.to_device(self.config.device), false))
+		// The guard, not `tch::no_grad(||…)`: a model that fails panics (the axon catches it),
+		// and the closure form would leave this thread with gradients switched off.
+		let _no_grad = tch::no_grad_guard();
+		self.encoder.forward_t(&tokens.to_device(self.config.device), false)
 	}
 
 	/// Queues the gradient of caller `uid` (with `stake`) with respect to this neuron's answer
@@ -298,10 +301,11 @@ impl Learner {
 		if k == 0 {
 			return Vec::new();
 		}
-		let logits = tch::no_grad(|| {
+		let logits = {
+			let _no_grad = tch::no_grad_guard();
 			let encoded = self.encoder.forward_t(&inputs.to_device(self.config.device), false);
 			self.gate.logits(&encoded).mean_dim(Some([0i64].as_slice()), false, Kind::Float)
-		});
+		};
 		let mut noisy: Vec<(f64, u16)> = available
 			.iter()
 			.filter(|&&uid| (uid as i64) < self.gate.capacity())
@@ -365,8 +369,13 @@ impl Learner {
 			.map(|((uid, _), a)| (*uid, a.grad().detach().to_device(Device::Cpu)))
 			.collect();
 		let caller_grads = self.fold_caller_grads();
-		self.adam.clip_grad_norm(1.0);
-		self.adam.step();
+		// A non-finite gradient (a model that overflowed on some input) would turn every
+		// parameter into NaN for good: such a step is skipped.
+		if self.adam.clip_grad_norm(1.0).is_finite() {
+			self.adam.step();
+		} else {
+			self.adam.zero_grad();
+		}
 		Step {
 			local_loss: local_loss.double_value(&[]),
 			remote_loss: remote_loss.double_value(&[]),
@@ -430,7 +439,20 @@ impl Learner {
 			}
 			let factor =
 				self.config.caller_grad_scale * (self.config.caller_grad_clip / norm).min(1.0);
-			let encoded = self.encoder.forward_t(&inputs.to_device(self.config.device), true);
+			let inputs = inputs.to_device(self.config.device);
+			let encoded = match &self.encoder {
+				Encoding::Builtin(e) => e.forward_t(&inputs, true),
+				// The function the caller got its gradient for: eval mode (with autograd), on
+				// the caller's shape, which train mode was never checked on (a batch norm
+				// fails on one position); a failure drops this gradient, not the neuron.
+				Encoding::Script(e) => match e.try_forward(&inputs, false) {
+					Ok(encoded) => encoded,
+					Err(_) => continue,
+				},
+			};
+			if encoded.size() != grads.size() {
+				continue;
+			}
 			(encoded * (grads * factor)).sum(Kind::Float).backward();
 			n += 1;
 		}
@@ -458,16 +480,15 @@ impl Learner {
 
 	/// Mean next-byte CE of the local path (encoder + distilled context) on held-out data.
 	pub fn evaluate(&self, inputs: &Tensor, targets: &Tensor) -> f64 {
-		tch::no_grad(|| {
-			let inputs = inputs.to_device(self.config.device);
-			let encoded = self.encoder.forward_t(&inputs, false);
-			let distilled = self.distiller.forward(&encoded);
-			let logits = self.head.logits(&encoded, &distilled);
-			logits
-				.view([-1, self.config.model.vocab])
-				.cross_entropy_for_logits(&targets.to_device(self.config.device).view([-1]))
-				.double_value(&[])
-		})
+		let _no_grad = tch::no_grad_guard();
+		let inputs = inputs.to_device(self.config.device);
+		let encoded = self.encoder.forward_t(&inputs, false);
+		let distilled = self.distiller.forward(&encoded);
+		let logits = self.head.logits(&encoded, &distilled);
+		logits
+			.view([-1, self.config.model.vocab])
+			.cross_entropy_for_logits(&targets.to_device(self.config.device).view([-1]))
+			.double_value(&[])
 	}
 
 	/// Mean next-byte CE of the full model on held-out data: the peers' answers (`None` for a
@@ -478,17 +499,16 @@ impl Learner {
 		targets: &Tensor,
 		peers: &[(u16, Option<Tensor>)],
 	) -> f64 {
-		tch::no_grad(|| {
-			let device = self.config.device;
-			let encoded = self.encoder.forward_t(&inputs.to_device(device), false);
-			let (b, t, d) = encoded.size3().expect("[batch, seq, dim]");
-			let answers = self.answers(peers, [b, t, d]);
-			let uids: Vec<u16> = peers.iter().map(|(uid, _)| *uid).collect();
-			let targets = targets.to_device(device);
-			let remote = self.remote(&encoded, &encoded, &answers, &uids, &targets);
-			let vocab = self.config.model.vocab;
-			nll(&remote.log_probs, &targets.view([-1]), vocab).double_value(&[])
-		})
+		let _no_grad = tch::no_grad_guard();
+		let device = self.config.device;
+		let encoded = self.encoder.forward_t(&inputs.to_device(device), false);
+		let (b, t, d) = encoded.size3().expect("[batch, seq, dim]");
+		let answers = self.answers(peers, [b, t, d]);
+		let uids: Vec<u16> = peers.iter().map(|(uid, _)| *uid).collect();
+		let targets = targets.to_device(device);
+		let remote = self.remote(&encoded, &encoded, &answers, &uids, &targets);
+		let vocab = self.config.model.vocab;
+		nll(&remote.log_probs, &targets.view([-1]), vocab).double_value(&[])
 	}
 
 	/// The peers' answers on this device as F32, clamped to ±[`ANSWER_LIMIT`]; zeros for a

@@ -19,7 +19,7 @@ fn main() -> std::process::ExitCode {
 	neuron_client::entry::main_with_status(run_learning, model_status)
 }
 
-/// A model refused at load has an exit status of its own (10 to 22; docs/NEURON.md).
+/// A model refused at load has an exit status of its own (10 to 23; docs/NEURON.md).
 fn model_status(error: &anyhow::Error) -> Option<u8> {
 	error.chain().find_map(|e| e.downcast_ref::<ModelError>()).map(ModelError::exit_code)
 }

@@ -287,6 +287,7 @@ fn contract(args: &RunArgs) -> Result<Contract> {
 		max_batch: max_batch(args) as i64,
 		deadline: Duration::from_millis(args.model_deadline_ms),
 		device: model::device(&args.device)?,
+		train_batch: (!args.freeze).then_some(args.batch as i64),
 	})
 }
 
@@ -721,6 +722,9 @@ pub async fn round(
 		.filter_map(|(uid, g)| {
 			let grad = to_wire_f32(g)?;
 			let grad = match wire_of(*uid) {
+				// F16's range ends at 6e-5 below (subnormals aside), where most of a loss
+				// gradient averaged over a batch lies: an F16 peer gets BF16 gradients.
+				Some(DType::F16) => grad.into_dtype(DType::BF16).ok()?,
 				Some(dtype) => grad.into_dtype(dtype).ok()?,
 				None => grad,
 			};

@@ -62,19 +62,21 @@ impl Adam {
 	}
 
 	/// Scales gradients so their global norm is at most `max_norm` (as PyTorch's
-	/// `clip_grad_norm_`: one coefficient, no host round trip).
-	pub fn clip_grad_norm(&mut self, max_norm: f64) {
+	/// `clip_grad_norm_`: one coefficient) and returns the norm before clipping (0 without
+	/// gradients; NaN or infinite when a gradient is).
+	pub fn clip_grad_norm(&mut self, max_norm: f64) -> f64 {
 		let grads: Vec<Tensor> =
 			self.params.iter().map(|p| p.grad()).filter(|g| g.defined()).collect();
 		if grads.is_empty() {
-			return;
+			return 0.0;
 		}
 		let norms: Vec<Tensor> = grads.iter().map(|g| g.norm()).collect();
 		let total = Tensor::stack(&norms, 0).norm();
-		let coefficient = (max_norm / (total + 1e-6)).clamp_max(1.0);
+		let coefficient = (max_norm / (&total + 1e-6)).clamp_max(1.0);
 		for mut g in grads {
 			let _ = g.g_mul_(&coefficient);
 		}
+		total.double_value(&[])
 	}
 
 	/// One AdamW update from the accumulated gradients (the same arithmetic as PyTorch's

@@ -30,6 +30,9 @@ pub struct Contract {
 	pub deadline: Duration,
 	/// Where the model runs.
 	pub device: Device,
+	/// The batch the neuron trains on, when it trains the model (`None` with `--freeze`):
+	/// its parameters must then be F32, and a train-mode forward and backward must run.
+	pub train_batch: Option<i64>,
 }
 
 /// Why a model file is refused. Each has its own exit status ([`ModelError::exit_code`]).
@@ -148,6 +151,19 @@ pub enum ModelError {
 		/// The deadline.
 		deadline: Duration,
 	},
+	/// In train mode, forward or backward fails on a training batch.
+	#[error(
+		"model_train_failed: in train mode, forward and backward on [{batch}, {seq}] failed: \
+		 {reason} (serve it with --freeze, or fix its training path)"
+	)]
+	TrainFailed {
+		/// Training batch.
+		batch: i64,
+		/// Sequence length.
+		seq: i64,
+		/// libtorch's message (first line).
+		reason: String,
+	},
 	/// A parameter the neuron would train is not F32.
 	#[error(
 		"model_untrainable: parameter `{name}` is {kind:?}; training needs F32 parameters \
@@ -162,7 +178,7 @@ pub enum ModelError {
 }
 
 impl ModelError {
-	/// The process exit status `neuron run` ends with for this error: 10 to 21, one each.
+	/// The process exit status `neuron run` ends with for this error: 10 to 23, one each.
 	pub fn exit_code(&self) -> u8 {
 		match self {
 			ModelError::Unreadable { .. } => 10,
@@ -178,6 +194,7 @@ impl ModelError {
 			ModelError::NotCausal { .. } => 20,
 			ModelError::TooSlow { .. } => 21,
 			ModelError::Untrainable { .. } => 22,
+			ModelError::TrainFailed { .. } => 23,
 		}
 	}
 }
@@ -307,8 +324,9 @@ pub fn check(path: &Path, contract: &Contract) -> Result<Checked, ModelError> {
 		if run >= 2 {
 			best = best.min(took);
 		}
-		// Hopelessly slow already: no need to wait for the warm-up of a model that cannot pass.
-		if took > contract.deadline * 5 {
+		// Hopelessly slow already: no need to wait for the rest. (A warm-up run may include
+		// compiling the graph for the shape, hence its wider margin.)
+		if took > contract.deadline * if run >= 2 { 1 } else { 20 } {
 			best = best.min(took);
 			break;
 		}
@@ -321,11 +339,43 @@ pub fn check(path: &Path, contract: &Contract) -> Result<Checked, ModelError> {
 			deadline: contract.deadline,
 		});
 	}
-	let parameters = module
+	let named = module
 		.named_parameters()
-		.map(|ps| ps.iter().map(|(_, t)| t.numel() as i64).sum())
-		.unwrap_or(0);
+		.map_err(|e| ModelError::NotTorchScript { path: path.into(), reason: first_line(&e) })?;
+	if let Some(batch) = contract.train_batch {
+		check_trainable(&mut module, &named, batch.max(1), seq, device)?;
+	}
+	let parameters = named.iter().map(|(_, t)| t.numel() as i64).sum();
 	Ok(Checked { output: out.kind(), parameters, full_batch: best })
+}
+
+/// What training needs: F32 parameters, and a train-mode forward and backward on a training
+/// batch (a module's train-mode path can differ from its eval path: dropout, batch norm).
+fn check_trainable(
+	module: &mut CModule,
+	named: &[(String, Tensor)],
+	batch: i64,
+	seq: i64,
+	device: Device,
+) -> Result<(), ModelError> {
+	if let Some((name, t)) = named.iter().find(|(_, t)| t.kind() != Kind::Float) {
+		return Err(ModelError::Untrainable { name: name.clone(), kind: t.kind() });
+	}
+	let failed = |e: &tch::TchError| ModelError::TrainFailed { batch, seq, reason: first_line(e) };
+	module.f_set_train().map_err(|e| failed(&e))?;
+	let inputs = random_bytes(batch, seq, device);
+	let trained = module.forward_ts(&[&inputs]).and_then(|out| {
+		let loss = out.f_to_kind(Kind::Float)?.f_square()?.f_mean(Kind::Float)?;
+		let params: Vec<&Tensor> =
+			named.iter().map(|(_, t)| t).filter(|t| t.requires_grad()).collect();
+		if params.is_empty() {
+			return Ok(());
+		}
+		Tensor::f_run_backward(&[&loss], &params, false, false).map(drop)
+	});
+	let restored = module.f_set_eval();
+	trained.map_err(|e| failed(&e))?;
+	restored.map_err(|e| failed(&e))
 }
 
 /// Changes the byte at several positions (the middle, three quarters, the last) in every row,
@@ -350,9 +400,15 @@ fn check_causal(module: &CModule, inputs: &Tensor, out: &Tensor) -> Result<(), M
 				.amax([0i64, 2].as_slice(), false)
 		});
 		let tolerance = 1e-4 * scale;
-		let worst = Vec::<f64>::try_from(&before.to_kind(Kind::Double)).unwrap_or_default();
+		let worst = Vec::<f64>::try_from(&before.to_kind(Kind::Double))
+			.map_err(|e| ModelError::ForwardFailed { batch: 0, seq, reason: first_line(&e) })?;
+		if worst.iter().any(|d| d.is_nan()) {
+			return Err(ModelError::NotFinite {
+				count: worst.iter().filter(|d| d.is_nan()).count() as i64,
+			});
+		}
 		if let Some((position, difference)) =
-			worst.iter().enumerate().find(|(_, d)| d.is_nan() || **d > tolerance)
+			worst.iter().enumerate().find(|(_, d)| **d > tolerance)
 		{
 			return Err(ModelError::NotCausal {
 				changed,
@@ -432,8 +488,17 @@ impl ScriptEncoder {
 
 	/// `[batch, seq, dim]` F32 for `[batch, seq]` bytes; a frozen module always runs in eval
 	/// mode and without gradients. A libtorch failure panics, as every tch operation does (the
-	/// axon's model calls turn that into a refusal).
+	/// axon's model calls turn that into a refusal); see [`ScriptEncoder::try_forward`].
 	pub fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
+		match self.try_forward(xs, train) {
+			Ok(out) => out,
+			Err(e) => panic!("{e}"),
+		}
+	}
+
+	/// [`ScriptEncoder::forward_t`], with a failure of the model (or a non-finite output) as
+	/// an error.
+	pub fn try_forward(&self, xs: &Tensor, train: bool) -> Result<Tensor, String> {
 		let train = train && !self.frozen;
 		let mut guard = self.module.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
 		let (module, mode) = &mut *guard;
@@ -444,7 +509,10 @@ impl ScriptEncoder {
 				(Module::Frozen(m), _) => m.f_set_eval(),
 			};
 			if let Err(e) = switched {
-				panic!("the TorchScript model cannot switch modes: {}", first_line(&e));
+				return Err(format!(
+					"the TorchScript model cannot switch modes: {}",
+					first_line(&e)
+				));
 			}
 			*mode = Some(train);
 		}
@@ -453,18 +521,25 @@ impl ScriptEncoder {
 			Module::Trainable(m) => m.forward_ts(&[xs]),
 			Module::Frozen(m) => tch::no_grad(|| m.forward_ts(&[xs])),
 		};
-		match out {
-			Ok(out) => out.to_kind(Kind::Float),
-			Err(e) => panic!("the TorchScript model failed: {}", first_line(&e)),
-		}
+		let out = out
+			.and_then(|out| out.f_to_kind(Kind::Float))
+			.map_err(|e| format!("the TorchScript model failed: {}", first_line(&e)))?;
+		Ok(out)
 	}
 
 	/// Saves the module as it is now (trained parameters included) as TorchScript, loadable
 	/// again by `--model` or by PyTorch's `torch.jit.load`.
+	/// It is saved in eval mode, as PyTorch users expect of a loaded model; module buffers
+	/// (batch-norm statistics, for one) are saved here only, not in `model.safetensors`.
 	pub fn save(&self, path: &Path) -> anyhow::Result<()> {
-		let guard = self.module.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-		match &guard.0 {
-			Module::Trainable(m) => m.save(path)?,
+		let mut guard = self.module.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+		let (module, mode) = &mut *guard;
+		*mode = None; // the next call switches to the mode it needs
+		match module {
+			Module::Trainable(m) => {
+				m.f_set_eval()?;
+				m.save(path)?
+			},
 			Module::Frozen(m) => m.save(path)?,
 		}
 		Ok(())

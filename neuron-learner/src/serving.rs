@@ -28,7 +28,13 @@ impl Model for Served {
 	fn forward(&self, _: &Member, inputs: Tensor) -> Result<Tensor, String> {
 		let tokens = to_tch(&inputs);
 		let learner = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-		guarded("forward", || to_wire_f32(&learner.represent(&tokens)))
+		let answer = guarded("forward", || to_wire_f32(&learner.represent(&tokens)))?;
+		// A model that overflows on some input must not send (or have recorded as answered)
+		// NaN or infinity: the caller would drop it, and its gradient could poison us.
+		if !answer.is_finite() {
+			return Err("the model's answer has NaN or infinity".into());
+		}
+		Ok(answer)
 	}
 
 	fn backward(&self, caller: &Member, inputs: Tensor, grads: Tensor) -> Result<(), String> {

@@ -63,6 +63,7 @@ fn contract() -> Contract {
 		max_batch: 8,
 		deadline: Duration::from_secs(10),
 		device: Device::Cpu,
+		train_batch: Some(8),
 	}
 }
 
@@ -183,4 +184,21 @@ fn a_trained_torchscript_encoder_learns_and_a_frozen_one_stays_as_it_was() {
 	assert!(!frozen.vs.variables()["head.out.weight"].equal(&head), "the head did not train");
 	assert!(frozen.evaluate(&hx, &hy) < before, "the head around a frozen model learned nothing");
 	assert!(!frozen.model_info().trains);
+}
+
+#[test]
+fn a_model_that_fails_on_a_peers_input_leaves_the_thread_able_to_train() {
+	// The axon catches a failing model's panic; gradients must still be on afterwards on that
+	// thread (libtorch's grad mode is per thread, and the closure form of no_grad would not
+	// restore it on unwind), or the next training step on it would fail.
+	let dir = tempfile::tempdir().unwrap();
+	let model = export(dir.path(), "fails", &["--dim", &DIM.to_string(), "--bad", "forwardfails"]);
+	let learner = Learner::with_model(config(), &ModelFile { path: model, frozen: false }).unwrap();
+	let inputs = Tensor::zeros([2, 8], (Kind::Int64, Device::Cpu));
+	let failed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+		let _ = learner.represent(&inputs);
+	}));
+	assert!(failed.is_err(), "the model was meant to fail");
+	let x = Tensor::ones([1], (Kind::Float, Device::Cpu)).set_requires_grad(true);
+	assert!((&x * 2.0).requires_grad(), "gradients were left switched off");
 }

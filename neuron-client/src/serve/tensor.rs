@@ -204,9 +204,9 @@ impl Tensor {
 		}
 	}
 
-	/// The same values in floating-point type `dtype`, rounded to nearest (ties to even). For
-	/// `F16`, finite values beyond its range saturate at ±65504 instead of becoming infinite
-	/// (an answer stays finite, as the protocol requires). `None` for token ids or an integer
+	/// The same values in floating-point type `dtype`, rounded to nearest (ties to even).
+	/// Finite values beyond its range saturate at its largest finite value (±65504 for `F16`)
+	/// instead of becoming infinite (an answer stays finite, as the protocol requires). `None` for token ids or an integer
 	/// `dtype`. (A tensor already of `dtype` is copied: see [`Tensor::into_dtype`].)
 	pub fn to_dtype(&self, dtype: DType) -> Option<Tensor> {
 		if !dtype.is_float() || !self.dtype().is_float() {
@@ -241,6 +241,12 @@ impl Tensor {
 			DType::BF16 => {
 				let mut out = vec![bf16::ZERO; values.len()];
 				out.convert_from_f32_slice(values);
+				// Only the largest F32 values (≥ 3.39e38) round past BF16's range.
+				for (narrow, wide) in out.iter_mut().zip(values) {
+					if narrow.is_infinite() && wide.is_finite() {
+						*narrow = if *wide > 0.0 { bf16::MAX } else { bf16::MIN };
+					}
+				}
 				Data::BF16(out)
 			},
 			DType::F32 => Data::F32(values.to_vec()),
@@ -535,6 +541,8 @@ mod tests {
 		assert_eq!(f16.as_f32().unwrap()[4], -65504.0);
 		let bf16 = wide.to_dtype(DType::BF16).unwrap().to_f32().unwrap();
 		assert!((bf16.as_f32().unwrap()[3] - 1e6).abs() < 1e6 / 128.0);
+		let huge = Tensor::f32(vec![2], vec![f32::MAX, -f32::MAX]).unwrap();
+		assert!(huge.to_dtype(DType::BF16).unwrap().is_finite(), "BF16 saturates too");
 		let nan = Tensor::f32(vec![1], vec![f32::NAN]).unwrap();
 		assert!(!nan.to_dtype(DType::BF16).unwrap().is_finite());
 		assert!(!nan.to_dtype(DType::F16).unwrap().is_finite());

@@ -378,6 +378,7 @@ impl CollabBench {
 			max_batch: self.eval_batch.max(self.batch) as i64,
 			deadline: std::time::Duration::from_secs(60),
 			device: config.device,
+			train_batch: Some(self.batch as i64),
 		};
 		script::check(path, &contract)?;
 		let model = ModelFile { path: path.clone(), frozen: false };
