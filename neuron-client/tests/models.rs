@@ -18,12 +18,32 @@ use std::{
 	time::{Duration, Instant},
 };
 
-/// `neuron run` in subnet 1 as Alice's `hotkey`, small and quick, with `extra` flags.
-fn start(env: &Env, hotkey: &str, port: u16, extra: &[&str]) -> NeuronProcess {
-	let port = port.to_string();
-	let args = ["--netuid", "1", "--axon-port", &port, "--dim", "32", "--threads", "1"];
-	let quick = ["--sync-secs", "2", "--log-every", "25", "--min-caller-stake", "0"];
-	NeuronProcess::start(env, "alice", hotkey, &[&args[..], &quick, extra].concat())
+/// `neuron run` in subnet 1 as Alice's `hotkey`, small and quick, with `extra` flags, on a
+/// free port; returns it and its axon's port once it listens (or has failed otherwise). A port
+/// found free can be taken by a concurrent test before the neuron binds it: then it starts
+/// again on another.
+fn start(env: &Env, hotkey: &str, extra: &[&str]) -> (NeuronProcess, u16) {
+	for _ in 0..5 {
+		let port = bittensor_e2e::free_port().unwrap();
+		let axon_port = port.to_string();
+		let args = ["--netuid", "1", "--axon-port", &axon_port, "--dim", "32", "--threads", "1"];
+		let quick = ["--sync-secs", "2", "--log-every", "25", "--min-caller-stake", "0"];
+		let neuron =
+			NeuronProcess::start(env, "alice", hotkey, &[&args[..], &quick, extra].concat());
+		let deadline = Instant::now() + Duration::from_secs(180);
+		loop {
+			let log = neuron.output();
+			if log.contains("Address already in use") {
+				break;
+			}
+			if log.contains("axon listening") || log.contains("error:") || Instant::now() > deadline
+			{
+				return (neuron, port);
+			}
+			std::thread::sleep(Duration::from_millis(200));
+		}
+	}
+	panic!("no free port for {hotkey}'s axon in five tries");
 }
 
 fn keypair(uri: &str) -> subxt_signer::sr25519::Keypair {
@@ -105,8 +125,7 @@ async fn a_model_that_breaks_the_contract_is_refused_by_name_and_nothing_reaches
 	}
 	// A half-precision model is served as it is with --freeze (nothing of it trains).
 	let half = cases.last().unwrap().0.to_str().unwrap().to_string();
-	let port = bittensor_e2e::free_port().unwrap();
-	let mut frozen = start(&env, "byo", port, &["--model", &half, "--freeze", "--steps", "3"]);
+	let (mut frozen, _) = start(&env, "byo", &["--model", &half, "--freeze", "--steps", "3"]);
 	let deadline = Instant::now() + Duration::from_secs(120);
 	while !frozen.output().contains("stopped") {
 		assert!(
@@ -164,25 +183,20 @@ async fn a_model_pretrained_in_pytorch_earns_more_than_fresh_builtins_which_earn
 		.concat(),
 	);
 	eprintln!("trained and exported in Python in {:.0} s", trained.elapsed().as_secs_f64());
-	let ports: Vec<u16> = (0..4).map(|_| bittensor_e2e::free_port().unwrap()).collect();
 	let small = ["--batch", "8", "--seq-len", "32"];
 	let model = model.to_str().unwrap();
-	let neurons = [
-		start(
-			&env,
-			"pretrained",
-			ports[0],
-			&[&data[..], &small, &["--model", model, "--freeze"]].concat(),
-		),
+	let (pretrained, fresh0, fresh1, noise) = (
+		start(&env, "pretrained", &[&data[..], &small, &["--model", model, "--freeze"]].concat()),
 		start(
 			&env,
 			"fresh0",
-			ports[1],
 			&[&data[..], &small, &["--wire-dtype", "bf16", "--shard", "0/2"]].concat(),
 		),
-		start(&env, "fresh1", ports[2], &[&data[..], &small, &["--shard", "1/2"]].concat()),
-		start(&env, "noise", ports[3], &["--serve-noise"]),
-	];
+		start(&env, "fresh1", &[&data[..], &small, &["--shard", "1/2"]].concat()),
+		start(&env, "noise", &["--serve-noise"]),
+	);
+	let ports = [pretrained.1, fresh0.1, fresh1.1, noise.1];
+	let neurons = [pretrained.0, fresh0.0, fresh1.0, noise.0];
 
 	// What the frozen neuron serves is exactly what PyTorch computed for the same inputs.
 	let (inputs, expected) = reference(&reference_file);
@@ -302,13 +316,8 @@ async fn a_torchscript_model_of_another_architecture_trains_checkpoints_and_resu
 	let ckpt = checkpoint.to_str().unwrap();
 	let model = model.to_str().unwrap();
 	let flags = ["--model", model, "--checkpoint", ckpt, "--batch", "8", "--seq-len", "32"];
-	let port = bittensor_e2e::free_port().unwrap();
-	let mut first = start(
-		&env,
-		"conv",
-		port,
-		&[&flags[..], &["--steps", "60", "--checkpoint-every", "30"]].concat(),
-	);
+	let (mut first, _) =
+		start(&env, "conv", &[&flags[..], &["--steps", "60", "--checkpoint-every", "30"]].concat());
 	wait_for_exit(&mut first);
 	let log = first.output();
 	assert!(
@@ -333,8 +342,7 @@ async fn a_torchscript_model_of_another_architecture_trains_checkpoints_and_resu
 		"the saved module is the one loaded: nothing trained"
 	);
 	// It resumes where it stopped.
-	let port = bittensor_e2e::free_port().unwrap();
-	let mut second = start(&env, "conv", port, &[&flags[..], &["--steps", "5"]].concat());
+	let (mut second, _) = start(&env, "conv", &[&flags[..], &["--steps", "5"]].concat());
 	wait_for_exit(&mut second);
 	let log = second.output();
 	assert!(log.contains("resumed from") && log.contains("steps=60"), "{log}");
