@@ -1076,17 +1076,27 @@ fn parse_safetensors(body: &[u8]) -> Result<Vec<Tensor>, String> {
 	Ok(tensors)
 }
 
-/// A forward answer: exactly `outputs`, `[batch, seq, dim]` F32, the toy's values.
-fn check_outputs(c: &Checks, case: &str, body: &[u8], ids: &[i64], batch: usize, seq: usize) {
+/// The one tensor of a forward answer, which must be a safetensors body holding exactly
+/// `outputs`; `None` (a failed check) otherwise.
+fn sole_outputs(c: &Checks, case: &str, body: &[u8]) -> Option<Tensor> {
 	let tensors = match parse_safetensors(body) {
 		Ok(tensors) => tensors,
-		Err(e) => return c.fail(format!("{case}: the answer is not safetensors: {e}")),
+		Err(e) => {
+			c.fail(format!("{case}: the answer is not safetensors: {e}"));
+			return None;
+		},
 	};
 	let names: Vec<&str> = tensors.iter().map(|t| t.name.as_str()).collect();
 	if names != ["outputs"] {
-		return c.fail(format!("{case}: the answer holds {names:?}, not exactly `outputs`"));
+		c.fail(format!("{case}: the answer holds {names:?}, not exactly `outputs`"));
+		return None;
 	}
-	let t = &tensors[0];
+	tensors.into_iter().next()
+}
+
+/// A forward answer: exactly `outputs`, `[batch, seq, dim]` F32, the toy's values.
+fn check_outputs(c: &Checks, case: &str, body: &[u8], ids: &[i64], batch: usize, seq: usize) {
+	let Some(t) = sole_outputs(c, case, body) else { return };
 	c.expect(t.dtype == "F32" && t.shape == [batch, seq, DIM], || {
 		format!("{case}: outputs are {} {:?}, want F32 {:?}", t.dtype, t.shape, [batch, seq, DIM])
 	});
@@ -1220,15 +1230,7 @@ fn check_answer_as(
 	want: &[f32],
 	shape: [usize; 3],
 ) {
-	let tensors = match parse_safetensors(body) {
-		Ok(tensors) => tensors,
-		Err(e) => return c.fail(format!("{case}: the answer is not safetensors: {e}")),
-	};
-	let names: Vec<&str> = tensors.iter().map(|t| t.name.as_str()).collect();
-	if names != ["outputs"] {
-		return c.fail(format!("{case}: the answer holds {names:?}, not exactly `outputs`"));
-	}
-	let t = &tensors[0];
+	let Some(t) = sole_outputs(c, case, body) else { return };
 	if t.dtype != dtype || t.shape != shape {
 		return c.fail(format!(
 			"{case}: outputs are {} {:?}, want {dtype} {shape:?}",

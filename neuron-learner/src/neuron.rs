@@ -107,18 +107,12 @@ pub async fn run(ctx: &Context, args: RunArgs) -> Result<()> {
 	// The learner (or the noise it serves instead) and the axon in front of it.
 	let dim = args.dim;
 	let learner = if args.serve_noise { None } else { Some(new_learner(&args, &graph)?) };
-	let label = match &learner {
-		Some(l) => {
-			let info = lock(l).model_info();
-			(info.kind, info.trains, info.encoder_parameters)
-		},
-		None => ("noise", false, 0),
-	};
+	let info = learner.as_ref().map(|l| lock(l).model_info());
 	let model_label = ModelLabel {
-		kind: label.0,
-		trains: label.1,
+		kind: info.as_ref().map_or("noise", |i| i.kind),
+		trains: info.as_ref().is_some_and(|i| i.trains),
 		wire_dtype: wire_dtype.name(),
-		parameters: label.2,
+		parameters: info.as_ref().map_or(0, |i| i.encoder_parameters),
 	};
 	let served: Arc<dyn Model> = match &learner {
 		Some(l) => Arc::new(Served(l.clone())),

@@ -180,16 +180,8 @@ impl Tensor {
 	pub fn to_f32(&self) -> Option<Tensor> {
 		let values = match &self.data {
 			Data::F32(v) => v.clone(),
-			Data::F16(v) => {
-				let mut out = vec![0f32; v.len()];
-				v.convert_to_f32_slice(&mut out);
-				out
-			},
-			Data::BF16(v) => {
-				let mut out = vec![0f32; v.len()];
-				v.convert_to_f32_slice(&mut out);
-				out
-			},
+			Data::F16(v) => widened(v),
+			Data::BF16(v) => widened(v),
 			Data::I64(_) => return None,
 		};
 		Some(Tensor { shape: self.shape.clone(), data: Data::F32(values) })
@@ -215,42 +207,22 @@ impl Tensor {
 		if self.dtype() == dtype {
 			return Some(self.clone());
 		}
+		if dtype == DType::F32 {
+			return self.to_f32();
+		}
 		let wide;
 		let values = match &self.data {
 			Data::F32(v) => v.as_slice(),
 			_ => {
 				wide = self.to_f32()?;
-				match wide.data {
-					Data::F32(ref v) => v.as_slice(),
-					_ => return None,
-				}
+				wide.as_f32()?
 			},
 		};
 		let data = match dtype {
-			DType::F16 => {
-				let mut out = vec![f16::ZERO; values.len()];
-				out.convert_from_f32_slice(values);
-				// Rounding sends finite values past ±65504 to ±infinity: saturate them.
-				for (narrow, wide) in out.iter_mut().zip(values) {
-					if narrow.is_infinite() && wide.is_finite() {
-						*narrow = if *wide > 0.0 { f16::MAX } else { f16::MIN };
-					}
-				}
-				Data::F16(out)
-			},
-			DType::BF16 => {
-				let mut out = vec![bf16::ZERO; values.len()];
-				out.convert_from_f32_slice(values);
-				// Only the largest F32 values (≥ 3.39e38) round past BF16's range.
-				for (narrow, wide) in out.iter_mut().zip(values) {
-					if narrow.is_infinite() && wide.is_finite() {
-						*narrow = if *wide > 0.0 { bf16::MAX } else { bf16::MIN };
-					}
-				}
-				Data::BF16(out)
-			},
-			DType::F32 => Data::F32(values.to_vec()),
-			DType::I64 => return None,
+			DType::F16 => Data::F16(narrowed(values, f16::MAX.to_f32(), f16::ZERO)),
+			// Only the largest F32 values (≥ 3.39e38) round past BF16's range.
+			DType::BF16 => Data::BF16(narrowed(values, bf16::MAX.to_f32(), bf16::ZERO)),
+			DType::F32 | DType::I64 => return None,
 		};
 		Some(Tensor { shape: self.shape.clone(), data })
 	}
@@ -307,6 +279,35 @@ impl Tensor {
 			}
 		}
 	}
+}
+
+/// F16 or BF16 values as F32 (exact).
+fn widened<T: Copy>(values: &[T]) -> Vec<f32>
+where
+	[T]: HalfFloatSliceExt,
+{
+	let mut out = vec![0f32; values.len()];
+	values.convert_to_f32_slice(&mut out);
+	out
+}
+
+/// F32 values in a half type whose largest finite value is `limit`, rounded to nearest (ties
+/// to even). Finite values are clamped to ±`limit` first: rounding would send those past it to
+/// infinity, and an answer must stay finite. Infinities and NaN stay what they are.
+fn narrowed<T: Copy>(values: &[f32], limit: f32, zero: T) -> Vec<T>
+where
+	[T]: HalfFloatSliceExt,
+{
+	let mut out = vec![zero; values.len()];
+	let mut clamped = [0f32; 1024];
+	for (out, values) in out.chunks_mut(clamped.len()).zip(values.chunks(clamped.len())) {
+		let clamped = &mut clamped[..values.len()];
+		for (c, v) in clamped.iter_mut().zip(values) {
+			*c = if v.is_finite() { v.clamp(-limit, limit) } else { *v };
+		}
+		out.convert_from_f32_slice(clamped);
+	}
+	out
 }
 
 /// The product of `shape`, `None` on overflow.
