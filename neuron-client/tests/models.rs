@@ -164,8 +164,23 @@ async fn a_model_pretrained_in_pytorch_earns_more_than_fresh_builtins_which_earn
 		// Equal stake, so only the weights tell them apart.
 		env.register_and_stake(name, 1, "100");
 	}
-	let text = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/tinyshakespeare.txt");
-	let data: Vec<&str> = if Path::new(text).exists() { vec!["--data", text] } else { Vec::new() };
+	// The market and the miner's Python training must read the same text: the shared
+	// Shakespeare, or where a checkout lacks it, the prose of Python's reference manual.
+	let shared = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/tinyshakespeare.txt");
+	let prose = env.dir.path().join("prose.txt");
+	if !Path::new(shared).exists() {
+		let script = concat!(
+			"import sys; from pydoc_data.topics import topics; ",
+			"open(sys.argv[1], 'w').write('\\n'.join(topics[k] for k in sorted(topics)))"
+		);
+		let out = std::process::Command::new("python3")
+			.args(["-c", script, prose.to_str().unwrap()])
+			.output()
+			.unwrap();
+		assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+	}
+	let text = if Path::new(shared).exists() { shared } else { prose.to_str().unwrap() };
+	let data = ["--data", text];
 	// The miner's side: the built-in architecture written in PyTorch, trained in Python on the
 	// same text with the shared readout term, exported with a reference answer.
 	let dir = env.dir.path().join("models");
